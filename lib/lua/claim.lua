@@ -1,0 +1,1 @@
+-- claim.lua: placeholder, implemented by the queue module

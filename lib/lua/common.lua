@@ -1,0 +1,1 @@
+-- common.lua: placeholder, implemented by the queue module

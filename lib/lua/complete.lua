@@ -1,0 +1,1 @@
+-- complete.lua: placeholder, implemented by the queue module

@@ -1,0 +1,1 @@
+-- enqueue.lua: placeholder, implemented by the queue module

@@ -1,0 +1,1 @@
+-- fail.lua: placeholder, implemented by the queue module

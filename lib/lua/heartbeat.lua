@@ -1,0 +1,1 @@
+-- heartbeat.lua: placeholder, implemented by the queue module

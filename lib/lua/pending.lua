@@ -1,0 +1,1 @@
+-- pending.lua: placeholder, implemented by the queue module

@@ -1,0 +1,1 @@
+-- reinject.lua: placeholder, implemented by the queue module

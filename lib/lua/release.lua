@@ -1,0 +1,1 @@
+-- release.lua: placeholder, implemented by the queue module

@@ -1,0 +1,1 @@
+-- release_owner.lua: placeholder, implemented by the queue module

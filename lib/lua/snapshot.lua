@@ -1,0 +1,1 @@
+-- snapshot.lua: placeholder, implemented by the queue module

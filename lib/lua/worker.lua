@@ -1,0 +1,1 @@
+-- worker.lua: placeholder, implemented by the queue module

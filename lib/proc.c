@@ -1,0 +1,2 @@
+/* proc.c - placeholder until the module lands. */
+#include "err.h"

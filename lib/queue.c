@@ -1,0 +1,2 @@
+/* queue.c - placeholder until the module lands. */
+#include "err.h"

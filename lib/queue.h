@@ -1,0 +1,217 @@
+/* queue.h - the distributed work queue on Redis: the one place keys are defined.
+ *
+ * REDIS DATA MODEL (every key below is prefixed with the deployment prefix P,
+ * "" by default, e.g. "prod:" — see --prefix / SCANQ_PREFIX). <acq> is an
+ * acquisition name, <stage> one of extract|reconstruct|stitch, <jid> a job id:
+ * a task's name (unique in its acquisition), "@group:<group>" for a group stitch,
+ * "@acq" for the acquisition stitch. All names match [A-Za-z0-9._-]{1,64}, so ids
+ * never collide and never contain ':' ambiguity in a key tail.
+ *
+ *   P acqs                      SET   acquisitions known (workers discover new ones here)
+ *   P <stage>:<acq>             LIST  queued jids; enqueue LPUSHes, claim takes from the
+ *                                     right (oldest); a job handed back goes RPUSH (front)
+ *   P failed:<acq>              LIST  dead letters, newest first: JSON {jid, stage, error,
+ *                                     host, attempts, errors, crashes, history, time_ms}
+ *   P job:<acq>:<jid>           HASH  one job: kind (task|group|acq), group, name, stage,
+ *                                     state (waiting|queued|leased|retry|done|failed),
+ *                                     version, spec (JSON), outdir, inputs (JSON array,
+ *                                     stitch), attempts, errors, crashes, max_attempts,
+ *                                     backoff_ms, need_vram_mib, need_ram_mib, owner, token,
+ *                                     host, claimed_ms, lease_until_ms, progress_done,
+ *                                     progress_total, error, history (JSON array),
+ *                                     updated_ms, done_token
+ *   P leased:<acq>              ZSET  leased jids, score = lease deadline (ms, Redis TIME)
+ *   P delayed:<acq>             ZSET  jids waiting for a retry, score = not-before (ms)
+ *   P done:<acq>:<stage>        SET   jids whose stage is done (exact counts for status)
+ *   P members:<acq>:<group>     SET   task jids of a group
+ *   P groups:<acq>              SET   groups of the acquisition
+ *   P gdone:<acq>:<group>       SET   task jids of the group whose reconstruct is done;
+ *                                     the completion that makes it full enqueues the
+ *                                     group stitch, in the same script (fan-in)
+ *   P sdone:<acq>               SET   groups whose stitch is done; full (and >= 2 groups)
+ *                                     enqueues the acquisition stitch
+ *   P fence                     STRING counter: every claim takes a new token from it
+ *   P owned:<wid>               STRING "<acq>\t<jid>\t<token>" of the job a worker holds
+ *   P workers                   ZSET  worker ids, score = last heartbeat (ms)
+ *   P worker:<wid>              HASH  host, pid, stages, acqs, started_ms, job, gpu
+ *                                     (expires 10 min after its last heartbeat)
+ *   P wake:<stage>              LIST  doorbell: one token per push, trimmed; idle
+ *                                     workers BLPOP it with a short timeout
+ *   P cursor:<stage>            STRING round-robin cursor over acquisitions (fairness)
+ *
+ * Every transition touching two keys is one Lua script (lib/lua/*.lua), loaded
+ * once per connection and called with EVALSHA (reloaded on NOSCRIPT). Time is
+ * Redis's TIME, so hosts need no synchronised clocks. Task versions: enqueueing a
+ * task whose content changed replaces the job's spec and version and restarts it
+ * at extract (fencing any running attempt); old outputs stay on disk until the new
+ * version's stage replaces them atomically, and since every stage record names
+ * the version it was made from, repair and the worker treat old records as absent.
+ */
+#ifndef SQ_QUEUE_H
+#define SQ_QUEUE_H
+
+#include "err.h"
+#include "task.h"
+
+#include <stddef.h>
+
+struct sq_queue;
+
+struct sq_queue_opts {
+	const char *url;    /* redis://[user:pass@]host:port/db or unix:///path; NULL: default */
+	const char *prefix; /* key prefix, NULL or "" for none */
+	long long lease_ms; /* 0: default 15000 */
+	long long connect_timeout_ms; /* per attempt; 0: default 2000 */
+	/* How long a command keeps retrying (reconnect with backoff) while Redis is
+	 * unreachable before giving up with SQ_ERR_REDIS. 0: default 60000. */
+	long long retry_for_ms;
+};
+
+#define SQ_QUEUE_DEFAULT_URL "redis://127.0.0.1:6379/0"
+
+/* Connects. Returns new handle (free with sq_queue_free) or NULL. */
+struct sq_queue *sq_queue_open(const struct sq_queue_opts *opts, struct sq_err *err);
+void sq_queue_free(struct sq_queue *q);
+const char *sq_queue_prefix(const struct sq_queue *q);
+long long sq_queue_lease_ms(const struct sq_queue *q);
+
+enum sq_enqueue_outcome {
+	SQ_ENQUEUE_ADDED = 0, /* new task, queued at extract */
+	SQ_ENQUEUE_UNCHANGED, /* same version already known: nothing done */
+	SQ_ENQUEUE_UPDATED,   /* content changed: new version queued at extract */
+};
+
+/* Registers the acquisition, its groups and stitch template, and pushes every
+ * task (pipelined). outcomes (ntasks entries) receives what happened to each. */
+int sq_queue_enqueue(struct sq_queue *q, const struct sq_task *tasks, size_t ntasks,
+		     const struct sq_stitch_spec *stitch, enum sq_enqueue_outcome *outcomes,
+		     struct sq_err *err);
+
+enum sq_job_kind {
+	SQ_JOB_TASK = 0,
+	SQ_JOB_GROUP_STITCH,
+	SQ_JOB_ACQ_STITCH,
+};
+
+struct sq_job {
+	char *acq;
+	char *jid;
+	enum sq_job_kind kind;
+	enum sq_stage stage;
+	char *version;
+	char *spec_json; /* sq_task JSON (task) or sq_stitch_spec JSON (stitch) */
+	char **inputs;	 /* stitch: the input output-dirs (task outdirs or group outdirs) */
+	size_t ninputs;
+	long long token; /* fencing token of this lease */
+	int attempt;	 /* 1-based attempt number at this stage */
+};
+
+void sq_job_init(struct sq_job *j);
+void sq_job_release(struct sq_job *j);
+
+struct sq_claim_opts {
+	const char *worker_id; /* unique per process: "<host>:<pid>:<random>" */
+	const enum sq_stage *stages;
+	size_t nstages;
+	const char *const *acqs; /* NULL/0: every acquisition in P acqs */
+	size_t nacqs;
+	long long free_vram_mib; /* -1: no GPU known; jobs needing VRAM are skipped */
+	long long free_ram_mib;	 /* -1: unknown; no RAM check */
+};
+
+/* Claims one job fairly across acquisitions (and expires stale leases, promotes
+ * due retries on the way). Returns 1 with *job filled, 0 if nothing fits, -1 on
+ * error. Idempotent per worker: if worker_id already holds a lease, that job is
+ * returned again (so a claim retried after a lost reply loses nothing). */
+int sq_queue_claim(struct sq_queue *q, const struct sq_claim_opts *opts, struct sq_job *job,
+		   struct sq_err *err);
+
+/* Blocks until a job may have become claimable for opts' stages or timeout_ms
+ * passed. Returns 0 (either way) or -1 on error. */
+int sq_queue_wait(struct sq_queue *q, const struct sq_claim_opts *opts, long long timeout_ms,
+		  struct sq_err *err);
+
+/* Extends the lease and records progress. -1 with SQ_ERR_STALE when the lease
+ * was lost (expired and taken, or the task re-versioned): stop working on it. */
+int sq_queue_heartbeat(struct sq_queue *q, const struct sq_job *job, const char *worker_id,
+		       long long progress_done, long long progress_total, struct sq_err *err);
+
+/* Records success and moves the job on (extract -> reconstruct queue, reconstruct ->
+ * done + group fan-in, stitch -> done + acquisition fan-in), atomically.
+ * result_json is kept on the job (may be NULL). -1 with SQ_ERR_STALE when the
+ * lease is no longer ours (nothing is changed). Safe to call twice. */
+int sq_queue_complete(struct sq_queue *q, const struct sq_job *job, const char *worker_id,
+		      const char *result_json, struct sq_err *err);
+
+/* Records a failed attempt: error counted (crash = 0) or crash counted (crash = 1).
+ * Retries after backoff_ms * 2^(attempt-1) while attempts < max_attempts, else the
+ * job goes to failed:<acq>. *dead_out (may be NULL) says which. STALE as above. */
+int sq_queue_fail(struct sq_queue *q, const struct sq_job *job, const char *worker_id,
+		  const char *error, int crash, int *dead_out, struct sq_err *err);
+
+/* Hands a leased job back untouched to the front of its queue (graceful stop):
+ * the attempt is not counted. STALE as above. */
+int sq_queue_release(struct sq_queue *q, const struct sq_job *job, const char *worker_id,
+		     struct sq_err *err);
+
+/* For a supervisor whose child died: whatever worker_id held goes back to the front
+ * of its queue at once, counted as a crash (reason recorded). Returns 1 if a job was
+ * held, 0 if none. */
+int sq_queue_release_owner(struct sq_queue *q, const char *worker_id, const char *reason,
+			   struct sq_err *err);
+
+/* Number of jobs queued, waiting for retry, or leased for opts' stages and
+ * acquisitions (for --drain). Also expires stale leases first. */
+int sq_queue_pending(struct sq_queue *q, const struct sq_claim_opts *opts, long long *count_out,
+		     struct sq_err *err);
+
+struct sq_worker_info {
+	const char *worker_id;
+	const char *host;
+	long pid;
+	const char *stages; /* "extract,reconstruct" */
+	const char *gpu;    /* NULL if none */
+	const char *job;    /* "<acq>/<jid>/<stage>" or NULL when idle */
+};
+
+/* Records the worker's liveness (P workers, P worker:<wid>). */
+int sq_queue_worker_beat(struct sq_queue *q, const struct sq_worker_info *w, struct sq_err *err);
+/* Removes a worker from the registry (clean exit). */
+int sq_queue_worker_gone(struct sq_queue *q, const char *worker_id, struct sq_err *err);
+
+/* One consistent snapshot for scanq-status, in one round trip, as a new JSON
+ * document (free with free()); acq NULL for all. Shape documented in
+ * lib/lua/snapshot.lua. */
+char *sq_queue_snapshot(struct sq_queue *q, const char *acq, int max_dead, struct sq_err *err);
+
+/* --- repair --- */
+
+struct sq_job_state {
+	int exists;
+	char state[16];	  /* waiting|queued|leased|retry|done|failed, "" if !exists */
+	enum sq_stage stage;
+	char version[SQ_VERSION_LEN + 1];
+};
+
+/* Reads the state of n jobs of one acquisition (pipelined). */
+int sq_queue_job_states(struct sq_queue *q, const char *acq, const char *const *jids, size_t n,
+			struct sq_job_state *out, struct sq_err *err);
+
+/* Puts a task back at stage `from` (clearing its done marks from that stage on, so
+ * the group and acquisition stitches re-run by fan-in when it completes), creating
+ * the job if Redis does not know it. Checked atomically: a job queued, leased or
+ * waiting for a retry is left alone (returns 0), a failed one only when
+ * retry_failed. Returns 1 if injected. */
+int sq_queue_reinject_task(struct sq_queue *q, const struct sq_task *t, enum sq_stage from,
+			   int retry_failed, struct sq_err *err);
+
+/* Records a task as done through `through` without queueing anything (its outputs
+ * are on disk but Redis lost it), so fan-in counts it. */
+int sq_queue_mark_task_done(struct sq_queue *q, const struct sq_task *t, struct sq_err *err);
+
+/* Queues a group (group != NULL) or acquisition stitch now, with inputs built from
+ * the done members, under the same rules as sq_queue_reinject_task. */
+int sq_queue_reinject_stitch(struct sq_queue *q, const struct sq_stitch_spec *s, int retry_failed,
+			     struct sq_err *err);
+
+#endif

@@ -1,0 +1,2 @@
+/* redis.c - placeholder until the module lands. */
+#include "err.h"

@@ -1,0 +1,2 @@
+/* stage.c - placeholder until the module lands. */
+#include "err.h"

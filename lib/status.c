@@ -1,0 +1,2 @@
+/* status.c - placeholder until the module lands. */
+#include "err.h"

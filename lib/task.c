@@ -1,0 +1,2 @@
+/* task.c - placeholder until the module lands. */
+#include "err.h"

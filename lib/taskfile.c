@@ -1,0 +1,2 @@
+/* taskfile.c - placeholder until the module lands. */
+#include "err.h"

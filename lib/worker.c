@@ -1,0 +1,2 @@
+/* worker.c - placeholder until the module lands. */
+#include "err.h"

@@ -1,0 +1,5 @@
+#include "err.h"
+int main(void)
+{
+	return 0;
+}
