@@ -67,9 +67,10 @@ void sq_strbuf_addf(struct sq_strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
+	char probe[1]; /* sizing call; a NULL buffer trips -Wformat-truncation */
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(probe, sizeof(probe), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;

@@ -53,7 +53,7 @@ struct sq_acq {
 void sq_acq_init(struct sq_acq *a);
 void sq_acq_release(struct sq_acq *a);
 
-/* Loads and validates every *.yaml/*.yml in dir (acquisition.yaml as defaults).
+/* Loads and validates every .yaml and .yml file in dir (acquisition.yaml as defaults).
  * Returns 0 with *out filled, or -1 with at least one diagnostic in diags (and
  * *out released). */
 int sq_taskfile_load_dir(const char *dir, const struct sq_taskfile_opts *opts, struct sq_acq *out,

@@ -1,0 +1,364 @@
+/* test_task.c - the task model: canonical JSON, versions, names. */
+#include "task.h"
+#include "xalloc.h"
+#include "t.h"
+
+#include <string.h>
+
+/* What a fixed task must serialise to, byte for byte: keys sorted, no blanks,
+ * integers only, no source_file, no version. Its SHA-256 starts with GOLDEN_VERSION
+ * (computed independently with sha256sum). */
+#define GOLDEN                                                                                     \
+	"{\"acquisition\":\"demo\",\"extract\":{\"fps\":{\"den\":2,\"num\":5},\"height\":-1,"      \
+	"\"quality\":4,\"width\":518},\"group\":\"auv1\",\"name\":\"seg01\",\"outdir\":\"/out/"    \
+	"demo/auv1/seg01\",\"output_root\":\"/out/demo\",\"reconstruct\":{\"argv\":[\"tool\","     \
+	"\"--in\",\"{frames}\",\"--out\",\"{output}\"],\"backend\":\"command\",\"done_file\":"     \
+	"null,\"done_log\":\"PLY saved:\",\"min_ram_mib\":16000,\"min_vram_mib\":8000,"            \
+	"\"timeout_ms\":3600000},\"retry\":{\"backoff_ms\":30000,\"max_attempts\":3},\"stitch\":"  \
+	"{\"backend\":\"builtin\",\"min_ram_mib\":0,\"min_vram_mib\":0},\"videos\":[\"/v/a.mp4\"," \
+	"\"sftp://u@h:22/v/b.mp4\"]}"
+#define GOLDEN_VERSION "0ce87b272930d04d"
+
+#define STITCH_GOLDEN                                                                              \
+	"{\"acquisition\":\"demo\",\"backend\":{\"backend\":\"builtin\",\"min_ram_mib\":0,"        \
+	"\"min_vram_mib\":0},\"group\":\"auv1\",\"outdir\":\"/out/demo/auv1\",\"retry\":{"         \
+	"\"backoff_ms\":30000,\"max_attempts\":3}}"
+#define STITCH_VERSION "0b001e7135a6a7ad"
+
+static char **strv(const char *const *v, size_t n)
+{
+	char **out = xcalloc(n + 1, sizeof(*out));
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+/* Builds the fixed task field by field (not from JSON). */
+static void fixed_task(struct sq_task *t)
+{
+	static const char *const videos[] = {"/v/a.mp4", "sftp://u@h:22/v/b.mp4"};
+	static const char *const argv[] = {"tool", "--in", "{frames}", "--out", "{output}"};
+
+	sq_task_init(t);
+	t->acquisition = xstrdup("demo");
+	t->group = xstrdup("auv1");
+	t->name = xstrdup("seg01");
+	t->output_root = xstrdup("/out/demo");
+	t->videos = strv(videos, 2);
+	t->nvideos = 2;
+	t->extract.fps_num = 5;
+	t->extract.fps_den = 2;
+	t->extract.width = 518;
+	t->extract.quality = 4;
+	t->reconstruct.kind = SQ_BACKEND_COMMAND;
+	t->reconstruct.cmd.argv = strv(argv, 5);
+	t->reconstruct.cmd.argc = 5;
+	t->reconstruct.cmd.timeout_ms = 3600000;
+	t->reconstruct.cmd.done_log = xstrdup("PLY saved:");
+	t->reconstruct.min_vram_mib = 8000;
+	t->reconstruct.min_ram_mib = 16000;
+	t->source_file = xstrdup("/tasks/demo/seg01.yaml");
+	sq_task_finalize(t);
+}
+
+static void test_golden(void)
+{
+	struct sq_task t;
+	char *json;
+
+	fixed_task(&t);
+	json = sq_task_to_json(&t);
+	T_EQ_STR(json, GOLDEN);
+	T_EQ_STR(t.version, GOLDEN_VERSION);
+	T_EQ_STR(t.outdir, "/out/demo/auv1/seg01");
+	T_EQ_INT(strlen(t.version), SQ_VERSION_LEN);
+	free(json);
+	sq_task_release(&t);
+}
+
+static void test_round_trip(void)
+{
+	struct sq_task t;
+	struct sq_err err = {SQ_OK, ""};
+	char *json;
+
+	sq_task_init(&t);
+	T_EQ_INT(sq_task_from_json(&t, GOLDEN, &err), 0);
+	json = sq_task_to_json(&t);
+	T_EQ_STR(json, GOLDEN);
+	T_EQ_STR(t.version, GOLDEN_VERSION);
+	T_EQ_STR(t.outdir, "/out/demo/auv1/seg01");
+	T_EQ_INT(t.extract.fps_num, 5);
+	T_EQ_INT(t.extract.fps_den, 2);
+	T_EQ_INT(t.extract.height, -1);
+	T_EQ_INT(t.reconstruct.kind, SQ_BACKEND_COMMAND);
+	T_EQ_INT(t.reconstruct.cmd.argc, 5);
+	T_EQ_STR(t.reconstruct.cmd.argv[2], "{frames}");
+	T_CHECK(t.reconstruct.cmd.done_file == NULL);
+	T_EQ_STR(t.videos[1], "sftp://u@h:22/v/b.mp4");
+	T_CHECK(t.source_file == NULL);
+	free(json);
+	sq_task_release(&t);
+}
+
+/* Each mutation changes one field of the fixed task. */
+static void m_acq(struct sq_task *t)
+{
+	free(t->acquisition);
+	t->acquisition = xstrdup("demo2");
+}
+static void m_group(struct sq_task *t)
+{
+	free(t->group);
+	t->group = xstrdup("auv2");
+}
+static void m_name(struct sq_task *t)
+{
+	free(t->name);
+	t->name = xstrdup("seg02");
+}
+static void m_root(struct sq_task *t)
+{
+	free(t->output_root);
+	t->output_root = xstrdup("/o");
+}
+static void m_video(struct sq_task *t)
+{
+	t->videos[0][1] = 'w';
+}
+static void m_nvideos(struct sq_task *t)
+{
+	t->nvideos = 1;
+	free(t->videos[1]);
+	t->videos[1] = NULL;
+}
+static void m_fps_num(struct sq_task *t)
+{
+	t->extract.fps_num = 3;
+}
+static void m_fps_den(struct sq_task *t)
+{
+	t->extract.fps_den = 1;
+}
+static void m_width(struct sq_task *t)
+{
+	t->extract.width = 512;
+}
+static void m_height(struct sq_task *t)
+{
+	t->extract.height = 294;
+}
+static void m_quality(struct sq_task *t)
+{
+	t->extract.quality = 5;
+}
+static void m_argv(struct sq_task *t)
+{
+	t->reconstruct.cmd.argv[0][0] = 'T';
+}
+static void m_timeout(struct sq_task *t)
+{
+	t->reconstruct.cmd.timeout_ms++;
+}
+static void m_done_log(struct sq_task *t)
+{
+	t->reconstruct.cmd.done_log[0] = 'p';
+}
+static void m_done_file(struct sq_task *t)
+{
+	t->reconstruct.cmd.done_file = xstrdup("{output}");
+}
+static void m_vram(struct sq_task *t)
+{
+	t->reconstruct.min_vram_mib = 0;
+}
+static void m_ram(struct sq_task *t)
+{
+	t->reconstruct.min_ram_mib = 1;
+}
+static void m_rc_kind(struct sq_task *t)
+{
+	sq_backend_spec_release(&t->reconstruct);
+	t->reconstruct.kind = SQ_BACKEND_COLMAP;
+}
+static void m_st_kind(struct sq_task *t)
+{
+	t->stitch.kind = SQ_BACKEND_COMMAND;
+	t->stitch.cmd.argv = strv((const char *const[]){"merge", "{inputs}"}, 2);
+	t->stitch.cmd.argc = 2;
+}
+static void m_st_ram(struct sq_task *t)
+{
+	t->stitch.min_ram_mib = 100;
+}
+static void m_attempts(struct sq_task *t)
+{
+	t->retry.max_attempts = 4;
+}
+static void m_backoff(struct sq_task *t)
+{
+	t->retry.backoff_ms = 1000;
+}
+
+static void test_versions(void)
+{
+	static void (*const mutations[])(struct sq_task *) = {
+	    m_acq,   m_group,	m_name,	   m_root,   m_video,	 m_nvideos,  m_fps_num,	  m_fps_den,
+	    m_width, m_height,	m_quality, m_argv,   m_timeout,	 m_done_log, m_done_file, m_vram,
+	    m_ram,   m_rc_kind, m_st_kind, m_st_ram, m_attempts, m_backoff,
+	};
+	struct sq_task a, b;
+
+	fixed_task(&a);
+	fixed_task(&b);
+	T_EQ_STR(a.version, b.version); /* same content, same version */
+	free(b.source_file);
+	b.source_file = xstrdup("/elsewhere/other-name.yaml");
+	sq_task_finalize(&b);
+	T_EQ_STR(a.version, b.version); /* where it was read from is not content */
+	sq_task_release(&b);
+	for (size_t i = 0; i < sizeof(mutations) / sizeof(mutations[0]); i++) {
+		fixed_task(&b);
+		mutations[i](&b);
+		sq_task_finalize(&b);
+		if (!strcmp(a.version, b.version))
+			fprintf(stderr, "mutation %zu kept the version\n", i);
+		T_CHECK(strcmp(a.version, b.version) != 0);
+		sq_task_release(&b);
+	}
+	sq_task_release(&a);
+}
+
+static void test_stitch_spec(void)
+{
+	struct sq_stitch_spec s, r;
+	struct sq_err err = {SQ_OK, ""};
+	char *json, *again;
+
+	sq_stitch_spec_init(&s);
+	s.acquisition = xstrdup("demo");
+	s.group = xstrdup("auv1");
+	s.outdir = xstrdup("/out/demo/auv1");
+	sq_stitch_spec_finalize(&s);
+	json = sq_stitch_spec_to_json(&s);
+	T_EQ_STR(json, STITCH_GOLDEN);
+	T_EQ_STR(s.version, STITCH_VERSION);
+	sq_stitch_spec_init(&r);
+	T_EQ_INT(sq_stitch_spec_from_json(&r, json, &err), 0);
+	again = sq_stitch_spec_to_json(&r);
+	T_EQ_STR(again, STITCH_GOLDEN);
+	T_EQ_STR(r.version, STITCH_VERSION);
+	free(again);
+	sq_stitch_spec_release(&r);
+	/* the acquisition stitch has no group: null, and a different version */
+	free(s.group);
+	s.group = NULL;
+	sq_stitch_spec_finalize(&s);
+	T_CHECK(strcmp(s.version, STITCH_VERSION) != 0);
+	free(json);
+	json = sq_stitch_spec_to_json(&s);
+	T_CONTAINS(json, "\"group\":null");
+	sq_stitch_spec_init(&r);
+	T_EQ_INT(sq_stitch_spec_from_json(&r, json, &err), 0);
+	T_CHECK(r.group == NULL);
+	T_EQ_STR(r.version, s.version);
+	sq_stitch_spec_release(&r);
+	sq_stitch_spec_release(&s);
+	free(json);
+}
+
+static void expect_bad_json(const char *json, const char *needle)
+{
+	struct sq_task t;
+	struct sq_err err = {SQ_OK, ""};
+
+	sq_task_init(&t);
+	T_EQ_INT(sq_task_from_json(&t, json, &err), -1);
+	T_EQ_INT(err.code, SQ_ERR_INVALID);
+	T_CONTAINS(err.msg, needle);
+	T_CHECK(t.acquisition == NULL); /* released on failure */
+	sq_task_release(&t);
+}
+
+/* Replaces the first occurrence of from in GOLDEN by to. */
+static char *golden_with(const char *from, const char *to)
+{
+	const char *at = strstr(GOLDEN, from);
+
+	return xasprintf("%.*s%s%s", (int)(at - GOLDEN), GOLDEN, to, at + strlen(from));
+}
+
+static void test_bad_json(void)
+{
+	char *s;
+
+	expect_bad_json("not json", "not a json object");
+	expect_bad_json("[1]", "not a json object");
+	expect_bad_json("{}", "'acquisition'");
+	expect_bad_json(s = golden_with("\"auv1\"", "\"a b\""), "bad group name 'a b'"), free(s);
+	expect_bad_json(s = golden_with("\"quality\":4", "\"quality\":40"), "'quality'"), free(s);
+	expect_bad_json(s = golden_with("\"quality\":4", "\"quality\":4.5"), "'quality'"), free(s);
+	expect_bad_json(s = golden_with("\"command\"", "\"shell\""), "bad reconstruct backend"),
+	    free(s);
+	expect_bad_json(s = golden_with("\"builtin\"", "\"colmap\""), "bad stitch backend"),
+	    free(s);
+	expect_bad_json(s = golden_with("[\"/v/a.mp4\",\"sftp://u@h:22/v/b.mp4\"]", "[]"),
+			"no videos"),
+	    free(s);
+	expect_bad_json(s = golden_with("\"/v/a.mp4\"", "7"), "'videos'"), free(s);
+}
+
+static void test_names(void)
+{
+	char long_name[SQ_NAME_MAX + 2];
+
+	T_CHECK(sq_name_valid("a"));
+	T_CHECK(sq_name_valid("AUV-1_seg.01"));
+	memset(long_name, 'x', sizeof(long_name));
+	long_name[SQ_NAME_MAX] = '\0';
+	T_CHECK(sq_name_valid(long_name));
+	long_name[SQ_NAME_MAX] = 'x';
+	long_name[SQ_NAME_MAX + 1] = '\0';
+	T_CHECK(!sq_name_valid(long_name));
+	T_CHECK(!sq_name_valid(""));
+	T_CHECK(!sq_name_valid(NULL));
+	T_CHECK(!sq_name_valid("a b"));
+	T_CHECK(!sq_name_valid("a/b"));
+	T_CHECK(!sq_name_valid("a:b"));
+	T_CHECK(!sq_name_valid("caf\xc3\xa9"));
+}
+
+static void test_stages_and_needs(void)
+{
+	struct sq_task t;
+
+	T_EQ_STR(sq_stage_name(SQ_STAGE_EXTRACT), "extract");
+	T_EQ_STR(sq_stage_name(SQ_STAGE_STITCH), "stitch");
+	T_CHECK(sq_stage_name(SQ_STAGE_COUNT) == NULL);
+	T_EQ_INT(sq_stage_parse("reconstruct"), SQ_STAGE_RECONSTRUCT);
+	T_EQ_INT(sq_stage_parse("Extract"), -1);
+	T_EQ_INT(sq_stage_parse(NULL), -1);
+	T_EQ_STR(sq_backend_name(SQ_BACKEND_COLMAP), "colmap");
+	T_EQ_STR(sq_backend_name(SQ_BACKEND_BUILTIN), "builtin");
+	fixed_task(&t);
+	t.stitch.min_ram_mib = 64;
+	T_EQ_INT(sq_task_need_vram_mib(&t, SQ_STAGE_EXTRACT), 0);
+	T_EQ_INT(sq_task_need_vram_mib(&t, SQ_STAGE_RECONSTRUCT), 8000);
+	T_EQ_INT(sq_task_need_ram_mib(&t, SQ_STAGE_RECONSTRUCT), 16000);
+	T_EQ_INT(sq_task_need_ram_mib(&t, SQ_STAGE_STITCH), 64);
+	T_EQ_INT(sq_task_need_vram_mib(&t, SQ_STAGE_STITCH), 0);
+	sq_task_release(&t);
+}
+
+int main(void)
+{
+	test_golden();
+	test_round_trip();
+	test_versions();
+	test_stitch_spec();
+	test_bad_json();
+	test_names();
+	test_stages_and_needs();
+	return t_done();
+}
