@@ -35,7 +35,8 @@ struct sq_err {
 int sq_error(struct sq_err *err, enum sq_err_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Like sq_error() but appends ": <strerror(errnum)>" and maps ENOSPC/EDQUOT to
+/* Like sq_error() but appends ": <strerror(errnum)>" and maps ENOSPC/EDQUOT/EFBIG
+ * (disk full, quota, file size limit) to
  * SQ_ERR_NOSPC. */
 int sq_error_errno(struct sq_err *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
