@@ -20,9 +20,27 @@
  *                                     host, claimed_ms, lease_until_ms, progress_done,
  *                                     progress_total, error, history (JSON array),
  *                                     updated_ms, done_token
+ *                                     also: need_vram_mib.<stage>/need_ram_mib.<stage>
+ *                                     (per-stage needs; copied into need_vram_mib/
+ *                                     need_ram_mib whenever stage changes), done_outcome
+ *                                     (done|retry|dead|released|crash: what the lease
+ *                                     done_token ended with, so a retried call answers
+ *                                     the same), result (complete's result_json),
+ *                                     created_ms. history entries: {stage, worker, host,
+ *                                     attempt, start_ms, end_ms, outcome, error}, last 32.
+ *                                     Stitch jobs exist from enqueue on in state waiting.
  *   P leased:<acq>              ZSET  leased jids, score = lease deadline (ms, Redis TIME)
  *   P delayed:<acq>             ZSET  jids waiting for a retry, score = not-before (ms)
  *   P done:<acq>:<stage>        SET   jids whose stage is done (exact counts for status)
+ *   P dead:<acq>:<stage>        SET   jids dead-lettered at that stage (failed counts)
+ *   P acq:<acq>                 HASH  the acquisition's stitch specs, written by enqueue
+ *                                     and read by the fan-in: template (stitch spec JSON,
+ *                                     group null, outdir = output_root), output_root,
+ *                                     spec:<sjid>, version:<sjid>, outdir:<sjid> for each
+ *                                     "@group:<g>" and "@acq" (full sq_stitch_spec JSON),
+ *                                     stitch_max_attempts, stitch_backoff_ms,
+ *                                     need_vram_mib.stitch, need_ram_mib.stitch,
+ *                                     created_ms, updated_ms
  *   P members:<acq>:<group>     SET   task jids of a group
  *   P groups:<acq>              SET   groups of the acquisition
  *   P gdone:<acq>:<group>       SET   task jids of the group whose reconstruct is done;
@@ -33,14 +51,20 @@
  *   P fence                     STRING counter: every claim takes a new token from it
  *   P owned:<wid>               STRING "<acq>\t<jid>\t<token>" of the job a worker holds
  *   P workers                   ZSET  worker ids, score = last heartbeat (ms)
- *   P worker:<wid>              HASH  host, pid, stages, acqs, started_ms, job, gpu
- *                                     (expires 10 min after its last heartbeat)
+ *   P worker:<wid>              HASH  host, pid, stages, started_ms, last_beat_ms, job,
+ *                                     gpu (expires 10 min after its last heartbeat)
  *   P wake:<stage>              LIST  doorbell: one token per push, trimmed; idle
  *                                     workers BLPOP it with a short timeout
- *   P cursor:<stage>            STRING round-robin cursor over acquisitions (fairness)
+ *   P cursor:<stage>            STRING round-robin cursor over acquisitions (fairness):
+ *                                     the acquisition served last; the next claim starts
+ *                                     at the next name in sorted order
  *
- * Every transition touching two keys is one Lua script (lib/lua/*.lua), loaded
- * once per connection and called with EVALSHA (reloaded on NOSCRIPT). Time is
+ * Every transition touching two keys is one Lua script (lib/lua/, one .lua file
+ * each; keys are built inside the scripts from P, so Redis Cluster is not
+ * supported), loaded once per connection and called with EVALSHA (reloaded on
+ * NOSCRIPT). A change to a group's members (task added or re-versioned, or
+ * re-injected by repair) re-opens that group's stitch and the acquisition stitch
+ * (back to waiting, a running attempt fenced), so fan-in runs them again. Time is
  * Redis's TIME, so hosts need no synchronised clocks. Task versions: enqueueing a
  * task whose content changed replaces the job's spec and version and restarts it
  * at extract (fencing any running attempt); old outputs stay on disk until the new

@@ -1,1 +1,16 @@
--- release_owner.lua: placeholder, implemented by the queue module
+-- release_owner.lua: a supervisor's child died; whatever it held goes back to
+-- the front of its queue at once, counted as a crash (or dead when exhausted).
+-- ARGV: P wid reason -> 1 if a job was held, else 0
+local wid, reason = ARGV[2], ARGV[3]
+local k = P .. 'owned:' .. wid
+local owned = redis.call('GET', k)
+if not owned then
+	return 0
+end
+redis.call('DEL', k)
+local acq, jid, token = string.match(owned, '^([^\t]*)\t([^\t]*)\t(.*)$')
+if not acq or not fenced(k_job(acq, jid), wid, token) then
+	return 0
+end
+crash(acq, jid, k_job(acq, jid), reason, now_ms())
+return 1

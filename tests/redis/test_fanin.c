@@ -1,0 +1,494 @@
+/* test_fanin.c - the stitch fan-in: a group stitch exactly once when its last
+ * task finishes reconstruct, an acquisition stitch exactly once when the last
+ * group stitch finishes (>= 2 groups only), also when the last two completions
+ * race from two processes; and re-versioning a member re-opens the stitches. */
+#include "queue.h"
+#include "queue_priv.h"
+#include "xalloc.h"
+#include "t.h"
+
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int case_no;
+
+static struct sq_queue *open_prefix(const char *prefix)
+{
+	struct sq_queue_opts o = {getenv("SCANQ_REDIS"), prefix, 0, 0, 0};
+	struct sq_err err = {0};
+	struct sq_queue *q = sq_queue_open(&o, &err);
+
+	if (!q) {
+		fprintf(stderr, "cannot open queue: %s\n", err.msg);
+		exit(1);
+	}
+	return q;
+}
+
+static struct sq_queue *open_q(char *prefix, size_t len)
+{
+	snprintf(prefix, len, "tf%d.%d:", (int)getpid(), ++case_no);
+	return open_prefix(prefix);
+}
+
+struct acq {
+	struct sq_task tasks[16];
+	size_t n;
+	struct sq_stitch_spec stitch;
+	enum sq_enqueue_outcome out[16];
+};
+
+static void acq_make(struct acq *a, const char *name, int ngroups, int per_group)
+{
+	int g, i;
+
+	memset(a, 0, sizeof(*a));
+	for (g = 1; g <= ngroups; g++)
+		for (i = 1; i <= per_group; i++) {
+			struct sq_task *t = &a->tasks[a->n++];
+
+			sq_task_init(t);
+			t->acquisition = xstrdup(name);
+			t->group = xasprintf("g%d", g);
+			t->name = xasprintf("g%d-%d", g, i);
+			t->output_root = xasprintf("/out/%s", name);
+			t->videos = xcalloc(1, sizeof(*t->videos));
+			t->videos[0] = xasprintf("/videos/%s.mp4", t->name);
+			t->nvideos = 1;
+			sq_task_finalize(t);
+		}
+	sq_stitch_spec_init(&a->stitch);
+	a->stitch.acquisition = xstrdup(name);
+	a->stitch.outdir = xasprintf("/out/%s", name);
+	sq_stitch_spec_finalize(&a->stitch);
+}
+
+static void acq_free(struct acq *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		sq_task_release(&a->tasks[i]);
+	sq_stitch_spec_release(&a->stitch);
+}
+
+static void enqueue(struct sq_queue *q, struct acq *a)
+{
+	struct sq_err err = {0};
+
+	if (sq_queue_enqueue(q, a->tasks, a->n, &a->stitch, a->out, &err) < 0) {
+		fprintf(stderr, "enqueue: %s\n", err.msg);
+		exit(1);
+	}
+}
+
+static long long cmd_int(struct sq_queue *q, const char *c, const char *k, const char *arg)
+{
+	struct sq_redis_args a = SQ_REDIS_ARGS_INIT;
+	struct sq_err err = {0};
+	struct sq_reply *rep;
+	char *full = xasprintf("%s%s", sq_queue_prefix(q), k);
+	long long v = -1;
+
+	sq_redis_args_add(&a, c);
+	sq_redis_args_add(&a, full);
+	if (arg)
+		sq_redis_args_add(&a, arg);
+	rep = sq_redis_command(sq_queue_redis(q), &a, &err);
+	if (rep && rep->type == SQ_REPLY_INTEGER)
+		v = rep->integer;
+	sq_reply_free(rep);
+	sq_redis_args_release(&a);
+	free(full);
+	return v;
+}
+
+static char *field(struct sq_queue *q, const char *acq, const char *jid, const char *f)
+{
+	struct sq_redis_args a = SQ_REDIS_ARGS_INIT;
+	struct sq_err err = {0};
+	struct sq_reply *rep;
+	char *v = NULL;
+
+	sq_redis_args_add(&a, "HGET");
+	sq_redis_args_addf(&a, "%sjob:%s:%s", sq_queue_prefix(q), acq, jid);
+	sq_redis_args_add(&a, f);
+	rep = sq_redis_command(sq_queue_redis(q), &a, &err);
+	if (rep && rep->type == SQ_REPLY_STRING)
+		v = xstrdup(rep->str);
+	sq_reply_free(rep);
+	sq_redis_args_release(&a);
+	return v;
+}
+
+#define T_FIELD(q, acq, jid, f, want)                                                              \
+	do {                                                                                       \
+		char *t_v_ = field(q, acq, jid, f);                                                \
+		T_EQ_STR(t_v_, want);                                                              \
+		free(t_v_);                                                                        \
+	} while (0)
+
+static int claim(struct sq_queue *q, const char *wid, enum sq_stage stage, struct sq_job *job)
+{
+	struct sq_claim_opts o = {wid, &stage, 1, NULL, 0, -1, -1};
+	struct sq_err err = {0};
+	int rc;
+
+	sq_job_init(job);
+	rc = sq_queue_claim(q, &o, job, &err);
+	if (rc < 0)
+		fprintf(stderr, "claim: %s\n", err.msg);
+	return rc;
+}
+
+/* Claims and completes every job of stage; returns how many. */
+static int run_stage(struct sq_queue *q, enum sq_stage stage)
+{
+	struct sq_err err = {0};
+	struct sq_job job;
+	int n = 0;
+
+	while (claim(q, "w", stage, &job) == 1) {
+		if (sq_queue_complete(q, &job, "w", NULL, &err) == 0)
+			n++;
+		else
+			fprintf(stderr, "complete: %s\n", err.msg);
+		sq_job_release(&job);
+	}
+	return n;
+}
+
+static void check_inputs(const struct sq_job *job, const char *const *want, size_t n)
+{
+	size_t i;
+
+	T_EQ_INT(job->ninputs, n);
+	for (i = 0; i < n && i < job->ninputs; i++)
+		T_EQ_STR(job->inputs[i], want[i]);
+}
+
+/* Claims the one group stitch queued and checks its spec and inputs. */
+static void check_group_stitch(struct sq_queue *q, const char *wid, struct sq_job *job)
+{
+	struct sq_stitch_spec s;
+	struct sq_err err = {0};
+	char *want[3], *gdir, *jid;
+	int i;
+
+	T_EQ_INT(claim(q, wid, SQ_STAGE_STITCH, job), 1);
+	T_EQ_INT(job->kind, SQ_JOB_GROUP_STITCH);
+	T_EQ_INT(job->stage, SQ_STAGE_STITCH);
+	sq_stitch_spec_init(&s);
+	T_EQ_INT(sq_stitch_spec_from_json(&s, job->spec_json, &err), 0);
+	T_CHECK(s.group != NULL);
+	if (!s.group) {
+		sq_stitch_spec_release(&s);
+		return;
+	}
+	jid = xasprintf("@group:%s", s.group);
+	T_EQ_STR(job->jid, jid);
+	free(jid);
+	gdir = xasprintf("/out/demo/%s", s.group);
+	T_EQ_STR(s.outdir, gdir);
+	T_EQ_STR(job->version, s.version);
+	for (i = 0; i < 3; i++)
+		want[i] = xasprintf("%s/%s-%d", gdir, s.group, i + 1);
+	check_inputs(job, (const char *const *)want, 3);
+	for (i = 0; i < 3; i++)
+		free(want[i]);
+	free(gdir);
+	sq_stitch_spec_release(&s);
+}
+
+static void test_two_groups(void)
+{
+	char p[64];
+	struct sq_queue *q = open_q(p, sizeof(p));
+	const char *acq_in[] = {"/out/demo/g1", "/out/demo/g2"};
+	struct sq_stitch_spec s;
+	struct sq_err err = {0};
+	struct sq_job j1, j2, ja;
+	struct acq a;
+
+	acq_make(&a, "demo", 2, 3);
+	enqueue(q, &a);
+	T_EQ_INT(run_stage(q, SQ_STAGE_EXTRACT), 6);
+	T_EQ_INT(cmd_int(q, "LLEN", "stitch:demo", NULL), 0);
+	T_EQ_INT(run_stage(q, SQ_STAGE_RECONSTRUCT), 6);
+	T_EQ_INT(cmd_int(q, "LLEN", "stitch:demo", NULL), 2);
+	T_FIELD(q, "demo", "@acq", "state", "waiting");
+	check_group_stitch(q, "ws1", &j1);
+	check_group_stitch(q, "ws2", &j2);
+	T_CHECK(strcmp(j1.jid, j2.jid) != 0);
+	T_EQ_INT(cmd_int(q, "LLEN", "stitch:demo", NULL), 0);
+	T_EQ_INT(sq_queue_complete(q, &j1, "ws1", NULL, &err), 0);
+	T_EQ_INT(cmd_int(q, "LLEN", "stitch:demo", NULL), 0); /* one group left */
+	T_EQ_INT(sq_queue_complete(q, &j2, "ws2", NULL, &err), 0);
+	T_EQ_INT(sq_queue_complete(q, &j2, "ws2", NULL, &err), 0); /* retried: no 2nd push */
+	T_EQ_INT(cmd_int(q, "LLEN", "stitch:demo", NULL), 1);
+
+	T_EQ_INT(claim(q, "ws", SQ_STAGE_STITCH, &ja), 1);
+	T_EQ_STR(ja.jid, "@acq");
+	T_EQ_INT(ja.kind, SQ_JOB_ACQ_STITCH);
+	check_inputs(&ja, acq_in, 2);
+	sq_stitch_spec_init(&s);
+	T_EQ_INT(sq_stitch_spec_from_json(&s, ja.spec_json, &err), 0);
+	T_CHECK(s.group == NULL);
+	T_EQ_STR(s.outdir, "/out/demo");
+	sq_stitch_spec_release(&s);
+	T_EQ_INT(sq_queue_complete(q, &ja, "ws", NULL, &err), 0);
+	T_FIELD(q, "demo", "@acq", "state", "done");
+	T_EQ_INT(cmd_int(q, "SCARD", "done:demo:stitch", NULL), 3);
+	T_EQ_INT(cmd_int(q, "LLEN", "stitch:demo", NULL), 0);
+
+	/* a member changes: its group stitch and the acquisition stitch re-open,
+	 * and run again, once each, when it is done */
+	a.tasks[4].extract.quality = 9;
+	sq_task_finalize(&a.tasks[4]);
+	enqueue(q, &a);
+	T_EQ_INT(a.out[4], SQ_ENQUEUE_UPDATED);
+	T_FIELD(q, "demo", "@group:g2", "state", "waiting");
+	T_FIELD(q, "demo", "@group:g1", "state", "done");
+	T_FIELD(q, "demo", "@acq", "state", "waiting");
+	T_EQ_INT(cmd_int(q, "SCARD", "done:demo:stitch", NULL), 1);
+	T_EQ_INT(run_stage(q, SQ_STAGE_EXTRACT), 1);
+	T_EQ_INT(run_stage(q, SQ_STAGE_RECONSTRUCT), 1);
+	T_EQ_INT(cmd_int(q, "LLEN", "stitch:demo", NULL), 1);
+	T_EQ_INT(run_stage(q, SQ_STAGE_STITCH), 2); /* @group:g2 then @acq */
+	T_FIELD(q, "demo", "@acq", "state", "done");
+	T_EQ_INT(cmd_int(q, "SCARD", "done:demo:stitch", NULL), 3);
+	sq_job_release(&j1);
+	sq_job_release(&j2);
+	sq_job_release(&ja);
+	acq_free(&a);
+	sq_queue_free(q);
+}
+
+static void test_single_group(void)
+{
+	char p[64];
+	struct sq_queue *q = open_q(p, sizeof(p));
+	struct sq_err err = {0};
+	struct sq_job job;
+	struct acq a;
+
+	acq_make(&a, "solo", 1, 2);
+	enqueue(q, &a);
+	T_EQ_INT(run_stage(q, SQ_STAGE_EXTRACT), 2);
+	T_EQ_INT(run_stage(q, SQ_STAGE_RECONSTRUCT), 2);
+	T_EQ_INT(claim(q, "ws", SQ_STAGE_STITCH, &job), 1);
+	T_EQ_STR(job.jid, "@group:g1");
+	T_EQ_INT(job.ninputs, 2);
+	T_EQ_INT(sq_queue_complete(q, &job, "ws", NULL, &err), 0);
+	sq_job_release(&job);
+	T_FIELD(q, "solo", "@group:g1", "state", "done");
+	T_EQ_INT(cmd_int(q, "LLEN", "stitch:solo", NULL), 0);
+	T_EQ_INT(cmd_int(q, "EXISTS", "job:solo:@acq", NULL), 0);
+	acq_free(&a);
+	sq_queue_free(q);
+}
+
+static void check_state(struct sq_queue *q, const char *jid, int exists, const char *state,
+			enum sq_stage stage)
+{
+	struct sq_job_state st;
+	struct sq_err err = {0};
+
+	T_EQ_INT(sq_queue_job_states(q, "demo", &jid, 1, &st, &err), 0);
+	T_EQ_INT(st.exists, exists);
+	T_EQ_STR(st.state, state);
+	if (exists)
+		T_EQ_INT(st.stage, stage);
+}
+
+/* Claims one job of stage as wid and fails it (max_attempts 1: dead). */
+static void kill_job(struct sq_queue *q, enum sq_stage stage, const char *want_jid)
+{
+	struct sq_err err = {0};
+	struct sq_job job;
+	int dead = 0;
+
+	T_EQ_INT(claim(q, "wk", stage, &job), 1);
+	T_EQ_STR(job.jid, want_jid);
+	T_EQ_INT(sq_queue_fail(q, &job, "wk", "disk on fire", 0, &dead, &err), 0);
+	T_EQ_INT(dead, 1);
+	sq_job_release(&job);
+}
+
+/* Repair's operations: states, re-injection (fan-in re-runs), dead letters
+ * retried, work Redis lost recorded, stitches queued by hand. */
+static void test_repair_ops(void)
+{
+	char p[64];
+	struct sq_queue *q = open_q(p, sizeof(p));
+	const char *jids[] = {"g1-1", "@group:g1", "@acq", "nope"};
+	struct sq_job_state st[4];
+	struct sq_stitch_spec gs;
+	struct sq_task extra;
+	struct sq_err err = {0};
+	struct sq_job job;
+	struct acq a;
+
+	acq_make(&a, "demo", 2, 3);
+	enqueue(q, &a);
+	run_stage(q, SQ_STAGE_EXTRACT);
+	run_stage(q, SQ_STAGE_RECONSTRUCT);
+	T_EQ_INT(run_stage(q, SQ_STAGE_STITCH), 3);
+	T_EQ_INT(sq_queue_job_states(q, "demo", jids, 4, st, &err), 0);
+	T_EQ_INT(st[0].exists, 1);
+	T_EQ_STR(st[0].state, "done");
+	T_EQ_INT(st[0].stage, SQ_STAGE_RECONSTRUCT);
+	T_EQ_STR(st[0].version, a.tasks[0].version);
+	T_EQ_STR(st[1].state, "done");
+	T_EQ_INT(st[2].stage, SQ_STAGE_STITCH);
+	T_EQ_INT(st[3].exists, 0);
+	T_EQ_STR(st[3].state, "");
+
+	/* reconstruct of g1-2 lost on disk: re-run it, then both stitches */
+	T_EQ_INT(sq_queue_reinject_task(q, &a.tasks[1], SQ_STAGE_RECONSTRUCT, 0, &err), 1);
+	T_EQ_INT(sq_queue_reinject_task(q, &a.tasks[1], SQ_STAGE_RECONSTRUCT, 0, &err), 0);
+	check_state(q, "g1-2", 1, "queued", SQ_STAGE_RECONSTRUCT);
+	check_state(q, "@group:g1", 1, "waiting", SQ_STAGE_STITCH);
+	check_state(q, "@acq", 1, "waiting", SQ_STAGE_STITCH);
+	T_EQ_INT(cmd_int(q, "SISMEMBER", "done:demo:extract", "g1-2"), 1);
+	T_EQ_INT(cmd_int(q, "SISMEMBER", "done:demo:reconstruct", "g1-2"), 0);
+	T_EQ_INT(run_stage(q, SQ_STAGE_RECONSTRUCT), 1);
+	T_EQ_INT(run_stage(q, SQ_STAGE_STITCH), 2);
+	check_state(q, "@acq", 1, "done", SQ_STAGE_STITCH);
+
+	/* a dead task is only retried when asked to */
+	a.tasks[3].retry.max_attempts = 1;
+	sq_task_finalize(&a.tasks[3]);
+	T_EQ_INT(sq_queue_reinject_task(q, &a.tasks[3], SQ_STAGE_EXTRACT, 0, &err), 1);
+	kill_job(q, SQ_STAGE_EXTRACT, "g2-1");
+	check_state(q, "g2-1", 1, "failed", SQ_STAGE_EXTRACT);
+	T_EQ_INT(cmd_int(q, "LLEN", "failed:demo", NULL), 1);
+	T_EQ_INT(sq_queue_reinject_task(q, &a.tasks[3], SQ_STAGE_EXTRACT, 0, &err), 0);
+	T_EQ_INT(sq_queue_reinject_task(q, &a.tasks[3], SQ_STAGE_EXTRACT, 1, &err), 1);
+	T_EQ_INT(cmd_int(q, "LLEN", "failed:demo", NULL), 0);
+	T_EQ_INT(cmd_int(q, "SCARD", "dead:demo:extract", NULL), 0);
+	T_EQ_INT(run_stage(q, SQ_STAGE_EXTRACT), 1);
+	T_EQ_INT(run_stage(q, SQ_STAGE_RECONSTRUCT), 1);
+	T_EQ_INT(run_stage(q, SQ_STAGE_STITCH), 2);
+
+	/* a task Redis never heard of, done on disk: recorded, nothing queued */
+	sq_task_init(&extra);
+	extra.acquisition = xstrdup("demo");
+	extra.group = xstrdup("g1");
+	extra.name = xstrdup("g1-4");
+	extra.output_root = xstrdup("/out/demo");
+	sq_task_finalize(&extra);
+	T_EQ_INT(sq_queue_mark_task_done(q, &extra, &err), 0);
+	check_state(q, "g1-4", 1, "done", SQ_STAGE_RECONSTRUCT);
+	T_EQ_INT(cmd_int(q, "SISMEMBER", "gdone:demo:g1", "g1-4"), 1);
+	T_EQ_INT(cmd_int(q, "SCARD", "members:demo:g1", NULL), 4);
+	T_EQ_INT(cmd_int(q, "LLEN", "stitch:demo", NULL), 0);
+
+	/* the group stitch queued by hand, with all four done members as inputs */
+	sq_stitch_spec_init(&gs);
+	gs.acquisition = xstrdup("demo");
+	gs.group = xstrdup("g1");
+	gs.outdir = xstrdup("/out/demo/g1");
+	sq_stitch_spec_finalize(&gs);
+	T_EQ_INT(sq_queue_reinject_stitch(q, &gs, 0, &err), 1);
+	T_EQ_INT(sq_queue_reinject_stitch(q, &gs, 0, &err), 0);
+	check_state(q, "@acq", 1, "waiting", SQ_STAGE_STITCH);
+	T_EQ_INT(claim(q, "ws", SQ_STAGE_STITCH, &job), 1);
+	T_EQ_STR(job.jid, "@group:g1");
+	T_EQ_INT(job.ninputs, 4);
+	T_EQ_STR(job.ninputs == 4 ? job.inputs[3] : NULL, "/out/demo/g1/g1-4");
+	T_EQ_INT(sq_queue_complete(q, &job, "ws", NULL, &err), 0);
+	sq_job_release(&job);
+	T_EQ_INT(run_stage(q, SQ_STAGE_STITCH), 1); /* @acq by fan-in */
+	sq_stitch_spec_release(&gs);
+	sq_task_release(&extra);
+	acq_free(&a);
+	sq_queue_free(q);
+}
+
+/* Child of the race: completes job as wid once the parent opens the gate. */
+static void race_child(const char *prefix, const struct sq_job *job, const char *wid, int gate)
+{
+	struct sq_queue *q = open_prefix(prefix);
+	struct sq_job bogus = *job;
+	struct sq_err err = {0};
+	char c;
+	int rc;
+
+	/* warm up: connection made and complete.lua loaded before the gate */
+	bogus.token = -1;
+	sq_queue_complete(q, &bogus, wid, NULL, &err);
+	if (read(gate, &c, 1) < 0)
+		_exit(3);
+	rc = sq_queue_complete(q, job, wid, NULL, &err);
+	sq_queue_free(q);
+	_exit(rc == 0 ? 0 : 2);
+}
+
+/* Two processes complete the last two tasks of a group at the same moment. */
+static int race_once(const char *prefix, int *pushed)
+{
+	struct sq_queue *q = open_prefix(prefix);
+	struct sq_job j1, j2;
+	struct acq a;
+	pid_t pids[2];
+	int gate[2], i, status, ok = 1;
+
+	acq_make(&a, "race", 1, 2);
+	enqueue(q, &a);
+	run_stage(q, SQ_STAGE_EXTRACT);
+	if (claim(q, "c1", SQ_STAGE_RECONSTRUCT, &j1) != 1 ||
+	    claim(q, "c2", SQ_STAGE_RECONSTRUCT, &j2) != 1 || pipe(gate) < 0)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			close(gate[1]);
+			race_child(prefix, i ? &j2 : &j1, i ? "c2" : "c1", gate[0]);
+		}
+	}
+	close(gate[0]);
+	usleep(20000);
+	close(gate[1]); /* both reads return at once */
+	for (i = 0; i < 2; i++)
+		if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			ok = 0;
+	*pushed = (int)cmd_int(q, "LLEN", "stitch:race", NULL);
+	sq_job_release(&j1);
+	sq_job_release(&j2);
+	acq_free(&a);
+	sq_queue_free(q);
+	return ok;
+}
+
+static void test_race(void)
+{
+	char p[64];
+	int i, pushed, bad = 0, failed = 0;
+
+	fflush(NULL);
+	for (i = 0; i < 200; i++) {
+		snprintf(p, sizeof(p), "tr%d.%d:", (int)getpid(), i);
+		if (!race_once(p, &pushed))
+			failed++;
+		else if (pushed != 1)
+			bad++;
+	}
+	T_EQ_INT(failed, 0);
+	T_EQ_INT(bad, 0);
+}
+
+int main(void)
+{
+	if (!getenv("SCANQ_REDIS")) {
+		fprintf(stderr, "SCANQ_REDIS not set: run through tests/run-test\n");
+		return 1;
+	}
+	test_two_groups();
+	test_single_group();
+	test_repair_ops();
+	test_race();
+	return t_done();
+}
