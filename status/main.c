@@ -1,5 +1,549 @@
-#include "err.h"
-int main(void)
+/* main.c - scanq-status: the console view of the queue, live or once.
+ *
+ * Options -> sq_queue_snapshot -> sq_status_render. What lives here and not in
+ * lib/ is the terminal: the live view takes the alternate screen, hides the
+ * cursor and reads keys unbuffered, and every way out (q, Ctrl-C, SIGTERM,
+ * SIGHUP, exit(), a crash, Ctrl-Z) puts the terminal back as it was. */
+#include "fsutil.h"
+#include "queue.h"
+#include "redis.h"
+#include "status.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include "banned.h"
+
+#define PROG "scanq-status"
+#define MAX_DEAD 5
+#define DEFAULT_INTERVAL_MS 2000
+
+static const char usage_text[] =
+    "usage: " PROG " [--acq A] [--interval S] [--once] [--json] [--redis URL] [--prefix P]\n"
+    "\n"
+    "Shows the queue: per acquisition and stage the jobs queued, running, done,\n"
+    "failed and waiting to retry; running jobs with host, age and progress; the\n"
+    "newest dead letters; workers and the age of their last heartbeat.\n"
+    "\n"
+    "  --acq A        only acquisition A\n"
+    "  --interval S   refresh period of the live view (default 2s; 500ms, 5s, 1m)\n"
+    "  --once         print the view once and exit (the default when stdout is not\n"
+    "                 a terminal)\n"
+    "  --json         print the snapshot as one JSON document and exit\n"
+    "  --redis URL    redis://[user:pass@]host:port/db or unix:///path\n"
+    "                 (default $SCANQ_REDIS, else " SQ_QUEUE_DEFAULT_URL ")\n"
+    "  --prefix P     key prefix of the deployment (default $SCANQ_PREFIX)\n"
+    "  -h, --help     show this help\n"
+    "\n"
+    "In the live view q quits and space refreshes at once.\n"
+    "Exit status: 0 ok, 1 Redis failure, 2 usage.\n";
+
+struct opts {
+	const char *acq;
+	const char *url;
+	char *url_shown; /* the URL with its password masked, for the title */
+	const char *prefix;
+	long long interval_ms;
+	int once, json;
+};
+
+/* ---- the terminal (program state: the signal handlers need it) ---- */
+
+static struct termios saved_tio;
+static volatile sig_atomic_t tio_saved, screen_on, quit_signal, redraw;
+
+static void write_all(const char *s, size_t len)
 {
+	while (len) {
+		ssize_t n = write(STDOUT_FILENO, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Async-signal-safe: only write() and tcsetattr(). */
+static void term_leave(void)
+{
+	static const char leave[] = "\033[?25h\033[?1049l";
+
+	if (screen_on)
+		write_all(leave, sizeof(leave) - 1);
+	if (tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+}
+
+static void term_enter(void)
+{
+	static const char enter[] = "\033[?1049h\033[?25l\033[H\033[2J";
+	struct termios raw;
+
+	if (tio_saved) {
+		raw = saved_tio;
+		raw.c_lflag &=
+		    ~(tcflag_t)(ICANON | ECHO); /* keys unbuffered, not echoed; ISIG stays */
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	if (screen_on)
+		write_all(enter, sizeof(enter) - 1);
+}
+
+static void term_restore_at_exit(void)
+{
+	term_leave();
+	tio_saved = 0;
+	screen_on = 0;
+}
+
+static void on_quit(int sig)
+{
+	quit_signal = sig;
+}
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	redraw = 1;
+}
+
+/* Ctrl-Z: give the shell its terminal back, stop, and take it again on fg. */
+static void on_tstp(int sig)
+{
+	int saved_errno = errno;
+
+	(void)sig;
+	term_leave();
+	kill(getpid(), SIGSTOP);
+	term_enter();
+	redraw = 1;
+	errno = saved_errno;
+}
+
+/* A crash must not leave the terminal raw: restore it, then die of the signal
+ * (SA_RESETHAND put the default action back). */
+static void on_fatal(int sig)
+{
+	term_leave();
+	raise(sig);
+}
+
+static void handle(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sa.sa_flags = flags; /* no SA_RESTART: a signal must wake poll() */
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+/* Only for the live view: --once keeps the default actions, so Ctrl-C stops
+ * it at once even while it waits for Redis. */
+static void install_handlers(void)
+{
+	static const int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+
+	handle(SIGINT, on_quit, 0);
+	handle(SIGTERM, on_quit, 0);
+	handle(SIGHUP, on_quit, 0);
+	handle(SIGWINCH, on_winch, 0);
+	handle(SIGTSTP, on_tstp, 0);
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		handle(fatal[i], on_fatal, (int)SA_RESETHAND);
+}
+
+/* Takes the screen: alternate buffer, hidden cursor, keys unbuffered. */
+static void term_start(void)
+{
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0)
+		tio_saved = 1;
+	screen_on = 1;
+	atexit(term_restore_at_exit);
+	term_enter();
+}
+
+static void term_size(int *cols, int *rows)
+{
+	struct winsize ws;
+
+	*cols = 80;
+	*rows = 24;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
+}
+
+/* ---- options ---- */
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "scanq-status: <message>" and a hint; returns the usage exit status. */
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\ntry '" PROG " --help'\n", stderr);
+	return 2;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+	    {"acq", required_argument, NULL, 'a'},   {"interval", required_argument, NULL, 'i'},
+	    {"once", no_argument, NULL, 'o'},	     {"json", no_argument, NULL, 'j'},
+	    {"redis", required_argument, NULL, 'r'}, {"prefix", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (!sq_name_valid(optarg))
+				return usage_error("bad acquisition name '%s'", optarg);
+			o->acq = optarg;
+			break;
+		case 'i':
+			if (sq_parse_duration_ms(optarg, &o->interval_ms) < 0 ||
+			    o->interval_ms < 100 || o->interval_ms > 86400000)
+				return usage_error("bad interval '%s' (100ms .. 1d)", optarg);
+			break;
+		case 'o':
+			o->once = 1;
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		case 'r':
+			o->url = optarg;
+			break;
+		case 'p':
+			o->prefix = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+/* Checks the URL before any screen is taken: a typo is a usage error. */
+static int check_url(struct opts *o)
+{
+	struct sq_redis_url u;
+	struct sq_err err;
+
+	if (sq_redis_url_parse(o->url, &u, &err) < 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return 2;
+	}
+	o->url_shown = sq_redis_url_show(&u);
+	sq_redis_url_release(&u);
+	return -1;
+}
+
+static struct sq_queue *open_queue(const struct opts *o, struct sq_err *err)
+{
+	/* fail fast: the live view retries on its own schedule, --once reports */
+	struct sq_queue_opts qo = {
+	    .url = o->url, .prefix = o->prefix, .connect_timeout_ms = 2000, .retry_for_ms = 1};
+
+	return sq_queue_open(&qo, err);
+}
+
+/* Returns new string: the first line of the view; what matters most first, as
+ * a narrow terminal cuts the end. */
+static char *title(const struct opts *o, const char *extra)
+{
+	char when[32] = "";
+	struct tm tm;
+	time_t t = time(NULL);
+
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	return xasprintf(PROG "  %s%s  %s%s%s", when, extra, o->url_shown,
+			 o->prefix && *o->prefix ? "  prefix " : "", o->prefix ? o->prefix : "");
+}
+
+static int use_ascii(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	return !cs || strcmp(cs, "UTF-8") != 0;
+}
+
+/* ---- once ---- */
+
+static int render_once(const struct opts *o, const char *json, struct sq_strbuf *out,
+		       struct sq_err *err)
+{
+	struct sq_status_view v = {.width = 100, .ascii = use_ascii()};
+	char *head;
+	int rows, rc;
+
+	if (o->json)
+		return sq_status_format_json(json, isatty(STDOUT_FILENO), out, err);
+	if (isatty(STDOUT_FILENO))
+		term_size(&v.width, &rows);
+	v.title = head = title(o, "");
+	rc = sq_status_render_json(json, &v, out, err);
+	free(head);
+	return rc;
+}
+
+static int run_once(const struct opts *o)
+{
+	struct sq_strbuf out = SQ_STRBUF_INIT;
+	struct sq_queue *q;
+	struct sq_err err;
+	char *json = NULL;
+	int rc = 1;
+
+	q = open_queue(o, &err);
+	if (q)
+		json = sq_queue_snapshot(q, o->acq, MAX_DEAD, &err);
+	if (!json || render_once(o, json, &out, &err) < 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		goto out;
+	}
+	fwrite(out.buf, 1, out.len, stdout);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, PROG ": cannot write the view: %s\n", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(json);
+	sq_strbuf_release(&out);
+	sq_queue_free(q);
+	return rc;
+}
+
+/* ---- live ---- */
+
+struct live {
+	const struct opts *o;
+	struct sq_queue *q;	/* NULL while Redis is unreachable */
+	char *json;		/* the last snapshot that arrived */
+	long long json_mono_ms; /* when it arrived */
+	struct sq_err err;	/* why the last fetch failed */
+	int failing;
+	int keys; /* stdin is a terminal we read keys from */
+	int quit;
+};
+
+/* Takes a new snapshot; on failure keeps the last one and drops the connection
+ * so that the next round starts afresh. */
+static void live_fetch(struct live *l)
+{
+	char *json = NULL;
+
+	if (!l->q)
+		l->q = open_queue(l->o, &l->err);
+	if (l->q)
+		json = sq_queue_snapshot(l->q, l->o->acq, MAX_DEAD, &l->err);
+	if (!json) {
+		l->failing = 1;
+		sq_queue_free(l->q);
+		l->q = NULL;
+		return;
+	}
+	free(l->json);
+	l->json = json;
+	l->json_mono_ms = sq_mono_ms();
+	l->failing = 0;
+}
+
+/* The refresh period for people: "500ms", "1.5s", "2s", "1m00s". */
+static void fmt_interval(long long ms, char *buf, size_t size)
+{
+	if (ms < 1000)
+		snprintf(buf, size, "%lldms", ms);
+	else if (ms < 60000 && ms % 1000)
+		snprintf(buf, size, "%.1fs", (double)ms / 1000.0);
+	else
+		sq_status_fmt_age(ms, buf, size);
+}
+
+/* Returns new string: the error line of the view, NULL when all is well. */
+static char *live_error(const struct live *l)
+{
+	char every[32], ago[32];
+
+	if (!l->failing)
+		return NULL;
+	fmt_interval(l->o->interval_ms, every, sizeof(every));
+	if (!l->json)
+		return xasprintf("%s (retrying every %s)", l->err.msg, every);
+	sq_status_fmt_age(sq_mono_ms() - l->json_mono_ms, ago, sizeof(ago));
+	return xasprintf("%s (retrying every %s; the view below is %s old)", l->err.msg, every,
+			 ago);
+}
+
+/* Appends view text as a frame drawn over the previous one: home, each line
+ * cleared to its end, the rest of the screen cleared. */
+static void frame_from_text(struct sq_strbuf *frame, const char *text)
+{
+	sq_strbuf_adds(frame, "\033[H");
+	for (const char *nl; (nl = strchr(text, '\n')); text = nl + 1) {
+		sq_strbuf_add(frame, text, (size_t)(nl - text));
+		sq_strbuf_adds(frame, "\033[K\n");
+	}
+	sq_strbuf_adds(frame, "\033[J");
+}
+
+static void live_draw(struct live *l)
+{
+	struct sq_strbuf text = SQ_STRBUF_INIT, frame = SQ_STRBUF_INIT;
+	struct sq_status_view v = {.ascii = use_ascii()};
+	const struct sq_status *shown = NULL;
+	struct sq_status st;
+	struct sq_err perr;
+	char every[32], *extra, *head, *errline = live_error(l);
+	int cols, rows;
+
+	term_size(&cols, &rows);
+	/* one column and one row spare: a full last column or a newline on the
+	 * last row would make the terminal wrap or scroll */
+	v.width = cols - 1;
+	v.height = rows - 1;
+	fmt_interval(l->o->interval_ms, every, sizeof(every));
+	extra = xasprintf("  every %s  q quits", every);
+	v.title = head = title(l->o, extra);
+	v.error = errline;
+	sq_status_init(&st);
+	if (l->json) {
+		if (sq_status_parse(&st, l->json, &perr) == 0)
+			shown = &st;
+		else if (!v.error)
+			v.error = perr.msg;
+	}
+	sq_status_render(shown, &v, &text);
+	frame_from_text(&frame, text.buf);
+	write_all(frame.buf, frame.len);
+	sq_status_release(&st);
+	free(head);
+	free(extra);
+	free(errline);
+	sq_strbuf_release(&text);
+	sq_strbuf_release(&frame);
+}
+
+/* Reads pending keys: q quits, space / r / Ctrl-L refresh now. Returns 1 to
+ * end the wait. */
+static int live_keys(struct live *l)
+{
+	char keys[64];
+	ssize_t n = read(STDIN_FILENO, keys, sizeof(keys));
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			l->keys = 0; /* hung up: stop polling it */
+		return 0;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (keys[i] == 'q' || keys[i] == 'Q')
+			l->quit = 1;
+		if (keys[i] == ' ' || keys[i] == 'r' || keys[i] == '\f')
+			return 1;
+	}
+	return l->quit;
+}
+
+/* Sleeps for the interval, woken early by a key, a resize or a signal. */
+static void live_wait(struct live *l)
+{
+	long long until = sq_mono_ms() + l->o->interval_ms;
+
+	while (!quit_signal && !redraw && !l->quit) {
+		struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+		long long left = until - sq_mono_ms();
+
+		if (left <= 0)
+			return;
+		if (poll(&p, l->keys ? 1 : 0, (int)left) > 0) {
+			if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
+				l->keys = 0;
+			else if (live_keys(l))
+				return;
+		}
+	}
+}
+
+static int run_live(const struct opts *o)
+{
+	struct live l = {.o = o, .keys = isatty(STDIN_FILENO)};
+
+	term_start();
+	while (!quit_signal && !l.quit) {
+		redraw = 0;
+		live_fetch(&l);
+		if (quit_signal)
+			break;
+		live_draw(&l);
+		live_wait(&l);
+	}
+	term_restore_at_exit();
+	free(l.json);
+	sq_queue_free(l.q);
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {.interval_ms = DEFAULT_INTERVAL_MS};
+	int rc, live;
+
+	setlocale(LC_CTYPE, "");
+	o.url = getenv("SCANQ_REDIS");
+	o.prefix = getenv("SCANQ_PREFIX");
+	rc = parse_opts(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	if (!o.url || !*o.url)
+		o.url = SQ_QUEUE_DEFAULT_URL;
+	rc = check_url(&o);
+	if (rc >= 0)
+		return rc;
+	/* a pipe or a file gets the view once, like --once */
+	live = !o.once && !o.json && isatty(STDOUT_FILENO);
+	if (live)
+		install_handlers();
+	rc = live ? run_live(&o) : run_once(&o);
+	free(o.url_shown);
+	return rc;
 }
