@@ -1,5 +1,196 @@
-#include "err.h"
-int main(void)
+/* scanq-repair - compare outputs on disk with Redis and re-inject what is missing.
+ *
+ * Thin over lib/repair.h: options, load every directory (all must validate before
+ * Redis is touched), plan, print the plan, and with --apply execute it. */
+#include "repair.h"
+#include "xalloc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "banned.h"
+
+#define PROG "scanq-repair"
+
+/* Redis may be restarting; wait a little, not the worker's full minute. */
+#define REPAIR_RETRY_FOR_MS 10000
+
+struct options {
+	const char *redis_url; /* NULL: default */
+	const char *prefix;
+	int apply;
+	int retry_failed;
+	char **dirs;
+	size_t ndirs;
+};
+
+static void usage(FILE *f)
 {
-	return 0;
+	fputs("usage: " PROG " DIR... [--apply] [--retry-failed] [--redis URL] [--prefix P]\n"
+	      "\n"
+	      "For every task of each task directory, compare the stage records on disk with\n"
+	      "Redis and re-inject the task at its earliest missing stage; a stitch whose\n"
+	      "inputs are being redone follows by fan-in. Jobs queued, leased or waiting for a\n"
+	      "retry are never touched. Prints the plan; changes nothing without --apply.\n"
+	      "\n"
+	      "  --apply          execute the plan\n"
+	      "  --retry-failed   also re-inject failed (dead-lettered) jobs\n"
+	      "  --redis URL      redis://[user:pass@]host:port/db or unix:///path\n"
+	      "                   (default $SCANQ_REDIS, else " SQ_QUEUE_DEFAULT_URL ")\n"
+	      "  --prefix P       key prefix (default $SCANQ_PREFIX, else none)\n"
+	      "  --help           show this help\n"
+	      "\n"
+	      "exit status: 0 ok (also when repairs were planned), 1 failure, 2 usage\n",
+	      f);
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_APPLY = 256, OPT_RETRY_FAILED, OPT_REDIS, OPT_PREFIX, OPT_HELP };
+	static const struct option longopts[] = {
+	    {"apply", no_argument, NULL, OPT_APPLY},
+	    {"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
+	    {"redis", required_argument, NULL, OPT_REDIS},
+	    {"prefix", required_argument, NULL, OPT_PREFIX},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	o->redis_url = getenv("SCANQ_REDIS");
+	o->prefix = getenv("SCANQ_PREFIX");
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == OPT_APPLY) {
+			o->apply = 1;
+		} else if (c == OPT_RETRY_FAILED) {
+			o->retry_failed = 1;
+		} else if (c == OPT_REDIS) {
+			o->redis_url = optarg;
+		} else if (c == OPT_PREFIX) {
+			o->prefix = optarg;
+		} else if (c == OPT_HELP) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, PROG ": no task directory given\n");
+		usage(stderr);
+		return 2;
+	}
+	o->dirs = argv + optind;
+	o->ndirs = (size_t)(argc - optind);
+	return -1;
+}
+
+/* Loads every directory, printing all diagnostics; 0 if all loaded. */
+static int load_all(const struct options *o, struct sq_repair_acq *acqs)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < o->ndirs; i++) {
+		struct sq_diags diags = SQ_DIAGS_INIT;
+
+		if (sq_repair_load(o->dirs[i], &acqs[i], &diags) < 0)
+			rc = -1;
+		for (size_t k = 0; k < diags.n; k++) {
+			char *line = sq_diag_format(&diags.v[k]);
+
+			fprintf(stderr, PROG ": %s\n", line);
+			free(line);
+		}
+		sq_diags_release(&diags);
+	}
+	return rc;
+}
+
+static void print_plan(const struct sq_repair_plan *plan)
+{
+	char *line;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		line = sq_repair_action_format(&plan->v[i]);
+		printf("%s\n", line);
+		free(line);
+	}
+	line = sq_repair_counts_format(&plan->counts);
+	printf("%s\n", line);
+	free(line);
+}
+
+static void print_results(const struct sq_repair_plan *plan)
+{
+	size_t reinjected = 0, marked = 0, unchanged = 0;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct sq_repair_action *act = &plan->v[i];
+		char *line = sq_repair_result_format(act);
+
+		if (line)
+			printf("%s\n", line);
+		free(line);
+		unchanged += act->applied == 0;
+		reinjected += act->applied == 1 && act->verb == SQ_REPAIR_REINJECT;
+		marked += act->applied == 1 && act->verb == SQ_REPAIR_MARK_DONE;
+	}
+	printf("applied: %zu re-injected, %zu marked done, %zu unchanged\n", reinjected, marked,
+	       unchanged);
+}
+
+static int repair(const struct options *o, struct sq_repair_acq *acqs)
+{
+	struct sq_queue_opts qopts = {o->redis_url, o->prefix, 0, 0, REPAIR_RETRY_FOR_MS};
+	struct sq_repair_plan plan = SQ_REPAIR_PLAN_INIT;
+	struct sq_err err = {SQ_OK, ""};
+	struct sq_queue *q = sq_queue_open(&qopts, &err);
+	int rc = 1;
+
+	if (!q)
+		goto fail;
+	for (size_t i = 0; i < o->ndirs; i++) {
+		if (sq_repair_read_queue(q, &acqs[i], &err) < 0)
+			goto fail;
+		sq_repair_plan(&acqs[i], o->retry_failed, &plan);
+	}
+	print_plan(&plan);
+	if (!o->apply) {
+		if (plan.counts.reinject || plan.counts.mark_done)
+			printf("dry run: nothing changed; use --apply to repair\n");
+	} else {
+		int applied = sq_repair_apply(q, &plan, &err);
+
+		print_results(&plan);
+		if (applied < 0)
+			goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	fflush(stdout);
+	fprintf(stderr, PROG ": %s\n", err.msg);
+out:
+	sq_repair_plan_release(&plan);
+	if (q)
+		sq_queue_free(q);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {NULL, NULL, 0, 0, NULL, 0};
+	struct sq_repair_acq *acqs;
+	int rc = parse_options(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	acqs = xcalloc(o.ndirs, sizeof(*acqs));
+	rc = load_all(&o, acqs) < 0 ? 1 : repair(&o, acqs);
+	for (size_t i = 0; i < o.ndirs; i++)
+		sq_repair_acq_release(&acqs[i]);
+	free(acqs);
+	return rc;
 }
