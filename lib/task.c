@@ -345,7 +345,7 @@ static int get_ll(const cJSON *obj, const char *key, long long min, long long ma
 static int get_int(const cJSON *obj, const char *key, int min, int max, int *out,
 		   struct sq_err *err)
 {
-	long long v;
+	long long v = 0;
 
 	if (get_ll(obj, key, min, max, &v, err) < 0)
 		return -1;
