@@ -279,14 +279,17 @@ static int loop_once(struct worker *w)
 	int got;
 
 	fill_claim(w, &co);
-	if (w->opts->drain && sq_queue_pending(w->q, &co, &pending, &err) == 0 && pending == 0)
-		return 0;
 	sq_job_init(&job);
 	got = sq_queue_claim(w->q, &co, &job, &err);
 	if (got < 0) {
 		wlog(w, NULL, "claim failed: %s", err.msg);
 		sleep_ms(1000);
 	} else if (got == 0) {
+		/* drained only when nothing is queued, waiting for a retry or running
+		 * anywhere for our stages: a running extract may still feed us */
+		if (w->opts->drain && sq_queue_pending(w->q, &co, &pending, &err) == 0 &&
+		    pending == 0)
+			return 0;
 		sq_queue_wait(w->q, &co, 1000, &err);
 	} else {
 		run_job(w, &job);
