@@ -110,7 +110,8 @@ static int load_stitches(struct sq_repair_acq *a, struct sq_err *err)
 
 int sq_repair_load(const char *dir, struct sq_repair_acq *out, struct sq_diags *diags)
 {
-	const struct sq_taskfile_opts opts = {NULL, NULL, 0};
+	/* outputs may outlive their source videos: repair judges outputs only */
+	const struct sq_taskfile_opts opts = {.skip_video_check = 1};
 	struct sq_err err = {SQ_OK, ""};
 
 	sq_repair_acq_init(out);

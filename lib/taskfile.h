@@ -37,6 +37,7 @@ struct sq_taskfile_opts {
 	sq_probe_fn probe; /* NULL: videos are only checked to exist (local) */
 	void *probe_ctx;
 	int create_output_root; /* 1: mkdir -p the output root (enqueue); 0: only check */
+	int skip_video_check;	/* 1: videos need not exist (repair: outputs outlive sources) */
 };
 
 struct sq_acq {
