@@ -298,6 +298,18 @@ int sq_parse_duration_ms(const char *s, long long *ms_out)
 	return -1;
 }
 
+void sq_log_stamp(char *buf, size_t len)
+{
+	long long now = sq_now_ms();
+	time_t secs = (time_t)(now / 1000);
+	char when[32];
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03lldZ %s:%ld", when, now % 1000, sq_hostname(), (long)getpid());
+}
+
 const char *sq_hostname(void)
 {
 	static char name[256];

@@ -57,6 +57,10 @@ long long sq_mono_ms(void);
  * and sets *ms_out, or -1 on bad syntax. */
 int sq_parse_duration_ms(const char *s, long long *ms_out);
 
+/* Writes "2026-11-22T11:03:04.123Z host:pid" (UTC, ms) into buf: the head of
+ * every log line, so lines of many hosts and processes sort and grep alike. */
+void sq_log_stamp(char *buf, size_t len);
+
 /* Host name of this machine (static storage, never NULL). */
 const char *sq_hostname(void);
 

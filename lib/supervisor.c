@@ -43,21 +43,16 @@ static void plog(const struct pool *p, const char *fmt, ...) __attribute__((form
 
 static void plog(const struct pool *p, const char *fmt, ...)
 {
-	char msg[1024], line[1200], when[32];
-	long long now = sq_now_ms();
-	time_t secs = (time_t)(now / 1000);
-	struct tm tm;
+	char msg[1024], line[1400], stamp[320];
 	va_list ap;
 
 	if (!p->opts->log)
 		return;
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	sq_log_stamp(stamp, sizeof(stamp));
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof(line), "%s.%03lldZ %s:%ld - - %s", when, now % 1000, sq_hostname(),
-		 (long)getpid(), msg);
+	snprintf(line, sizeof(line), "%s - - %s", stamp, msg);
 	p->opts->log(p->opts->log_ctx, line);
 }
 

@@ -55,22 +55,17 @@ static void wlog(const struct worker *w, const struct sq_job *job, const char *f
 /* One line: time, host:pid, acq/job, stage, event. */
 static void wlog(const struct worker *w, const struct sq_job *job, const char *fmt, ...)
 {
-	char line[1536], when[32], msg[1024];
-	long long now = sq_now_ms();
-	time_t secs = (time_t)(now / 1000);
-	struct tm tm;
+	char line[1536], stamp[320], msg[1024];
 	va_list ap;
 
 	if (!w->opts->log)
 		return;
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	sq_log_stamp(stamp, sizeof(stamp));
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof(line), "%s.%03lldZ %s:%ld %s%s%s %s %s", when, now % 1000,
-		 sq_hostname(), (long)getpid(), job ? job->acq : "-", job ? "/" : "",
-		 job ? job->jid : "", job ? sq_stage_name(job->stage) : "-", msg);
+	snprintf(line, sizeof(line), "%s %s%s%s %s %s", stamp, job ? job->acq : "-",
+		 job ? "/" : "", job ? job->jid : "", job ? sq_stage_name(job->stage) : "-", msg);
 	w->opts->log(w->opts->log_ctx, line);
 }
 
