@@ -50,6 +50,7 @@ struct sq_queue *sq_queue_open(const struct sq_queue_opts *opts, struct sq_err *
 	q->redis = r;
 	q->prefix = xstrdup(opts->prefix ? opts->prefix : "");
 	q->lease_ms = opts->lease_ms > 0 ? opts->lease_ms : DEFAULT_LEASE_MS;
+	sq_redis_library(r, SQ_LUA_LIBRARY_NAME, sq_lua_library);
 	for (i = 0; i < SQ_SCRIPT_COUNT; i++)
 		q->script[i] = sq_redis_script(r, script_names[i], script_bodies[i]);
 	return q;
@@ -353,6 +354,18 @@ static void add_filter(struct sq_redis_args *a, const struct sq_claim_opts *opts
 		sq_redis_args_add(a, opts->acqs[i]);
 }
 
+/* The claim options every claiming script takes (common.lua claim_opts):
+ * lease_ms host free_vram_mib free_ram_mib nstages stage* nacqs acq* */
+static void add_claim_opts(const struct sq_queue *q, struct sq_redis_args *a,
+			   const struct sq_claim_opts *opts)
+{
+	sq_redis_args_addll(a, q->lease_ms);
+	sq_redis_args_add(a, sq_hostname());
+	sq_redis_args_addll(a, opts->free_vram_mib);
+	sq_redis_args_addll(a, opts->free_ram_mib);
+	add_filter(a, opts);
+}
+
 int sq_queue_claim(struct sq_queue *q, const struct sq_claim_opts *opts, struct sq_job *job,
 		   struct sq_err *err)
 {
@@ -364,11 +377,7 @@ int sq_queue_claim(struct sq_queue *q, const struct sq_claim_opts *opts, struct 
 		return sq_error(err, SQ_ERR_INVALID, "cannot claim: no worker id or no stage");
 	sq_queue_args_start(q, &a);
 	sq_redis_args_add(&a, opts->worker_id);
-	sq_redis_args_addll(&a, q->lease_ms);
-	sq_redis_args_add(&a, sq_hostname());
-	sq_redis_args_addll(&a, opts->free_vram_mib);
-	sq_redis_args_addll(&a, opts->free_ram_mib);
-	add_filter(&a, opts);
+	add_claim_opts(q, &a, opts);
 	rep = sq_queue_eval(q, SQ_SCRIPT_CLAIM, &a, err);
 	sq_redis_args_release(&a);
 	if (!rep)
@@ -450,6 +459,78 @@ int sq_queue_complete(struct sq_queue *q, const struct sq_job *job, const char *
 	if (eval_word(q, SQ_SCRIPT_COMPLETE, &a, word, sizeof(word), err) < 0)
 		return -1;
 	return strcmp(word, "OK") == 0 ? 0 : stale(job, "complete", err);
+}
+
+/* The job leased on to its next stage ({'chained', token}): what the caller
+ * holds, at reconstruct, first attempt, under the new token. */
+static void chained_job(const struct sq_job *job, long long token, struct sq_job *got)
+{
+	size_t i;
+
+	sq_job_init(got);
+	got->acq = xstrdup(job->acq);
+	got->jid = xstrdup(job->jid);
+	got->kind = job->kind;
+	got->version = xstrdup(job->version ? job->version : "");
+	got->spec_json = xstrdup(job->spec_json ? job->spec_json : "");
+	got->inputs = xcalloc(job->ninputs + 1, sizeof(*got->inputs));
+	for (i = 0; i < job->ninputs; i++)
+		got->inputs[got->ninputs++] = xstrdup(job->inputs[i]);
+	got->stage = SQ_STAGE_RECONSTRUCT;
+	got->token = token;
+	got->attempt = 1;
+}
+
+/* Files complete.lua's answer to a complete-and-claim: STALE, 0, the same job
+ * chained on, or a job. */
+static int next_job(const struct sq_reply *rep, const struct sq_job *job, struct sq_job *next,
+		    struct sq_err *err)
+{
+	const char *first = sq_reply_str(rep, 0);
+	struct sq_job got;
+
+	if (rep->type == SQ_REPLY_STRING)
+		return stale(job, "complete", err);
+	if (rep->type != SQ_REPLY_ARRAY)
+		return 0;
+	if (rep->nelements == 2 && first && strcmp(first, "chained") == 0) {
+		chained_job(job, sq_reply_ll(rep, 1, 0), &got);
+	} else {
+		sq_job_init(&got);
+		if (parse_job(rep, &got, err) < 0) {
+			sq_job_release(&got);
+			return -1;
+		}
+	}
+	if (next == job)
+		sq_job_release(next);
+	*next = got;
+	return 1;
+}
+
+int sq_queue_complete_and_claim(struct sq_queue *q, const struct sq_job *job, const char *worker_id,
+				const char *result_json, const struct sq_claim_opts *opts,
+				struct sq_job *next, struct sq_err *err)
+{
+	struct sq_redis_args a;
+	struct sq_reply *rep;
+	int rc;
+
+	if (!worker_id || !*worker_id || !opts->nstages ||
+	    (opts->worker_id && strcmp(opts->worker_id, worker_id) != 0))
+		return sq_error(err, SQ_ERR_INVALID,
+				"cannot complete and claim: no worker id, no stage, or two "
+				"worker ids");
+	lease_args(q, &a, job, worker_id);
+	sq_redis_args_add(&a, result_json ? result_json : "");
+	add_claim_opts(q, &a, opts);
+	rep = sq_queue_eval(q, SQ_SCRIPT_COMPLETE, &a, err);
+	sq_redis_args_release(&a);
+	if (!rep)
+		return -1;
+	rc = next_job(rep, job, next, err);
+	sq_reply_free(rep);
+	return rc;
 }
 
 int sq_queue_fail(struct sq_queue *q, const struct sq_job *job, const char *worker_id,

@@ -18,18 +18,25 @@
  *                                     stitch), attempts, errors, crashes, max_attempts,
  *                                     backoff_ms, need_vram_mib, need_ram_mib, owner, token,
  *                                     host, claimed_ms, lease_until_ms, progress_done,
- *                                     progress_total, error, history (JSON array),
- *                                     updated_ms, done_token
+ *                                     progress_total, error, updated_ms, done_token
  *                                     also: need_vram_mib.<stage>/need_ram_mib.<stage>
  *                                     (per-stage needs; copied into need_vram_mib/
  *                                     need_ram_mib whenever stage changes), done_outcome
  *                                     (done|retry|dead|released|crash: what the lease
  *                                     done_token ended with, so a retried call answers
  *                                     the same), result (complete's result_json),
- *                                     created_ms. history entries: {stage, worker, host,
- *                                     attempt, start_ms, end_ms, outcome, error}, last 32.
- *                                     Stitch jobs exist from enqueue on in state waiting.
+ *                                     created_ms. Stitch jobs exist from enqueue on in
+ *                                     state waiting.
+ *   P hist:<acq>:<jid>          LIST  the job's attempts, oldest first, the last 32, one
+ *                                     per lease as it ends: "stage\tworker\thost\t
+ *                                     attempt\tstart_ms\tend_ms\toutcome[\terror]"
+ *                                     (outcome done|error|crash|released); dead letters
+ *                                     carry them as JSON {stage, worker, host, attempt,
+ *                                     start_ms, end_ms, outcome[, error]}
  *   P leased:<acq>              ZSET  leased jids, score = lease deadline (ms, Redis TIME)
+ *                                     or earlier: a lease chained to the task's next
+ *                                     stage keeps its entry; the job's lease_until_ms
+ *                                     decides, and expiry re-arms an entry found early
  *   P delayed:<acq>             ZSET  jids waiting for a retry, score = not-before (ms)
  *   P done:<acq>:<stage>        SET   jids whose stage is done (exact counts for status)
  *   P dead:<acq>:<stage>        SET   jids dead-lettered at that stage (failed counts)
@@ -49,7 +56,9 @@
  *   P sdone:<acq>               SET   groups whose stitch is done; full (and >= 2 groups)
  *                                     enqueues the acquisition stitch
  *   P fence                     STRING counter: every claim takes a new token from it
- *   P owned:<wid>               STRING "<acq>\t<jid>\t<token>" of the job a worker holds
+ *   P owned:<wid>               STRING "<acq>\t<jid>" of the job a worker holds (its
+ *                                     lease: the job's token; "<acq>\t<jid>\t<token>" as
+ *                                     older scanq wrote it is read too)
  *   P workers                   ZSET  worker ids, score = last heartbeat (ms)
  *   P worker:<wid>              HASH  host, pid, stages, started_ms, last_beat_ms, job,
  *                                     gpu (expires 10 min after its last heartbeat)
@@ -57,12 +66,23 @@
  *                                     workers BLPOP it with a short timeout
  *   P cursor:<stage>            STRING round-robin cursor over acquisitions (fairness):
  *                                     the acquisition served last; the next claim starts
- *                                     at the next name in sorted order
+ *                                     at the next name in sorted order (not kept when a
+ *                                     claim has a single acquisition to look at)
+ *   P maint:<acq>               STRING when (ms, Redis TIME) the acquisition's lease
+ *                                     expiry and retry promotion, which claims run on the
+ *                                     way, are due next: 250 ms after the last run, so a
+ *                                     lease is taken back at most ~250 ms after its
+ *                                     deadline plus one idle worker's doorbell wait
+ *                                     (sq_queue_pending runs them unconditionally)
  *
  * Every transition touching two keys is one Lua script (lib/lua/, one .lua file
  * each; keys are built inside the scripts from P, so Redis Cluster is not
- * supported), loaded once per connection and called with EVALSHA (reloaded on
- * NOSCRIPT). A change to a group's members (task added or re-versioned, or
+ * supported). On Redis >= 7 the scripts run as functions (FCALL) of one library,
+ * "scanq_<hash of the scripts>" (FUNCTION LOAD when the server lacks it; it then
+ * persists and replicates with the data; libraries of older scanq builds can be
+ * dropped with FUNCTION DELETE once no worker of that build runs); on Redis 6.2,
+ * or for a user whose ACL refuses functions, each is loaded once per connection
+ * and called with EVALSHA (reloaded on NOSCRIPT). A change to a group's members (task added or re-versioned, or
  * re-injected by repair) re-opens that group's stitch and the acquisition stitch
  * (back to waiting, a running attempt fenced), so fan-in runs them again. Time is
  * Redis's TIME, so hosts need no synchronised clocks. Task versions: enqueueing a
@@ -144,9 +164,10 @@ struct sq_claim_opts {
 };
 
 /* Claims one job fairly across acquisitions (and expires stale leases, promotes
- * due retries on the way). Returns 1 with *job filled, 0 if nothing fits, -1 on
- * error. Idempotent per worker: if worker_id already holds a lease, that job is
- * returned again (so a claim retried after a lost reply loses nothing). */
+ * due retries on the way, at most every 250 ms per acquisition: see P maint).
+ * Returns 1 with *job filled, 0 if nothing fits, -1 on error. Idempotent per
+ * worker: if worker_id already holds a lease, that job is returned again (so a
+ * claim retried after a lost reply loses nothing). */
 int sq_queue_claim(struct sq_queue *q, const struct sq_claim_opts *opts, struct sq_job *job,
 		   struct sq_err *err);
 
@@ -166,6 +187,24 @@ int sq_queue_heartbeat(struct sq_queue *q, const struct sq_job *job, const char 
  * lease is no longer ours (nothing is changed). Safe to call twice. */
 int sq_queue_complete(struct sq_queue *q, const struct sq_job *job, const char *worker_id,
 		      const char *result_json, struct sq_err *err);
+
+/* sq_queue_complete and the worker's next claim in one script and round trip: a
+ * worker holding a job calls this instead of sq_queue_complete, and
+ * sq_queue_claim only when it holds none. job is completed exactly as
+ * sq_queue_complete does (fencing, idempotent retry, fan-in, doorbells); then
+ * the next job is claimed for opts (opts->worker_id NULL or worker_id) as
+ * sq_queue_claim does, except that the same task's next stage (extract ->
+ * reconstruct) is preferred when opts serves that stage and acquisition and its
+ * VRAM/RAM needs fit opts: it is leased straight back (the frames are on this
+ * host), without a queue push or doorbell. Returns 1 with *next filled, 0 when
+ * job is completed and nothing was claimable, -1 on error; SQ_ERR_STALE: the
+ * lease is no longer ours, nothing was changed and nothing claimed. Safe to call
+ * twice: a retried call answers the job the first one leased. *next must be
+ * empty (sq_job_init) or be job itself, which is then released and refilled
+ * when 1 is returned (left as it was otherwise). */
+int sq_queue_complete_and_claim(struct sq_queue *q, const struct sq_job *job, const char *worker_id,
+				const char *result_json, const struct sq_claim_opts *opts,
+				struct sq_job *next, struct sq_err *err);
 
 /* Records a failed attempt: error counted (crash = 0) or crash counted (crash = 1).
  * Retries after backoff_ms * 2^(attempt-1) while attempts < max_attempts, else the
@@ -212,7 +251,7 @@ char *sq_queue_snapshot(struct sq_queue *q, const char *acq, int max_dead, struc
 
 struct sq_job_state {
 	int exists;
-	char state[16];	  /* waiting|queued|leased|retry|done|failed, "" if !exists */
+	char state[16]; /* waiting|queued|leased|retry|done|failed, "" if !exists */
 	enum sq_stage stage;
 	char version[SQ_VERSION_LEN + 1];
 };
@@ -229,9 +268,19 @@ int sq_queue_job_states(struct sq_queue *q, const char *acq, const char *const *
 int sq_queue_reinject_task(struct sq_queue *q, const struct sq_task *t, enum sq_stage from,
 			   int retry_failed, struct sq_err *err);
 
-/* Records a task as done through `through` without queueing anything (its outputs
- * are on disk but Redis lost it), so fan-in counts it. */
+/* Records a task as done through reconstruct without queueing anything (its
+ * outputs are on disk but Redis lost it), so fan-in counts it. A job queued,
+ * leased or waiting for a retry is left alone; a failed one is recorded done.
+ * Returns 1 if marked, 0 if left alone, -1 on error. */
 int sq_queue_mark_task_done(struct sq_queue *q, const struct sq_task *t, struct sq_err *err);
+
+/* Records a group (s->group != NULL) or acquisition stitch whose output is on
+ * disk as done, without queueing anything: its spec is registered for fan-in,
+ * the job is done (P done:<acq>:stitch) and a group stitch counts towards the
+ * acquisition fan-in (P sdone:<acq>), so after a Redis wipe repair can rebuild
+ * the fan-in state. Same rules and return values as sq_queue_mark_task_done. */
+int sq_queue_mark_stitch_done(struct sq_queue *q, const struct sq_stitch_spec *s,
+			      struct sq_err *err);
 
 /* Queues a group (group != NULL) or acquisition stitch now, with inputs built from
  * the done members, under the same rules as sq_queue_reinject_task. */

@@ -112,38 +112,65 @@ int sq_queue_mark_task_done(struct sq_queue *q, const struct sq_task *t, struct 
 		sq_redis_args_release(&a);
 		return -1;
 	}
-	return reinject(q, &a, &marked, err);
+	if (reinject(q, &a, &marked, err) < 0)
+		return -1;
+	return marked ? 1 : 0;
+}
+
+/* Starts reinject.lua's ARGV for a stitch: P mode acq sjid group spec version
+ * outdir max_attempts backoff_ms need_vram need_ram. -1 for a bad spec. */
+static int stitch_args(struct sq_queue *q, struct sq_redis_args *a, const char *mode,
+		       const struct sq_stitch_spec *s, struct sq_err *err)
+{
+	char *json, *sjid;
+
+	if (!s->acquisition || !sq_name_valid(s->acquisition) || !s->outdir ||
+	    (s->group && !sq_name_valid(s->group)) || !s->version[0])
+		return sq_error(err, SQ_ERR_INVALID, "cannot %s stitch of '%s': bad spec",
+				strcmp(mode, "stitch") == 0 ? "re-inject" : "record",
+				s->acquisition ? s->acquisition : "");
+	json = sq_stitch_spec_to_json(s);
+	sjid = s->group ? xasprintf("@group:%s", s->group) : xstrdup("@acq");
+	sq_queue_args_start(q, a);
+	sq_redis_args_add(a, mode);
+	sq_redis_args_add(a, s->acquisition);
+	sq_redis_args_add(a, sjid);
+	sq_redis_args_add(a, s->group);
+	sq_redis_args_add(a, json);
+	sq_redis_args_add(a, s->version);
+	sq_redis_args_add(a, s->outdir);
+	sq_redis_args_addll(a, s->retry.max_attempts > 0 ? s->retry.max_attempts : 1);
+	sq_redis_args_addll(a, s->retry.backoff_ms);
+	sq_redis_args_addll(a, s->backend.min_vram_mib);
+	sq_redis_args_addll(a, s->backend.min_ram_mib);
+	free(json);
+	free(sjid);
+	return 0;
 }
 
 int sq_queue_reinject_stitch(struct sq_queue *q, const struct sq_stitch_spec *s, int retry_failed,
 			     struct sq_err *err)
 {
 	struct sq_redis_args a;
-	char *json, *sjid;
 	long long injected;
 
-	if (!s->acquisition || !sq_name_valid(s->acquisition) || !s->outdir ||
-	    (s->group && !sq_name_valid(s->group)) || !s->version[0])
-		return sq_error(err, SQ_ERR_INVALID, "cannot re-inject stitch of '%s': bad spec",
-				s->acquisition ? s->acquisition : "");
-	json = sq_stitch_spec_to_json(s);
-	sjid = s->group ? xasprintf("@group:%s", s->group) : xstrdup("@acq");
-	sq_queue_args_start(q, &a);
-	sq_redis_args_add(&a, "stitch");
-	sq_redis_args_add(&a, s->acquisition);
-	sq_redis_args_add(&a, sjid);
-	sq_redis_args_add(&a, s->group);
-	sq_redis_args_add(&a, json);
-	sq_redis_args_add(&a, s->version);
-	sq_redis_args_add(&a, s->outdir);
-	sq_redis_args_addll(&a, s->retry.max_attempts > 0 ? s->retry.max_attempts : 1);
-	sq_redis_args_addll(&a, s->retry.backoff_ms);
-	sq_redis_args_addll(&a, s->backend.min_vram_mib);
-	sq_redis_args_addll(&a, s->backend.min_ram_mib);
+	if (stitch_args(q, &a, "stitch", s, err) < 0)
+		return -1;
 	sq_redis_args_add(&a, retry_failed ? "1" : "0");
-	free(json);
-	free(sjid);
 	if (reinject(q, &a, &injected, err) < 0)
 		return -1;
 	return injected ? 1 : 0;
+}
+
+int sq_queue_mark_stitch_done(struct sq_queue *q, const struct sq_stitch_spec *s,
+			      struct sq_err *err)
+{
+	struct sq_redis_args a;
+	long long marked;
+
+	if (stitch_args(q, &a, "stitch_done", s, err) < 0)
+		return -1;
+	if (reinject(q, &a, &marked, err) < 0)
+		return -1;
+	return marked ? 1 : 0;
 }

@@ -12,8 +12,8 @@
 
 #include <hiredis.h>
 
+#include <ctype.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,12 +30,14 @@
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_CAP_MS 2000
 #define NOSCRIPT_ROUNDS_MAX 3
+#define REAL_RETRY_MS 100
 
 struct script {
 	const char *name;
 	const char *body;
 	char sha[41];
-	int loaded; /* SCRIPT LOADed on the current connection */
+	int loaded;  /* SCRIPT LOADed on the current connection */
+	char *fname; /* FCALL name, <library>_<name>; NULL: no library */
 };
 
 struct sq_redis {
@@ -46,7 +48,13 @@ struct sq_redis {
 	struct script *scripts;
 	size_t nscripts, scripts_alloc;
 	long long connects;
-	unsigned int rng; /* jitter */
+	unsigned int rng;     /* jitter */
+	struct sq_strbuf out; /* commands being sent, in RESP (kept to reuse its buffer) */
+	int connect_failed;   /* the last transient failure was a connect */
+	const char *lib_name, *lib_code; /* Redis Functions library, or NULL */
+	int lib_missing;		 /* FCALL said so: FUNCTION LOAD before the next */
+	int fn_refused; /* this connection's server has no functions for us: EVALSHA */
+	int eval_only;	/* test seam: never FCALL */
 };
 
 /* What a round ended with. */
@@ -66,8 +74,9 @@ struct calls {
 	size_t *todo;	  /* indices of calls still to send */
 	size_t ntodo;
 	long long block_ms;
-	int noscript;	/* set by a round that saw NOSCRIPT */
+	int noscript;	/* set by a round that saw NOSCRIPT (or a function missing) */
 	int progressed; /* set by a round that filed a reply */
+	int sent_fcall; /* the chunk in flight went as FCALL */
 };
 
 static long long now_ms(void)
@@ -230,38 +239,6 @@ long long sq_reply_ll(const struct sq_reply *reply, size_t i, long long dflt)
 
 /* --- connection --- */
 
-/* SIGPIPE would kill the process when Redis closes the socket under a write; a
- * library must not change the process's dispositions, so the signal is blocked
- * around I/O and a SIGPIPE raised meanwhile is consumed. */
-struct pipe_guard {
-	sigset_t old;
-	int was_pending;
-};
-
-static void pipe_block(struct pipe_guard *g)
-{
-	sigset_t set, pending;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigpending(&pending);
-	g->was_pending = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, &g->old);
-}
-
-static void pipe_unblock(struct pipe_guard *g)
-{
-	struct timespec zero = {0, 0};
-	sigset_t set, pending;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigpending(&pending);
-	if (!g->was_pending && sigismember(&pending, SIGPIPE))
-		sigtimedwait(&set, NULL, &zero);
-	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
-}
-
 static void drop(struct sq_redis *r)
 {
 	size_t i;
@@ -269,23 +246,37 @@ static void drop(struct sq_redis *r)
 	if (r->ctx)
 		redisFree(r->ctx);
 	r->ctx = NULL;
+	r->lib_missing = r->fn_refused = 0; /* the next server may differ */
 	for (i = 0; i < r->nscripts; i++)
 		r->scripts[i].loaded = 0;
 }
 
+/* Whether script runs as FCALL on the current connection. */
+static int use_fcall(const struct sq_redis *r, int script)
+{
+	return script >= 0 && r->scripts[script].fname && !r->fn_refused && !r->eval_only;
+}
+
+/* Messages read "…: no such file or directory": strerror's capital goes, an
+ * acronym ("LOADING ...") stays. */
 static void set_why(struct sq_strbuf *why, const char *msg)
 {
 	sq_strbuf_reset(why);
 	sq_strbuf_adds(why, msg && *msg ? msg : "connection lost");
+	if (why->len > 1 && isupper((unsigned char)why->buf[0]) &&
+	    islower((unsigned char)why->buf[1]))
+		why->buf[0] = (char)tolower((unsigned char)why->buf[0]);
 }
 
-/* The connection broke: remember why and forget it. */
-static enum round_rc io_failed(struct sq_redis *r, struct sq_strbuf *why)
+/* The connection broke (errno err): remember why and forget it. */
+static enum round_rc io_failed(struct sq_redis *r, int err, struct sq_strbuf *why)
 {
-	if (r->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK))
+	if (err == EAGAIN || err == EWOULDBLOCK)
 		set_why(why, "timed out");
+	else if (err == 0)
+		set_why(why, "connection closed by the server");
 	else
-		set_why(why, r->ctx->errstr);
+		set_why(why, strerror(err));
 	drop(r);
 	return ROUND_TRANSIENT;
 }
@@ -303,18 +294,105 @@ static int is_transient(const redisReply *rep)
 	       is_error(rep, "TRYAGAIN");
 }
 
+/* Appends a decimal number (hot path: no printf). */
+static void add_count(struct sq_strbuf *out, char type, size_t n)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+
+	buf[--i] = '\n';
+	buf[--i] = '\r';
+	do
+		buf[--i] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	buf[--i] = type;
+	sq_strbuf_add(out, buf + i, sizeof(buf) - i);
+}
+
+/* Appends one bulk string, in RESP, to r->out. */
+static void add_bulk(struct sq_redis *r, const char *data, size_t len)
+{
+	add_count(&r->out, '$', len);
+	sq_strbuf_add(&r->out, data, len);
+	sq_strbuf_add(&r->out, "\r\n", 2);
+}
+
+/* Appends one command, in RESP, to r->out. */
+static void format_argv(struct sq_redis *r, size_t argc, const char *const *argv,
+			const size_t *lens)
+{
+	size_t i;
+
+	add_count(&r->out, '*', argc);
+	for (i = 0; i < argc; i++)
+		add_bulk(r, argv[i], lens ? lens[i] : strlen(argv[i]));
+}
+
+/* Sends r->out whole. hiredis only formats and parses here: writing ourselves
+ * with MSG_NOSIGNAL makes a closed socket an EPIPE error rather than a SIGPIPE,
+ * without touching the process's signal mask on every call. */
+static enum round_rc send_out(struct sq_redis *r, struct sq_strbuf *why)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < r->out.len) {
+		n = send(r->ctx->fd, r->out.buf + off, r->out.len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			sq_strbuf_reset(&r->out);
+			return io_failed(r, n < 0 ? errno : EPIPE, why);
+		}
+		off += (size_t)n;
+	}
+	sq_strbuf_reset(&r->out);
+	return ROUND_DONE;
+}
+
+/* The next reply on the connection, reading as much as it takes. */
+static enum round_rc read_reply(struct sq_redis *r, redisReply **out, struct sq_strbuf *why)
+{
+	char buf[16384];
+	void *rep = NULL;
+	ssize_t n;
+
+	for (;;) {
+		if (redisReaderGetReply(r->ctx->reader, &rep) != REDIS_OK) {
+			set_why(why, r->ctx->reader->errstr);
+			drop(r);
+			return ROUND_TRANSIENT;
+		}
+		if (rep) {
+			*out = rep;
+			return ROUND_DONE;
+		}
+		n = recv(r->ctx->fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return io_failed(r, n < 0 ? errno : 0, why);
+		if (redisReaderFeed(r->ctx->reader, buf, (size_t)n) != REDIS_OK) {
+			set_why(why, r->ctx->reader->errstr);
+			drop(r);
+			return ROUND_TRANSIENT;
+		}
+	}
+}
+
 /* One command on the current connection, outside any pipeline. */
 static enum round_rc simple(struct sq_redis *r, int argc, const char **argv, redisReply **out,
 			    struct sq_strbuf *why)
 {
-	void *rep = NULL;
+	redisReply *rep = NULL;
+	enum round_rc rc;
 
-	if (redisAppendCommandArgv(r->ctx, argc, argv, NULL) != REDIS_OK ||
-	    redisGetReply(r->ctx, &rep) != REDIS_OK)
-		return io_failed(r, why);
+	format_argv(r, (size_t)argc, argv, NULL);
+	if ((rc = send_out(r, why)) != ROUND_DONE || (rc = read_reply(r, &rep, why)) != ROUND_DONE)
+		return rc;
 	*out = rep;
 	if (is_transient(rep)) {
-		set_why(why, ((redisReply *)rep)->str);
+		set_why(why, rep->str);
 		freeReplyObject(rep);
 		*out = NULL;
 		drop(r);
@@ -363,8 +441,10 @@ static enum round_rc connect_now(struct sq_redis *r, struct sq_strbuf *why, stru
 		set_why(why, c ? c->errstr : "cannot allocate a connection");
 		if (c)
 			redisFree(c);
+		r->connect_failed = 1;
 		return ROUND_TRANSIENT;
 	}
+	r->connect_failed = 0;
 	redisSetTimeout(c, to_timeval(r->command_timeout_ms));
 	r->ctx = c;
 	r->connects++;
@@ -396,40 +476,72 @@ static enum round_rc load_script(struct sq_redis *r, struct script *s, struct sq
 	return rc;
 }
 
+/* FUNCTION LOAD of the library (once: it outlives connections, and is kept by
+ * the server's persistence and replicas). A server that refuses it gets
+ * EVALSHA from now on. */
+static enum round_rc load_library(struct sq_redis *r, struct sq_strbuf *why, struct sq_err *err)
+{
+	const char *argv[3] = {"FUNCTION", "LOAD", r->lib_code};
+	redisReply *rep = NULL;
+	enum round_rc rc;
+
+	if ((rc = simple(r, 3, argv, &rep, why)) != ROUND_DONE)
+		return rc;
+	if (rep->type != REDIS_REPLY_ERROR || is_error(rep, "ERR Library")) /* already exists */
+		r->lib_missing = 0;
+	else if (is_error(rep, "ERR unknown") || is_error(rep, "NOPERM"))
+		r->fn_refused = 1;
+	else
+		rc = sq_error(err, SQ_ERR_REDIS,
+			      "cannot load lua library '%s' into redis at '%s': %s", r->lib_name,
+			      r->shown_url, rep->str);
+	freeReplyObject(rep);
+	return rc;
+}
+
 /* --- running commands --- */
 
+/* Appends call i (FCALL name 0 args..., EVALSHA sha 0 args..., or the command
+ * itself) to r->out. */
 static void append_call(struct sq_redis *r, const struct calls *c, size_t i)
 {
 	const struct sq_redis_args *a = &c->args[i];
-	size_t n = a->n + (c->script >= 0 ? 3 : 0), k = 0, j;
-	const char **argv = xmalloc(n * sizeof(*argv));
-	size_t *lens = xmalloc(n * sizeof(*lens));
+	const struct script *s;
+	size_t j;
 
-	if (c->script >= 0) {
-		argv[0] = "EVALSHA";
-		argv[1] = r->scripts[c->script].sha;
-		argv[2] = "0";
-		for (k = 0; k < 3; k++)
-			lens[k] = strlen(argv[k]);
+	if (c->script < 0) {
+		format_argv(r, a->n, (const char *const *)a->v, a->len);
+		return;
 	}
-	for (j = 0; j < a->n; j++, k++) {
-		argv[k] = a->v[j];
-		lens[k] = a->len[j];
+	s = &r->scripts[c->script];
+	add_count(&r->out, '*', a->n + 3);
+	if (c->sent_fcall) {
+		add_bulk(r, "FCALL", 5);
+		add_bulk(r, s->fname, strlen(s->fname));
+	} else {
+		add_bulk(r, "EVALSHA", 7);
+		add_bulk(r, s->sha, strlen(s->sha));
 	}
-	/* Appending only fills the output buffer; it fails on out of memory alone,
-	 * and a broken socket shows up at redisGetReply. */
-	if (redisAppendCommandArgv(r->ctx, (int)n, argv, lens) != REDIS_OK)
-		abort();
-	free(argv);
-	free(lens);
+	add_bulk(r, "0", 1); /* no KEYS: the scripts build their keys */
+	for (j = 0; j < a->n; j++)
+		add_bulk(r, a->v[j], a->len[j]);
 }
 
 /* Files one reply: kept, or left to do again (NOSCRIPT, LOADING). */
 static void file_reply(struct sq_redis *r, struct calls *c, size_t i, redisReply *rep,
 		       struct sq_strbuf *why)
 {
-	if (c->script >= 0 && is_error(rep, "NOSCRIPT")) {
+	if (c->script >= 0 && !c->sent_fcall && is_error(rep, "NOSCRIPT")) {
 		r->scripts[c->script].loaded = 0;
+		c->noscript = 1;
+		freeReplyObject(rep);
+	} else if (c->sent_fcall && is_error(rep, "ERR Function not found")) {
+		r->lib_missing = 1; /* flushed, or a new server: load it, call again */
+		c->noscript = 1;
+		freeReplyObject(rep);
+	} else if (c->sent_fcall &&
+		   (is_error(rep, "ERR unknown command") || is_error(rep, "NOPERM"))) {
+		r->fn_refused = 1; /* Redis 6.2, or an ACL without FCALL: EVALSHA */
 		c->noscript = 1;
 		freeReplyObject(rep);
 	} else if (is_transient(rep)) {
@@ -444,15 +556,19 @@ static void file_reply(struct sq_redis *r, struct calls *c, size_t i, redisReply
 static enum round_rc send_chunk(struct sq_redis *r, struct calls *c, const size_t *idx, size_t n,
 				struct sq_strbuf *why)
 {
-	void *rep;
+	redisReply *rep;
+	enum round_rc rc;
 	size_t i;
 
+	c->sent_fcall = use_fcall(r, c->script);
 	for (i = 0; i < n; i++)
 		append_call(r, c, idx[i]);
+	if ((rc = send_out(r, why)) != ROUND_DONE)
+		return rc;
 	for (i = 0; i < n; i++) {
 		rep = NULL;
-		if (redisGetReply(r->ctx, &rep) != REDIS_OK)
-			return io_failed(r, why);
+		if ((rc = read_reply(r, &rep, why)) != ROUND_DONE)
+			return rc;
 		file_reply(r, c, idx[i], rep, why);
 	}
 	return ROUND_DONE;
@@ -477,7 +593,10 @@ static enum round_rc run_round(struct sq_redis *r, struct calls *c, struct sq_st
 
 	if (!r->ctx && (rc = connect_now(r, why, err)) != ROUND_DONE)
 		return rc;
-	if (c->script >= 0 && !r->scripts[c->script].loaded &&
+	if (use_fcall(r, c->script) && r->lib_missing &&
+	    (rc = load_library(r, why, err)) != ROUND_DONE)
+		return rc;
+	if (c->script >= 0 && !use_fcall(r, c->script) && !r->scripts[c->script].loaded &&
 	    (rc = load_script(r, &r->scripts[c->script], why, err)) != ROUND_DONE)
 		return rc;
 	if (c->block_ms > 0)
@@ -494,6 +613,22 @@ static enum round_rc run_round(struct sq_redis *r, struct calls *c, struct sq_st
 	return rc;
 }
 
+/* The error once an outage has lasted retry_for_ms. Only a real retrying (at
+ * least REAL_RETRY_MS) is reported as "unreachable for N s"; a caller that asked
+ * for no patience hears what failed. */
+static int give_up(const struct sq_redis *r, long long elapsed_ms, const char *why,
+		   struct sq_err *err)
+{
+	if (elapsed_ms >= REAL_RETRY_MS)
+		return sq_error(err, SQ_ERR_REDIS, "redis at '%s' unreachable for %.1f s: %s",
+				r->shown_url, (double)elapsed_ms / 1000.0, why);
+	if (r->connect_failed)
+		return sq_error(err, SQ_ERR_REDIS, "cannot connect to redis at '%s': %s",
+				r->shown_url, why);
+	return sq_error(err, SQ_ERR_REDIS, "lost connection to redis at '%s': %s", r->shown_url,
+			why);
+}
+
 /* Sleeps before the next try; -1 (err set) once the outage has lasted too long. */
 static int back_off(struct sq_redis *r, long long *outage_start_ms, long long *backoff_ms,
 		    const char *why, struct sq_err *err)
@@ -504,8 +639,7 @@ static int back_off(struct sq_redis *r, long long *outage_start_ms, long long *b
 		*outage_start_ms = now;
 	elapsed = now - *outage_start_ms;
 	if (elapsed >= r->retry_for_ms)
-		return sq_error(err, SQ_ERR_REDIS, "redis at '%s' unreachable for %.1f s: %s",
-				r->shown_url, (double)elapsed / 1000.0, why);
+		return give_up(r, elapsed, why, err);
 	/* Full doubling with jitter in [b/2, b], so a fleet of workers losing Redis
 	 * together does not reconnect in lockstep. */
 	wait = *backoff_ms / 2 + rand_r(&r->rng) % (*backoff_ms / 2 + 1);
@@ -520,11 +654,9 @@ static int run_calls(struct sq_redis *r, struct calls *c, struct sq_err *err)
 {
 	struct sq_strbuf why = SQ_STRBUF_INIT;
 	long long outage_start_ms = 0, backoff_ms = BACKOFF_FIRST_MS;
-	struct pipe_guard guard;
 	int noscript_rounds = 0, ret = -1;
 	enum round_rc rc;
 
-	pipe_block(&guard);
 	for (;;) {
 		c->noscript = c->progressed = 0;
 		rc = run_round(r, c, &why, err);
@@ -548,7 +680,6 @@ static int run_calls(struct sq_redis *r, struct calls *c, struct sq_err *err)
 		if (back_off(r, &outage_start_ms, &backoff_ms, why.buf, err) < 0)
 			break;
 	}
-	pipe_unblock(&guard);
 	if (rc == ROUND_DONE)
 		ret = 0;
 	sq_strbuf_release(&why);
@@ -566,15 +697,13 @@ static const char *call_name(const struct sq_redis *r, int script, const struct 
 static int execute(struct sq_redis *r, int script, const struct sq_redis_args *calls, size_t n,
 		   long long block_ms, struct sq_reply **replies, struct sq_err *err)
 {
-	struct calls c = {script,
-			  calls,
-			  n,
-			  xcalloc(n + 1, sizeof(redisReply *)),
-			  xmalloc((n + 1) * sizeof(size_t)),
-			  n,
-			  block_ms,
-			  0,
-			  0};
+	struct calls c = {.script = script,
+			  .args = calls,
+			  .n = n,
+			  .raw = xcalloc(n + 1, sizeof(redisReply *)),
+			  .todo = xmalloc((n + 1) * sizeof(size_t)),
+			  .ntodo = n,
+			  .block_ms = block_ms};
 	int rc;
 	size_t i;
 
@@ -628,6 +757,12 @@ struct sq_reply *sq_redis_eval(struct sq_redis *r, int script, const struct sq_r
 	return execute(r, script, a, 1, 0, &rep, err) < 0 ? NULL : rep;
 }
 
+void sq_redis_library(struct sq_redis *r, const char *name, const char *code)
+{
+	r->lib_name = name;
+	r->lib_code = code;
+}
+
 int sq_redis_script(struct sq_redis *r, const char *name, const char *body)
 {
 	struct script *s;
@@ -638,6 +773,7 @@ int sq_redis_script(struct sq_redis *r, const char *name, const char *body)
 	s->body = body;
 	s->sha[0] = '\0';
 	s->loaded = 0;
+	s->fname = r->lib_name ? xasprintf("%s_%s", r->lib_name, name) : NULL;
 	return (int)r->nscripts++;
 }
 
@@ -654,6 +790,7 @@ struct sq_redis *sq_redis_open(const struct sq_redis_opts *opts, struct sq_err *
 	struct sq_redis_args ping = SQ_REDIS_ARGS_INIT;
 	struct sq_reply *rep;
 
+	sq_strbuf_init(&r->out);
 	if (sq_redis_url_parse(opts->url, &r->url, err) < 0) {
 		free(r);
 		return NULL;
@@ -681,7 +818,10 @@ void sq_redis_free(struct sq_redis *r)
 	drop(r);
 	sq_redis_url_release(&r->url);
 	free(r->shown_url);
+	for (size_t i = 0; i < r->nscripts; i++)
+		free(r->scripts[i].fname);
 	free(r->scripts);
+	sq_strbuf_release(&r->out);
 	free(r);
 }
 
@@ -699,4 +839,9 @@ void sq_redis_debug_break(struct sq_redis *r)
 long long sq_redis_debug_connects(const struct sq_redis *r)
 {
 	return r->connects;
+}
+
+void sq_redis_debug_eval_only(struct sq_redis *r, int on)
+{
+	r->eval_only = on;
 }

@@ -98,9 +98,20 @@ void sq_redis_args_addll(struct sq_redis_args *a, long long v);
 void sq_redis_args_addf(struct sq_redis_args *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Registers a Redis Functions library (Redis >= 7): `code` starts with its
+ * "#!lua name=<name>" line and registers each script as function <name>_<script>.
+ * Call before sq_redis_script; both borrowed and must outlive r (scanq's are
+ * static). Scripts then run as FCALL: no per-call set-up of shared helpers. The
+ * library is loaded with FUNCTION LOAD only when FCALL says it is missing (the
+ * server keeps it across connections, restarts and failovers); a server without
+ * functions (Redis 6.2) or refusing them (ACL) gets EVALSHA instead. */
+void sq_redis_library(struct sq_redis *r, const char *name, const char *code);
+
 /* Registers a Lua script; returns its id for sq_redis_eval*. The body is
- * borrowed and must outlive r (scanq's are static). Loaded lazily with SCRIPT
- * LOAD once per connection, called with EVALSHA, reloaded on NOSCRIPT. */
+ * borrowed and must outlive r (scanq's are static). Run as FCALL of the library's
+ * function when sq_redis_library came first and the server has functions;
+ * otherwise loaded lazily with SCRIPT LOAD once per connection, called with
+ * EVALSHA, reloaded on NOSCRIPT. */
 int sq_redis_script(struct sq_redis *r, const char *name, const char *body);
 
 /* Runs one command (a->v[0] is the command name). Returns new reply (free with
@@ -132,5 +143,7 @@ int sq_redis_batch(struct sq_redis *r, int script, const struct sq_redis_args *c
 void sq_redis_debug_break(struct sq_redis *r);
 /* Test seam: number of connections made so far (1 after open). */
 long long sq_redis_debug_connects(const struct sq_redis *r);
+/* Test seam: on != 0 runs every script as EVALSHA, as against Redis 6.2. */
+void sq_redis_debug_eval_only(struct sq_redis *r, int on);
 
 #endif

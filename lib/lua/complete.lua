@@ -1,50 +1,81 @@
--- complete.lua: records success and moves the job on, with the fan-in.
--- ARGV: P acq jid wid token result
--- -> 'OK' (also when this lease's completion was already recorded), or 'STALE'
--- (the lease is not this worker's any more: nothing is changed).
+-- complete.lua: records success and moves the job on, with the fan-in; with
+-- claim options, also claims the worker's next job in the same call.
+-- ARGV: P acq jid wid token result [lease_ms host free_vram_mib free_ram_mib
+--       nstages stage* nacqs acq*]
+-- Without claim options -> 'OK' (also when this lease's completion was already
+-- recorded), or 'STALE' (the lease is not this worker's any more: nothing is
+-- changed).
+-- With them -> 'STALE' (nothing changed, nothing claimed), 0 (completed, nothing
+-- to claim), {'chained', token}: the same job leased on at reconstruct (attempt
+-- 1; the caller has the rest), or the next job as claim.lua returns it. A
+-- retried call (lost reply) finds the completion recorded and answers the job
+-- it then leased (as claim.lua does).
 --
--- extract -> queued at reconstruct. reconstruct -> done; the completion that
--- fills gdone:<acq>:<group> queues the group stitch. A group stitch -> done;
--- the one that fills sdone:<acq> (>= 2 groups) queues the acquisition stitch.
--- SADD returning 1 is what makes the fan-in happen exactly once even when two
--- members finish at the same instant: scripts run one at a time.
+-- extract -> reconstruct: queued, or when the caller serves reconstruct for
+-- this acquisition and the needs fit, leased straight back to it (its frames
+-- are on its host; no queue push, no doorbell). reconstruct -> done, and the
+-- group fan-in (fan_in_task). A group stitch -> done, and the acquisition
+-- fan-in (fan_in_group).
 
-local acq, jid, wid, token = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local acq, jid, wid, token, result = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local claims = ARGV[7] ~= nil
+if claims then
+	claim_opts(wid, 7)
+end
 local jkey = k_job(acq, jid)
-local f = redis.call('HMGET', jkey, 'done_token', 'done_outcome', 'kind', 'stage', 'group')
-if f[1] == token and f[2] == 'done' then
-	return 'OK'
+local state, owner, tok, stage, attempts, claimed, host, nv, nr = unpack(redis.call('HMGET', jkey,
+	'state', 'owner', 'token', 'stage', 'attempts', 'claimed_ms', 'host',
+	'need_vram_mib.reconstruct', 'need_ram_mib.reconstruct'))
+local now
+if state ~= 'leased' or owner ~= wid or tok ~= token then
+	local done_tok, done_out = unpack(redis.call('HMGET', jkey, 'done_token', 'done_outcome'))
+	if done_tok ~= token or done_out ~= 'done' then
+		return 'STALE'
+	end
+	if not claims then
+		return 'OK' -- a retried call: recorded already
+	end
+	now = now_ms()
+	return held(now) or claim_queued(now) or 0
 end
-if not fenced(jkey, wid, token) then
-	return 'STALE'
-end
-local now = now_ms()
-local kind, stage, group = f[3], f[4], f[5] or ''
-end_lease(acq, jid, jkey, 'done', nil, now)
-redis.call('HSET', jkey, 'done_outcome', 'done', 'result', ARGV[6], 'error', '')
+now = now_ms()
+add_history(acq, jid, stage, wid, host, attempts, claimed, now, 'done', nil)
 redis.call('SADD', k_done(acq, stage), jid)
-
 if stage == 'extract' then
-	redis.call('HSET', jkey, 'state', 'queued', 'attempts', 0, 'errors', 0, 'crashes', 0)
-	set_stage(jkey, 'reconstruct')
+	nv, nr = nv or '0', nr or '0'
+	if claims and serves('reconstruct') and allows(acq) and fits(nv, nr) then
+		-- the same owner and host lease on; P owned:<wid> names the job already
+		-- and its P leased:<acq> entry stays, earlier than the new deadline
+		-- (see expire_leases). The caller has the rest of the job.
+		local t, until_ms = new_token(now)
+		redis.call('HSET', jkey, 'done_token', token, 'done_outcome', 'done', 'result', result,
+			'error', '', 'stage', 'reconstruct', 'need_vram_mib', nv, 'need_ram_mib', nr,
+			'errors', '0', 'crashes', '0', 'attempts', '1', 'token', string.format('%d', t),
+			'claimed_ms', now, 'lease_until_ms', until_ms, 'progress_done', '0',
+			'progress_total', '0', 'updated_ms', now)
+		return {'chained', t}
+	end
+	redis.call('HSET', jkey, 'done_token', token, 'done_outcome', 'done', 'result', result,
+		'error', '', 'stage', 'reconstruct', 'need_vram_mib', nv, 'need_ram_mib', nr,
+		'errors', '0', 'crashes', '0', 'attempts', '0', 'state', 'queued', 'owner', '',
+		'updated_ms', now)
+	redis.call('ZREM', k_leased(acq), jid)
 	redis.call('LPUSH', k_queue('reconstruct', acq), jid)
 	ring('reconstruct')
-	return 'OK'
-end
-
-redis.call('HSET', jkey, 'state', 'done')
-if stage == 'reconstruct' then
-	local gdone = k_gdone(acq, group)
-	if redis.call('SADD', gdone, jid) == 1 and
-		redis.call('SCARD', gdone) == redis.call('SCARD', k_members(acq, group)) then
-		queue_stitch(acq, '@group:' .. group, group, now)
-	end
-elseif kind == 'group' then
-	local sdone = P .. 'sdone:' .. acq
-	local ngroups = redis.call('SCARD', P .. 'groups:' .. acq)
-	if redis.call('SADD', sdone, group) == 1 and ngroups >= 2 and
-		redis.call('SCARD', sdone) == ngroups then
-		queue_stitch(acq, '@acq', '', now)
+else
+	redis.call('HSET', jkey, 'done_token', token, 'done_outcome', 'done', 'result', result,
+		'error', '', 'state', 'done', 'owner', '', 'updated_ms', now)
+	redis.call('ZREM', k_leased(acq), jid)
+	local kind, group = unpack(redis.call('HMGET', jkey, 'kind', 'group'))
+	if stage == 'reconstruct' then
+		fan_in_task(acq, jid, group or '', now)
+	elseif kind == 'group' then
+		fan_in_group(acq, group or '', now)
 	end
 end
-return 'OK'
+local job = claims and claim_queued(now)
+if job then
+	return job -- it re-pointed P owned:<wid>
+end
+disown(wid, acq, jid)
+return claims and 0 or 'OK'

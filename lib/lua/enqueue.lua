@@ -25,20 +25,20 @@ local function register_stitch(acq, i, now)
 	if not f[1] then
 		redis.call('HSET', jkey, 'kind', group ~= '' and 'group' or 'acq', 'group', group,
 			'name', sjid, 'stage', 'stitch', 'state', 'waiting', 'inputs', '[]',
-			'attempts', 0, 'errors', 0, 'crashes', 0, 'history', '[]', 'created_ms', now)
+			'attempts', '0', 'errors', '0', 'crashes', '0', 'created_ms', now)
 	elseif f[2] == version or f[1] == 'leased' then
 		return
 	end
 	redis.call('HSET', jkey, 'spec', spec, 'version', version, 'outdir', outdir,
-		'max_attempts', num(ARGV[6], 1), 'backoff_ms', num(ARGV[7]), 'updated_ms', now)
+		'max_attempts', str(num(ARGV[6], 1)), 'backoff_ms', str(ARGV[7]), 'updated_ms', now)
 end
 
 local function enqueue_acq()
 	local acq, now = ARGV[3], now_ms()
 	redis.call('SADD', P .. 'acqs', acq)
 	redis.call('HSET', k_acq(acq), 'template', ARGV[4], 'output_root', ARGV[5],
-		'stitch_max_attempts', num(ARGV[6], 1), 'stitch_backoff_ms', num(ARGV[7]),
-		'need_vram_mib.stitch', num(ARGV[8]), 'need_ram_mib.stitch', num(ARGV[9]),
+		'stitch_max_attempts', str(num(ARGV[6], 1)), 'stitch_backoff_ms', str(ARGV[7]),
+		'need_vram_mib.stitch', str(ARGV[8]), 'need_ram_mib.stitch', str(ARGV[9]),
 		'updated_ms', now)
 	redis.call('HSETNX', k_acq(acq), 'created_ms', now)
 	local n = tonumber(ARGV[10])
@@ -57,7 +57,7 @@ local function enqueue_task()
 		return 1
 	end
 	local now = now_ms()
-	task_membership(acq, jid, jkey, group, now)
+	task_membership(acq, jid, group, f[2], now)
 	if f[1] then
 		unqueue(acq, jid, jkey)
 		for _, s in ipairs(ALL_STAGES) do
@@ -67,9 +67,11 @@ local function enqueue_task()
 		redis.call('SREM', k_gdone(acq, group), jid)
 	end
 	reopen_group(acq, group, now)
-	task_fields(jkey, 3, now)
-	redis.call('HSET', jkey, 'state', 'queued')
-	set_stage(jkey, 'extract')
+	local h = {}
+	task_fields(h, 3, 'extract', now)
+	put(h, 'state', 'queued')
+	redis.call('HSET', jkey, unpack(h))
+	redis.call('HSETNX', jkey, 'created_ms', now)
 	redis.call('LPUSH', k_queue('extract', acq), jid)
 	ring('extract')
 	return f[1] and 2 or 0

@@ -8,27 +8,35 @@ local MAX_DELAY_MS = 24 * 3600 * 1000
 local acq, jid, wid, token, err = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local is_crash = ARGV[7] == '1'
 local jkey = k_job(acq, jid)
-local f = redis.call('HMGET', jkey, 'done_token', 'done_outcome', 'attempts', 'max_attempts',
-	'backoff_ms')
-if f[1] == token and (f[2] == 'retry' or f[2] == 'dead') then
-	return f[2]
+local f = hmget(jkey, LEASE_FIELDS)
+if f.done_token == token and (f.done_outcome == 'retry' or f.done_outcome == 'dead') then
+	return f.done_outcome
 end
-if not fenced(jkey, wid, token) then
+if not fenced(f, wid, token) then
 	return 'STALE'
 end
 local now = now_ms()
-local attempts = num(f[3])
-redis.call('HINCRBY', jkey, is_crash and 'crashes' or 'errors', 1)
-end_lease(acq, jid, jkey, is_crash and 'crash' or 'error', err, now)
-if attempts >= num(f[4], 1) then
-	dead_letter(acq, jid, jkey, err, now)
-	redis.call('HSET', jkey, 'done_outcome', 'dead')
+local h = {}
+if is_crash then
+	f.crashes = str(num(f.crashes) + 1)
+	put(h, 'crashes', f.crashes)
+else
+	f.errors = str(num(f.errors) + 1)
+	put(h, 'errors', f.errors)
+end
+end_lease(acq, jid, f, h, is_crash and 'crash' or 'error', err, now)
+local attempts = num(f.attempts)
+if attempts >= num(f.max_attempts, 1) then
+	dead_letter(acq, jid, jkey, f, h, err, now)
+	put(h, 'done_outcome', 'dead')
+	redis.call('HSET', jkey, unpack(h))
 	return 'dead'
 end
-local delay = num(f[5]) * math.pow(2, attempts - 1)
+local delay = num(f.backoff_ms) * math.pow(2, attempts - 1)
 if delay > MAX_DELAY_MS then
 	delay = MAX_DELAY_MS
 end
-redis.call('HSET', jkey, 'state', 'retry', 'error', err, 'done_outcome', 'retry')
-redis.call('ZADD', k_delayed(acq), now + math.floor(delay), jid)
+put(h, 'state', 'retry', 'error', err, 'done_outcome', 'retry')
+redis.call('HSET', jkey, unpack(h))
+redis.call('ZADD', k_delayed(acq), str(tonumber(now) + math.floor(delay)), jid)
 return 'retry'

@@ -3,10 +3,11 @@
 -- -> 1, or 0 when the lease is no longer this worker's (stop working on it)
 local acq, jid, wid, token = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local jkey = k_job(acq, jid)
-if not fenced(jkey, wid, token) then
+local f = redis.call('HMGET', jkey, 'state', 'owner', 'token')
+if f[1] ~= 'leased' or f[2] ~= wid or f[3] ~= token then
 	return 0
 end
-local until_ms = now_ms() + tonumber(ARGV[6])
+local until_ms = str(tonumber(now_ms()) + tonumber(ARGV[6]))
 redis.call('HSET', jkey, 'lease_until_ms', until_ms, 'progress_done', ARGV[7],
 	'progress_total', ARGV[8])
 redis.call('ZADD', k_leased(acq), until_ms, jid)

@@ -21,7 +21,7 @@ local function count_set(acq, key)
 		return redis.call('ZCARD', key)
 	end
 	local n = 0
-	for _, jid in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+	for _, jid in ipairs(redis.call('ZRANGE', key, '0', '-1')) do
 		if want[redis.call('HGET', k_job(acq, jid), 'stage')] then
 			n = n + 1
 		end

@@ -8,9 +8,14 @@ if not owned then
 	return 0
 end
 redis.call('DEL', k)
-local acq, jid, token = string.match(owned, '^([^\t]*)\t([^\t]*)\t(.*)$')
-if not acq or not fenced(k_job(acq, jid), wid, token) then
+local acq, jid = owned_job(owned)
+if not acq then
 	return 0
 end
-crash(acq, jid, k_job(acq, jid), reason, now_ms())
+local jkey = k_job(acq, jid)
+local f = hmget(jkey, LEASE_FIELDS)
+if f.state ~= 'leased' or f.owner ~= wid then
+	return 0
+end
+crash(acq, jid, jkey, f, reason, now_ms())
 return 1

@@ -27,7 +27,7 @@ local function stage_counts(acq)
 			done = redis.call('SCARD', k_done(acq, s)),
 			failed = redis.call('SCARD', k_dead(acq, s)), retrying = 0}
 	end
-	for _, jid in ipairs(redis.call('ZRANGE', k_delayed(acq), 0, -1)) do
+	for _, jid in ipairs(redis.call('ZRANGE', k_delayed(acq), '0', '-1')) do
 		local s = redis.call('HGET', k_job(acq, jid), 'stage')
 		if st[s] then
 			st[s].retrying = st[s].retrying + 1
@@ -38,7 +38,7 @@ end
 
 local function running(acq, st)
 	local out = {}
-	for _, jid in ipairs(redis.call('ZRANGE', k_leased(acq), 0, -1)) do
+	for _, jid in ipairs(redis.call('ZRANGE', k_leased(acq), '0', '-1')) do
 		local f = redis.call('HMGET', k_job(acq, jid), 'stage', 'owner', 'host', 'claimed_ms',
 			'lease_until_ms', 'progress_done', 'progress_total', 'attempts', 'kind')
 		if st[f[1]] then

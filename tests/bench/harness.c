@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include "fsutil.h"
+#include "redis.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -31,6 +32,56 @@ long long bench_mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* INFO <section> as a new string, or NULL. */
+static char *redis_info(struct sq_redis *r, const char *section)
+{
+	struct sq_redis_args a = SQ_REDIS_ARGS_INIT;
+	struct sq_reply *rep;
+	struct sq_err err;
+	char *text = NULL;
+
+	sq_redis_args_add(&a, "INFO");
+	sq_redis_args_add(&a, section);
+	rep = sq_redis_command(r, &a, &err);
+	if (rep && rep->type == SQ_REPLY_STRING)
+		text = xstrdup(rep->str);
+	sq_reply_free(rep);
+	sq_redis_args_release(&a);
+	return text;
+}
+
+/* The number after "\n<name>" (e.g. "used_cpu_sys:") in INFO text, or -1. */
+static double info_number(const char *text, const char *name)
+{
+	char *needle = xasprintf("\n%s", name);
+	const char *at = text ? strstr(text, needle) : NULL;
+	double v = at ? strtod(at + strlen(needle), NULL) : -1;
+
+	free(needle);
+	return v;
+}
+
+double bench_redis_cpu_s(struct sq_redis *r)
+{
+	char *text = redis_info(r, "cpu");
+	double user = info_number(text, "used_cpu_user:"), sys = info_number(text, "used_cpu_sys:");
+
+	free(text);
+	return user < 0 || sys < 0 ? -1 : user + sys;
+}
+
+const char *bench_script_mode(struct sq_redis *r)
+{
+	char *text = redis_info(r, "commandstats");
+	double fcall = info_number(text, "cmdstat_fcall:calls="),
+	       evalsha = info_number(text, "cmdstat_evalsha:calls=");
+
+	free(text);
+	if (fcall > evalsha)
+		return "functions (FCALL)";
+	return evalsha > 0 ? "scripts (EVALSHA)" : "?";
 }
 
 int bench_check_eq(const char *what, long long got, long long want)
@@ -234,17 +285,18 @@ out:
 	return rc;
 }
 
-/* Parses "bullmq enqueue_ms=.. process_ms=.. completed=.. failed=.. left=..". */
+/* Parses "bullmq enqueue_ms=.. process_ms=.. completed=.. failed=.. left=..
+ * redis_cpu_ms=..". */
 static int bullmq_parse(const char *out, long ntasks, struct bench_figures *f)
 {
 	const char *line = strstr(out, "bullmq enqueue_ms=");
-	double enq_ms, proc_ms;
+	double enq_ms, proc_ms, cpu_ms;
 	long long completed, failed, left;
 
 	if (!line || sscanf(line,
 			    "bullmq enqueue_ms=%lf process_ms=%lf completed=%lld failed=%lld "
-			    "left=%lld",
-			    &enq_ms, &proc_ms, &completed, &failed, &left) != 5) {
+			    "left=%lld redis_cpu_ms=%lf",
+			    &enq_ms, &proc_ms, &completed, &failed, &left, &cpu_ms) != 6) {
 		fprintf(stderr, "bench-queue: bench.mjs printed no result line\n");
 		return -1;
 	}
@@ -255,6 +307,7 @@ static int bullmq_parse(const char *out, long ntasks, struct bench_figures *f)
 	f->enqueue_s = enq_ms / 1000.0;
 	f->process_s = proc_ms / 1000.0;
 	f->jobs = completed;
+	f->redis_cpu_s = cpu_ms / 1000.0;
 	return 0;
 }
 

@@ -11,7 +11,19 @@ struct bench_figures {
 	double enqueue_s;
 	double process_s;
 	long long jobs;
+	double redis_cpu_s;  /* Redis's CPU time (user + sys) while processing; < 0: unknown */
+	double client_cpu_s; /* the worker processes' CPU time (user + sys); < 0: unknown */
 };
+
+struct sq_redis;
+
+/* Redis's CPU time so far (INFO cpu: used_cpu_user + used_cpu_sys), in seconds;
+ * -1 if it cannot be read. */
+double bench_redis_cpu_s(struct sq_redis *r);
+
+/* How the server ran scanq's scripts (INFO commandstats): "functions (FCALL)",
+ * "scripts (EVALSHA)", or "?" */
+const char *bench_script_mode(struct sq_redis *r);
 
 /* CLOCK_MONOTONIC in ns: system-wide, so comparable across forked processes. */
 long long bench_mono_ns(void);

@@ -1,12 +1,14 @@
 /* queue.c - bench-queue: scanq's queue throughput, and BullMQ 5's on the same Redis.
  *
  * N no-op tasks (acquisition "bench", G groups) are enqueued through
- * sq_queue_enqueue, then P forked processes, each with its own connection, loop
- * claim -> complete until sq_queue_pending says nothing is left. Every job goes
- * through the real scripts (lease, fencing token, fan-in), so a task costs two
- * stage jobs and the groups add G + 1 stitch jobs. The result is checked (every
- * task done, exactly the expected stitches ran once) before a figure is printed:
- * a fast wrong answer is not a benchmark.
+ * sq_queue_enqueue, then P forked processes, each with its own connection, do
+ * what the worker does: sq_queue_claim when holding nothing, then
+ * sq_queue_complete_and_claim while it hands them a next job, until
+ * sq_queue_pending says nothing is left. Every job goes through the real
+ * scripts (lease, fencing token, history, fan-in), so a task costs two stage jobs
+ * and the groups add G + 1 stitch jobs. The result is checked (every task done,
+ * exactly the expected stitches ran once) before a figure is printed: a fast
+ * wrong answer is not a benchmark.
  *
  * --vs-bullmq runs tests/bench/bullmq/bench.mjs (installed under the build dir
  * with npm on first use) against the same Redis and prints the ratios. Not run by
@@ -16,6 +18,7 @@
 
 #include "fsutil.h"
 #include "queue.h"
+#include "queue_priv.h"
 #include "task.h"
 #include "xalloc.h"
 
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,10 +41,12 @@
 
 static const char usage[] =
     "usage: bench-queue [--tasks N] [--procs P] [--groups G] [--redis URL]\n"
-    "                   [--vs-bullmq] [--bullmq-dir DIR] [--timeout S]\n"
+    "                   [--vs-bullmq] [--bullmq-dir DIR] [--timeout S] [--evalsha]\n"
     "\n"
     "Enqueues N no-op tasks, then P worker processes claim and complete every job\n"
-    "(extract, reconstruct, group and acquisition stitches) through libscanq.\n"
+    "(extract, reconstruct, group and acquisition stitches) through libscanq, as\n"
+    "the worker does: sq_queue_claim when holding nothing, then\n"
+    "sq_queue_complete_and_claim.\n"
     "  --tasks N        tasks to enqueue (default 20000)\n"
     "  --procs P        worker processes (default 4)\n"
     "  --groups G       groups the tasks are spread over (default 100)\n"
@@ -49,6 +55,7 @@ static const char usage[] =
     "  --vs-bullmq      also run BullMQ 5 (one Node process, concurrency 8)\n"
     "  --bullmq-dir DIR where bullmq is npm-installed (default: beside this program)\n"
     "  --timeout S      give up after S seconds of processing (default 600)\n"
+    "  --evalsha        run scanq's scripts as EVALSHA (as on Redis 6.2), not FCALL\n"
     "  -h, --help       this text\n";
 
 struct bench_opts {
@@ -57,6 +64,7 @@ struct bench_opts {
 	long ngroups;
 	const char *redis_url;
 	int vs_bullmq;
+	int eval_only; /* --evalsha: scripts as EVALSHA, as on Redis 6.2 */
 	const char *bullmq_dir;
 	long long timeout_ms;
 };
@@ -120,6 +128,9 @@ static int set_opt(struct bench_opts *o, int opt, const char *arg, int *groups_g
 	case 'b':
 		o->vs_bullmq = 1;
 		return 0;
+	case 'e':
+		o->eval_only = 1;
+		return 0;
 	case 'd':
 		o->bullmq_dir = arg;
 		return 0;
@@ -141,6 +152,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	    {"groups", required_argument, NULL, 'g'},
 	    {"redis", required_argument, NULL, 'r'},
 	    {"vs-bullmq", no_argument, NULL, 'b'},
+	    {"evalsha", no_argument, NULL, 'e'},
 	    {"bullmq-dir", required_argument, NULL, 'd'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
@@ -199,6 +211,8 @@ static struct sq_queue *open_queue(const struct bench_opts *o, const char *prefi
 
 	if (!q)
 		fprintf(stderr, "bench-queue: %s\n", err.msg);
+	else
+		sq_redis_debug_eval_only(sq_queue_redis(q), o->eval_only);
 	return q;
 }
 
@@ -258,28 +272,32 @@ static void claim_opts(struct sq_claim_opts *co, const char *worker_id)
 	co->free_ram_mib = -1;
 }
 
-/* Counts one claimed job by what it is; a kind that cannot be at its stage is odd. */
-static void count_job(struct worker_counts *c, const struct sq_job *job)
+/* Counts one completed job by what it is; a kind that cannot be at its stage is odd. */
+static void count_job(struct worker_counts *c, enum sq_job_kind kind, enum sq_stage stage,
+		      int attempt)
 {
-	int task_stage = job->stage == SQ_STAGE_EXTRACT || job->stage == SQ_STAGE_RECONSTRUCT;
+	int task_stage = stage == SQ_STAGE_EXTRACT || stage == SQ_STAGE_RECONSTRUCT;
 
-	if ((job->kind == SQ_JOB_TASK) != task_stage || (unsigned)job->stage >= SQ_STAGE_COUNT) {
+	if ((kind == SQ_JOB_TASK) != task_stage || (unsigned)stage >= SQ_STAGE_COUNT) {
 		c->odd++;
 		return;
 	}
-	c->jobs[job->stage]++;
-	c->group_stitches += job->kind == SQ_JOB_GROUP_STITCH;
-	c->acq_stitches += job->kind == SQ_JOB_ACQ_STITCH;
-	c->retried += job->attempt > 1;
+	c->jobs[stage]++;
+	c->group_stitches += kind == SQ_JOB_GROUP_STITCH;
+	c->acq_stitches += kind == SQ_JOB_ACQ_STITCH;
+	c->retried += attempt > 1;
 }
 
-/* One claim and, if a job came, its no-op completion. Returns 1 after a job, 0
- * when nothing was claimable, -1 on error (printed). */
+/* One claim and, while a job is held, its no-op completion fused with the next
+ * claim, as the worker does: sq_queue_claim only when it holds nothing. Returns
+ * 1 after a job, 0 when nothing was claimable, -1 on error (printed). */
 static int work_once(struct sq_queue *q, const struct sq_claim_opts *co, struct worker_counts *c)
 {
 	struct sq_job job;
 	struct sq_err err;
-	int got;
+	enum sq_job_kind kind;
+	enum sq_stage stage;
+	int got, attempt, rc = 0;
 
 	sq_job_init(&job);
 	got = sq_queue_claim(q, co, &job, &err);
@@ -287,15 +305,22 @@ static int work_once(struct sq_queue *q, const struct sq_claim_opts *co, struct 
 		fprintf(stderr, "bench-queue: claim: %s\n", err.msg);
 	if (got <= 0)
 		goto out;
-	if (sq_queue_complete(q, &job, co->worker_id, "{}", &err) == 0) {
-		count_job(c, &job);
-		c->last_end_ns = bench_mono_ns();
-	} else if (err.code == SQ_ERR_STALE) {
-		c->stale++;
-	} else {
-		fprintf(stderr, "bench-queue: complete '%s': %s\n", job.jid, err.msg);
-		got = -1;
+	while (got == 1) {
+		kind = job.kind;
+		stage = job.stage;
+		attempt = job.attempt;
+		got = sq_queue_complete_and_claim(q, &job, co->worker_id, "{}", co, &job, &err);
+		if (got >= 0) {
+			count_job(c, kind, stage, attempt);
+			c->last_end_ns = bench_mono_ns();
+		} else if (err.code == SQ_ERR_STALE) {
+			c->stale++;
+		} else {
+			fprintf(stderr, "bench-queue: complete '%s': %s\n", job.jid, err.msg);
+			rc = -1;
+		}
 	}
+	got = rc < 0 ? -1 : 1;
 out:
 	sq_job_release(&job);
 	return got;
@@ -406,10 +431,13 @@ static int read_ready(int fd)
 }
 
 /* Waits for every worker to be connected, releases them at once, and gathers
- * their counts. Returns 0 if every worker reported and none failed. */
-static int pool_run(struct pool *p, long long *t0_ns, struct worker_counts *sum)
+ * their counts; *cpu_s: Redis's CPU time meanwhile (read through probe).
+ * Returns 0 if every worker reported and none failed. */
+static int pool_run(struct pool *p, struct sq_redis *probe, long long *t0_ns,
+		    struct worker_counts *sum, double *cpu_s)
 {
 	struct worker_counts c;
+	double cpu0, cpu1;
 	long got = 0;
 	int rc = 0;
 
@@ -418,6 +446,7 @@ static int pool_run(struct pool *p, long long *t0_ns, struct worker_counts *sum)
 	close(p->res[1]);
 	for (long i = 0; i < p->n && rc == 0; i++)
 		rc = read_ready(p->ready[0]);
+	cpu0 = bench_redis_cpu_s(probe);
 	*t0_ns = bench_mono_ns();
 	close(p->go[1]); /* EOF: go */
 	while (read(p->res[0], &c, sizeof(c)) == (ssize_t)sizeof(c)) {
@@ -434,6 +463,8 @@ static int pool_run(struct pool *p, long long *t0_ns, struct worker_counts *sum)
 		sum->failed |= c.failed;
 		got++;
 	}
+	cpu1 = bench_redis_cpu_s(probe);
+	*cpu_s = cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0;
 	return rc < 0 || got != p->n || sum->failed ? -1 : 0;
 }
 
@@ -451,21 +482,34 @@ static int pool_reap(struct pool *p)
 	return rc;
 }
 
-/* Forks the workers, times from the go to the last completion. */
-static int run_workers(const struct bench_opts *o, const char *prefix, struct worker_counts *sum,
-		       struct bench_figures *f)
+/* CPU time (user + sys) of the children reaped so far, in seconds. */
+static double children_cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_CHILDREN, &ru) < 0)
+		return -1;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Forks the workers, times from the go to the last completion. probe: the
+ * parent's own connection, for Redis's CPU time. */
+static int run_workers(const struct bench_opts *o, const char *prefix, struct sq_queue *probe,
+		       struct worker_counts *sum, struct bench_figures *f)
 {
 	struct pool p = {.pids = xcalloc((size_t)o->nprocs, sizeof(pid_t))};
 	long long t0 = 0;
 	int rc = pool_fork(&p, o, prefix);
 
 	if (rc == 0)
-		rc = pool_run(&p, &t0, sum);
+		rc = pool_run(&p, sq_queue_redis(probe), &t0, sum, &f->redis_cpu_s);
 	else
 		for (long i = 0; i < p.n; i++)
 			kill(p.pids[i], SIGTERM);
 	if (pool_reap(&p) < 0)
 		rc = -1;
+	f->client_cpu_s = children_cpu_s(); /* the workers: the only children reaped yet */
 	free(p.pids);
 	if (rc < 0) {
 		fprintf(stderr, "bench-queue: a worker process failed\n");
@@ -554,9 +598,20 @@ out:
 }
 /* --- report ------------------------------------------------------------------ */
 
+/* Redis's CPU time per unit while processing, in µs, as text ("?" unknown). */
+static const char *cpu_per(double cpu_s, double units, char *buf, size_t len)
+{
+	if (cpu_s < 0 || units <= 0)
+		return "?";
+	snprintf(buf, len, "%.1f", cpu_s * 1e6 / units);
+	return buf;
+}
+
 static void print_table(const struct bench_opts *o, const struct bench_figures *sq,
 			const struct bench_figures *bq)
 {
+	char b1[32], b2[32], b3[32], b4[32];
+
 	double sq_tasks = (double)o->ntasks / sq->process_s,
 	       sq_jobs = (double)sq->jobs / sq->process_s;
 
@@ -564,6 +619,15 @@ static void print_table(const struct bench_opts *o, const struct bench_figures *
 	       "process s");
 	printf("%-8s %12.0f %16.0f %12.0f %10.3f\n", "scanq", (double)o->ntasks / sq->enqueue_s,
 	       sq_tasks, sq_jobs, sq->process_s);
+	printf("CPU while processing: scanq's redis %s us/task (%s us/job), its workers %s "
+	       "us/task",
+	       cpu_per(sq->redis_cpu_s, (double)o->ntasks, b1, sizeof(b1)),
+	       cpu_per(sq->redis_cpu_s, (double)sq->jobs, b2, sizeof(b2)),
+	       cpu_per(sq->client_cpu_s, (double)o->ntasks, b4, sizeof(b4)));
+	if (bq)
+		printf("; bullmq's redis %s us/job",
+		       cpu_per(bq->redis_cpu_s, (double)bq->jobs, b3, sizeof(b3)));
+	printf("\n");
 	if (!bq)
 		return;
 	/* a BullMQ job is the whole task: its tasks/s and jobs/s are the same figure */
@@ -584,23 +648,32 @@ static int run_all(const struct bench_opts *o, const char *prefix)
 {
 	struct worker_counts sum;
 	struct bench_figures sq = {0}, bq = {0};
+	struct sq_queue *probe;
+	int rc = -1;
 
 	memset(&sum, 0, sizeof(sum));
 	printf("bench-queue: %ld tasks in %ld group%s, %ld worker process%s, %s (prefix '%s')\n",
 	       o->ntasks, o->ngroups, o->ngroups == 1 ? "" : "s", o->nprocs,
 	       o->nprocs == 1 ? "" : "es", o->redis_url, prefix);
-	if (run_enqueue(o, prefix, &sq) < 0 || run_workers(o, prefix, &sum, &sq) < 0)
+	if (!(probe = open_queue(o, prefix)))
 		return -1;
+	if (run_enqueue(o, prefix, &sq) < 0 || run_workers(o, prefix, probe, &sum, &sq) < 0)
+		goto out;
 	if (check_counts(o, &sum) < 0 || check_states(o, prefix) < 0)
-		return -1;
+		goto out;
 	printf("verified: %ld tasks done at both stages, %ld stitches ran once each "
-	       "(%ld group + %d acquisition), 0 stale, 0 retried; %lld empty claims\n",
-	       o->ntasks, expected_stitches(o), o->ngroups, o->ngroups >= 2, sum.empty);
+	       "(%ld group + %d acquisition), 0 stale, 0 retried; %lld empty claims; "
+	       "scanq's scripts ran as %s\n",
+	       o->ntasks, expected_stitches(o), o->ngroups, o->ngroups >= 2, sum.empty,
+	       bench_script_mode(sq_queue_redis(probe)));
 	if (o->vs_bullmq && bench_run_bullmq(o->bullmq_dir, o->redis_url, prefix, o->ntasks,
 					     BULLMQ_CONCURRENCY, &bq) < 0)
-		return -1;
+		goto out;
 	print_table(o, &sq, o->vs_bullmq ? &bq : NULL);
-	return 0;
+	rc = 0;
+out:
+	sq_queue_free(probe);
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -1,8 +1,11 @@
 /* test_queue.c - the work queue against a private redis-server: enqueue
  * versions, claim and leases, fencing, retries and dead letters, fairness,
- * resource-aware claiming, pending counts and the status snapshot.
+ * resource-aware claiming, pending counts, rate-limited lease expiry and the
+ * status snapshot.
  *
- * Each case uses its own key prefix so cases never see each other's keys. */
+ * Each case uses its own key prefix so cases never see each other's keys. The
+ * cases run twice: with the scripts as Redis functions (FCALL, Redis >= 7) and
+ * as EVALSHA scripts (what Redis 6.2 gets). */
 #include "queue.h"
 #include "queue_priv.h"
 #include "fsutil.h"
@@ -17,6 +20,7 @@
 /* --- fixture --- */
 
 static int case_no;
+static int eval_only; /* second pass: scripts as EVALSHA */
 
 static struct sq_queue *open_q(char *prefix, size_t len, long long lease_ms)
 {
@@ -30,6 +34,7 @@ static struct sq_queue *open_q(char *prefix, size_t len, long long lease_ms)
 		fprintf(stderr, "cannot open queue: %s\n", err.msg);
 		exit(1);
 	}
+	sq_redis_debug_eval_only(sq_queue_redis(q), eval_only);
 	return q;
 }
 
@@ -44,6 +49,7 @@ static struct sq_queue *reopen_q(const char *prefix, long long lease_ms)
 		fprintf(stderr, "cannot open queue: %s\n", err.msg);
 		exit(1);
 	}
+	sq_redis_debug_eval_only(sq_queue_redis(q), eval_only);
 	return q;
 }
 
@@ -377,7 +383,7 @@ static void test_expiry_and_fencing(void)
 	free(v);
 	T_FIELD(q, "demo", "g1-1", "state", "queued");
 	T_EQ_INT(field_ll(q, "demo", "g1-1", "crashes"), 1);
-	v = field(q, "demo", "g1-1", "history");
+	v = list_at(q, key(q, "hist:demo:g1-1"), -1);
 	T_CONTAINS(v, "lease expired");
 	free(v);
 
@@ -417,6 +423,42 @@ static void test_expiry_and_fencing(void)
 	T_EQ_INT(cmd_int(q, "EXISTS", key(q, "owned:w2"), NULL), 0);
 	sq_job_release(&j1);
 	sq_job_release(&j2);
+	acq_free(&a);
+	sq_queue_free(q);
+}
+
+/* Claims run lease expiry at most every 250 ms per acquisition, and at least
+ * that often while anyone claims. */
+static void test_maintenance_rate(void)
+{
+	char p[64];
+	struct sq_queue *q = open_q(p, sizeof(p), 100);
+	struct sq_job j1, j2, j3;
+	struct acq a;
+
+	acq_make(&a, "demo", 1, 3, 3, 100);
+	enqueue(q, &a);
+	T_EQ_INT(claim(q, "w1", st_extract, 1, &j1), 1);
+	T_EQ_STR(j1.jid, "g1-1");
+	T_EQ_INT(claim(q, "w2", st_extract, 1, &j2), 1); /* maintenance ran: due again in 250 */
+	sleep_ms(150);
+	/* both leases are past their deadline, but maintenance is not due yet */
+	T_EQ_INT(claim(q, "w3", st_extract, 1, &j3), 1);
+	T_EQ_STR(j3.jid, "g1-3");
+	T_FIELD(q, "demo", "g1-1", "state", "leased");
+	T_FIELD(q, "demo", "g1-1", "owner", "w1");
+	sq_job_release(&j3);
+	sleep_ms(150);
+	/* it is now: every expired lease is back at the front (w3's too) */
+	T_EQ_INT(claim(q, "w4", st_extract, 1, &j3), 1);
+	T_EQ_INT(j3.attempt, 2);
+	T_EQ_INT(field_ll(q, "demo", "g1-1", "crashes"), 1);
+	T_EQ_INT(field_ll(q, "demo", "g1-2", "crashes"), 1);
+	T_EQ_INT(field_ll(q, "demo", "g1-3", "crashes"), 1);
+	T_EQ_INT(cmd_int(q, "LLEN", key(q, "extract:demo"), NULL), 2);
+	sq_job_release(&j1);
+	sq_job_release(&j2);
+	sq_job_release(&j3);
 	acq_free(&a);
 	sq_queue_free(q);
 }
@@ -876,17 +918,21 @@ int main(void)
 		fprintf(stderr, "SCANQ_REDIS not set: run through tests/run-test\n");
 		return 1;
 	}
-	test_enqueue_versions();
-	test_claim_lease();
-	test_expiry_and_fencing();
-	test_retry_and_dead_letter();
-	test_release();
-	test_fairness_and_discovery();
-	test_resources();
-	test_pending();
-	test_snapshot();
-	test_update_while_leased();
-	test_wait();
+	for (eval_only = 0; eval_only <= 1; eval_only++) {
+		test_enqueue_versions();
+		test_claim_lease();
+		test_expiry_and_fencing();
+		test_maintenance_rate();
+		test_retry_and_dead_letter();
+		test_release();
+		test_fairness_and_discovery();
+		test_resources();
+		test_pending();
+		test_snapshot();
+		test_update_while_leased();
+		test_wait();
+	}
+	eval_only = 0;
 	test_throughput();
 	return t_done();
 }

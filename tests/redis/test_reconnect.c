@@ -98,9 +98,17 @@ static void test_unreachable(void)
 	T_CHECK(sq_queue_open(&o, &err) == NULL);
 	dt = mono_s() - t0;
 	T_EQ_INT(err.code, SQ_ERR_REDIS);
-	T_CONTAINS(err.msg, "redis at 'unix:///nonexistent/redis.sock' unreachable for");
-	T_CONTAINS(err.msg, "No such file");
+	T_CONTAINS(err.msg, "redis at 'unix:///nonexistent/redis.sock' unreachable for 0.3 s: ");
+	T_CONTAINS(err.msg, ": no such file or directory");
 	T_CHECK(dt >= 0.29 && dt < 3);
+
+	/* no patience asked for: no retrying to report, just what failed */
+	o.retry_for_ms = 1;
+	err.code = SQ_OK;
+	T_CHECK(sq_queue_open(&o, &err) == NULL);
+	T_EQ_INT(err.code, SQ_ERR_REDIS);
+	T_EQ_STR(err.msg, "cannot connect to redis at 'unix:///nonexistent/redis.sock': no such "
+			  "file or directory");
 }
 
 static struct sq_redis *open_raw(const char *url, long long command_timeout_ms,
@@ -227,6 +235,17 @@ static void fixture_release(struct fixture *f)
 	sq_queue_free(f->q);
 }
 
+/* How many function libraries the server holds. */
+static long long count_libraries(struct sq_redis *admin)
+{
+	struct sq_err err = {0};
+	struct sq_reply *rep = run(admin, &err, "FUNCTION", "LIST", NULL);
+	long long n = rep && rep->type == SQ_REPLY_ARRAY ? (long long)rep->nelements : -1;
+
+	sq_reply_free(rep);
+	return n;
+}
+
 static void test_killed_connection(void)
 {
 	struct sq_err err = {0};
@@ -248,7 +267,16 @@ static void test_killed_connection(void)
 	T_EQ_INT(sq_queue_heartbeat(f.q, &f.job, "w1", 2, 2, &err), 0);
 	T_EQ_INT(sq_redis_debug_connects(sq_queue_redis(f.q)), 3);
 
-	/* the script cache is flushed: NOSCRIPT, reloaded, no reconnect needed */
+	/* the function library is deleted: FCALL finds no function, the library is
+	 * loaded again, no reconnect needed */
+	T_EQ_INT(run_ok(admin, "FUNCTION", "FLUSH", NULL, NULL, NULL), 0);
+	T_EQ_INT(sq_queue_heartbeat(f.q, &f.job, "w1", 3, 4, &err), 0);
+	T_EQ_INT(sq_redis_debug_connects(sq_queue_redis(f.q)), 3);
+	T_EQ_INT(count_libraries(admin), 1);
+
+	/* as EVALSHA (Redis 6.2): the script cache is flushed: NOSCRIPT, reloaded */
+	sq_redis_debug_eval_only(sq_queue_redis(f.q), 1);
+	T_EQ_INT(sq_queue_heartbeat(f.q, &f.job, "w1", 4, 4, &err), 0);
 	T_EQ_INT(run_ok(admin, "SCRIPT", "FLUSH", NULL, NULL, NULL), 0);
 	T_EQ_INT(sq_queue_complete(f.q, &f.job, "w1", NULL, &err), 0);
 	T_EQ_INT(sq_redis_debug_connects(sq_queue_redis(f.q)), 3);
@@ -360,6 +388,26 @@ static int free_port(void)
 
 /* A second server over TCP with a password: AUTH (with and without a user) is
  * sent on connect and replayed on reconnect; a wrong password is not retried. */
+/* A user whose ACL refuses functions still gets the queue, as EVALSHA. */
+static void test_no_functions(struct sq_redis *admin, int port)
+{
+	char *url = xasprintf("redis://nofn:pw2@127.0.0.1:%d/0", port);
+	struct sq_err err = {0};
+	struct sq_reply *rep;
+	struct fixture f;
+
+	rep = run(admin, &err, "ACL", "SETUSER", "nofn", "on", ">pw2", "~*", "&*", "+@all",
+		  "-fcall", "-function", NULL);
+	T_CHECK(rep != NULL);
+	sq_reply_free(rep);
+	fixture_init(&f, url, "nofn");
+	T_EQ_STR(f.job.jid, "t1");
+	T_EQ_INT(sq_queue_complete(f.q, &f.job, "w1", NULL, &err), 0);
+	T_EQ_INT(count_libraries(admin), 0);
+	fixture_release(&f);
+	free(url);
+}
+
 static void test_auth(void)
 {
 	char *dir = xasprintf("%s/redis-auth", t_tmpdir());
@@ -389,6 +437,8 @@ static void test_auth(void)
 	r = open_raw(user, 0, 2000, &err);
 	T_CHECK(r != NULL);
 	T_EQ_INT(r ? run_ok(r, "SET", "auth:k", "v2", NULL, NULL) : -1, 0);
+	if (r)
+		test_no_functions(r, port);
 	sq_redis_free(r);
 	t0 = mono_s();
 	r = open_raw(wrong, 0, 5000, &err);

@@ -5,7 +5,8 @@
 // URL is unix:///path/redis.sock[?db=N] or redis://[user:pass@]host:port/db.
 // Enqueues N no-op jobs with addBulk (in chunks), then one Worker (concurrency 8,
 // removeOnComplete) processes them; prints one line the C side parses:
-//   bullmq enqueue_ms=<ms> process_ms=<ms> completed=<n> failed=<n>
+//   bullmq enqueue_ms=<ms> process_ms=<ms> completed=<n> failed=<n> left=<n>
+//          redis_cpu_ms=<Redis CPU (INFO cpu, user + sys) used while processing>
 // Connection set-up is outside both timings, as on the scanq side.
 import { Queue, Worker } from 'bullmq';
 
@@ -68,6 +69,13 @@ async function processAll(name, conn, a) {
 	return { ms, completed, failed };
 }
 
+// Redis's CPU time so far (INFO cpu), in ms.
+async function redisCpuMs(client) {
+	const info = await client.info('cpu');
+	const get = (k) => Number((info.match(new RegExp(`^${k}:([0-9.]+)`, 'm')) || [0, 0])[1]);
+	return (get('used_cpu_user') + get('used_cpu_sys')) * 1000;
+}
+
 async function main() {
 	const a = parseArgs(process.argv.slice(2));
 	const conn = connection(a.redis);
@@ -78,13 +86,17 @@ async function main() {
 	const waiting = await queue.getWaitingCount();
 	if (waiting !== a.jobs)
 		throw new Error(`${waiting} jobs waiting after enqueue, expected ${a.jobs}`);
+	const client = await queue.client;
+	const cpu0 = await redisCpuMs(client);
 	const r = await processAll(name, conn, a);
+	const cpuMs = await redisCpuMs(client) - cpu0;
 	const left = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed');
 	await queue.obliterate({ force: true });
 	await queue.close();
 	console.log(`bullmq enqueue_ms=${enqueueMs.toFixed(3)} process_ms=${r.ms.toFixed(3)} ` +
 		    `completed=${r.completed} failed=${r.failed} ` +
-		    `left=${left.waiting + left.active + left.delayed + left.completed}`);
+		    `left=${left.waiting + left.active + left.delayed + left.completed} ` +
+		    `redis_cpu_ms=${cpuMs.toFixed(1)}`);
 }
 
 main().catch((e) => {
