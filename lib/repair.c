@@ -312,7 +312,12 @@ static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair
 	while (newer < n && in[newer].record_ms <= rs->record_ms)
 		newer++;
 	if (rs->current && newer == n) {
-		p->counts.up_to_date++;
+		/* complete on disk but unknown to Redis (wiped): record it, or the
+		 * fan-in one level up would wait for it forever */
+		if (!job_is(&rs->job, "done"))
+			add(p, a, kind, index, SQ_REPAIR_MARK_DONE, SQ_REPAIR_NOT_DONE);
+		else
+			p->counts.up_to_date++;
 		return OUTLOOK_COMPLETE;
 	}
 	if (job_is(&rs->job, "failed") && !retry_failed) {
@@ -393,8 +398,13 @@ static int apply_one(struct sq_queue *q, const struct sq_repair_action *act, str
 {
 	const struct sq_repair_acq *a = act->acq;
 
+	if (act->verb == SQ_REPAIR_MARK_DONE && act->kind == SQ_JOB_TASK)
+		return sq_queue_mark_task_done(q, a->tasks[act->index].task, err);
 	if (act->verb == SQ_REPAIR_MARK_DONE)
-		return sq_queue_mark_task_done(q, a->tasks[act->index].task, err) < 0 ? -1 : 1;
+		return sq_queue_mark_stitch_done(q, act->kind == SQ_JOB_GROUP_STITCH
+							? &a->groups[act->index].spec
+							: &a->top.spec,
+						 err);
 	if (act->kind == SQ_JOB_TASK)
 		return sq_queue_reinject_task(q, a->tasks[act->index].task, act->stage, act->retry,
 					      err);

@@ -194,57 +194,9 @@ static void set_job(struct worker *w, const struct sq_job *job)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Reports the outcome of a finished run to the queue and the log. */
-static void settle(struct worker *w, const struct sq_job *job, int rc, const struct sq_err *serr,
-		   const char *result_json, long long wall_ms)
+static int stopping(const struct worker *w)
 {
-	struct sq_err err;
-	int dead = 0;
-
-	if (atomic_load(&w->lease_lost)) {
-		wlog(w, job, "abandoned: lease lost to another worker, result dropped");
-		return;
-	}
-	if (rc == 0) {
-		if (sq_queue_complete(w->q, job, w->id, result_json, &err) == 0)
-			wlog(w, job, "done in %.1f s", (double)wall_ms / 1000.0);
-		else
-			wlog(w, job, "result dropped: %s", err.msg);
-		return;
-	}
-	if (serr->code == SQ_ERR_CANCEL) {
-		if (sq_queue_release(w->q, job, w->id, &err) == 0)
-			wlog(w, job, "handed back: %s", serr->msg);
-		else
-			wlog(w, job, "hand back failed: %s", err.msg);
-		return;
-	}
-	if (sq_queue_fail(w->q, job, w->id, serr->msg, 0, &dead, &err) < 0)
-		wlog(w, job, "failure not recorded: %s (error was: %s)", err.msg, serr->msg);
-	else
-		wlog(w, job, "%s: %s", dead ? "failed for good, dead-lettered" : "failed, will retry",
-		     serr->msg);
-}
-
-static void run_job(struct worker *w, const struct sq_job *job)
-{
-	struct sq_stage_ctx sc = {.gpu = w->gpu, .hwaccel = w->opts->hwaccel,
-				  .progress = on_progress, .cancelled = on_cancelled,
-				  .log = on_stage_log, .ctx = w};
-	struct sq_err err = {0};
-	long long t0 = sq_mono_ms();
-	int rc;
-
-	wlog(w, job, "claimed (attempt %d, lease token %lld)", job->attempt, job->token);
-	set_job(w, job);
-	rc = run_stage(w, job, &sc, &err);
-	if (rc < 0 && atomic_load(&w->lease_lost) && err.code != SQ_ERR_CANCEL)
-		err.code = SQ_ERR_CANCEL;
-	pthread_mutex_lock(&w->mu);
-	w->job = NULL;
-	pthread_mutex_unlock(&w->mu);
-	settle(w, job, rc, &err, sc.result_json, sq_mono_ms() - t0);
-	free(sc.result_json);
+	return w->opts->stop && *w->opts->stop;
 }
 
 static void fill_claim(const struct worker *w, struct sq_claim_opts *co)
@@ -259,37 +211,106 @@ static void fill_claim(const struct worker *w, struct sq_claim_opts *co)
 	co->free_ram_mib = sq_host_free_ram_mib();
 }
 
-static int stopping(const struct worker *w)
-{
-	return w->opts->stop && *w->opts->stop;
-}
-
-/* One pass of the loop: 1 to go on, 0 when drained. */
-static int loop_once(struct worker *w)
+/* Records a success; unless stopping, claims the next job in the same round trip
+ * (job is refilled with it). Returns 1 if job now holds a new lease, else 0. */
+static int settle_success(struct worker *w, struct sq_job *job, const char *result_json,
+			  long long wall_ms)
 {
 	struct sq_claim_opts co;
-	struct sq_job job;
+	struct sq_err err;
+	int got;
+
+	if (stopping(w)) {
+		if (sq_queue_complete(w->q, job, w->id, result_json, &err) == 0)
+			wlog(w, job, "done in %.1f s", (double)wall_ms / 1000.0);
+		else
+			wlog(w, job, "result dropped: %s", err.msg);
+		return 0;
+	}
+	fill_claim(w, &co);
+	wlog(w, job, "done in %.1f s", (double)wall_ms / 1000.0);
+	got = sq_queue_complete_and_claim(w->q, job, w->id, result_json, &co, job, &err);
+	if (got < 0)
+		wlog(w, job, "result dropped: %s", err.msg);
+	return got > 0;
+}
+
+/* Reports a failed or cancelled run to the queue and the log. */
+static void settle_failure(struct worker *w, const struct sq_job *job, const struct sq_err *serr)
+{
+	struct sq_err err;
+	int dead = 0;
+
+	if (serr->code == SQ_ERR_CANCEL) {
+		if (sq_queue_release(w->q, job, w->id, &err) == 0)
+			wlog(w, job, "handed back: %s", serr->msg);
+		else
+			wlog(w, job, "hand back failed: %s", err.msg);
+		return;
+	}
+	if (sq_queue_fail(w->q, job, w->id, serr->msg, 0, &dead, &err) < 0)
+		wlog(w, job, "failure not recorded: %s (error was: %s)", err.msg, serr->msg);
+	else
+		wlog(w, job, "%s: %s", dead ? "failed for good, dead-lettered" : "failed, will retry",
+		     serr->msg);
+}
+
+/* Runs the job and settles it. Returns 1 if job was refilled with the next lease. */
+static int run_job(struct worker *w, struct sq_job *job)
+{
+	struct sq_stage_ctx sc = {.gpu = w->gpu, .hwaccel = w->opts->hwaccel,
+				  .progress = on_progress, .cancelled = on_cancelled,
+				  .log = on_stage_log, .ctx = w};
+	struct sq_err err = {0};
+	long long t0 = sq_mono_ms();
+	int rc, next = 0;
+
+	wlog(w, job, "claimed (attempt %d, lease token %lld)", job->attempt, job->token);
+	set_job(w, job);
+	rc = run_stage(w, job, &sc, &err);
+	pthread_mutex_lock(&w->mu);
+	w->job = NULL;
+	pthread_mutex_unlock(&w->mu);
+	if (atomic_load(&w->lease_lost))
+		wlog(w, job, "abandoned: lease lost to another worker, result dropped");
+	else if (rc == 0)
+		next = settle_success(w, job, sc.result_json, sq_mono_ms() - t0);
+	else
+		settle_failure(w, job, &err);
+	free(sc.result_json);
+	return next;
+}
+
+/* One pass of the loop: 1 to go on, 0 when drained. job persists across passes
+ * (*held says whether it holds a lease) so a completion can hand over the next. */
+static int loop_once(struct worker *w, struct sq_job *job, int *held)
+{
+	struct sq_claim_opts co;
 	struct sq_err err;
 	long long pending = 0;
 	int got;
 
-	fill_claim(w, &co);
-	sq_job_init(&job);
-	got = sq_queue_claim(w->q, &co, &job, &err);
-	if (got < 0) {
-		wlog(w, NULL, "claim failed: %s", err.msg);
-		sleep_ms(1000);
-	} else if (got == 0) {
-		/* drained only when nothing is queued, waiting for a retry or running
-		 * anywhere for our stages: a running extract may still feed us */
-		if (w->opts->drain && sq_queue_pending(w->q, &co, &pending, &err) == 0 &&
-		    pending == 0)
-			return 0;
-		sq_queue_wait(w->q, &co, 1000, &err);
-	} else {
-		run_job(w, &job);
+	if (!*held) {
+		fill_claim(w, &co);
+		sq_job_release(job);
+		sq_job_init(job);
+		got = sq_queue_claim(w->q, &co, job, &err);
+		if (got < 0) {
+			wlog(w, NULL, "claim failed: %s", err.msg);
+			sleep_ms(1000);
+			return 1;
+		}
+		if (got == 0) {
+			/* drained only when nothing is queued, waiting for a retry or
+			 * running anywhere for our stages: a running extract may feed us */
+			if (w->opts->drain && sq_queue_pending(w->q, &co, &pending, &err) == 0 &&
+			    pending == 0)
+				return 0;
+			sq_queue_wait(w->q, &co, 1000, &err);
+			return 1;
+		}
 	}
-	sq_job_release(&job);
+	*held = run_job(w, job);
 	return 1;
 }
 
@@ -307,7 +328,8 @@ int sq_worker_run_one(const struct sq_worker_opts *opts, int slot, const char *w
 		      struct sq_err *err)
 {
 	struct worker w = {.opts = opts, .id = worker_id};
-	int rc = -1;
+	struct sq_job job;
+	int rc = -1, held = 0;
 
 	w.gpu = opts->ngpus ? opts->gpus[(size_t)slot % opts->ngpus] : NULL;
 	stages_string(opts, w.stages_str, sizeof(w.stages_str));
@@ -325,8 +347,12 @@ int sq_worker_run_one(const struct sq_worker_opts *opts, int slot, const char *w
 	w.hb_started = 1;
 	wlog(&w, NULL, "worker %s serving %s%s%s", w.id, w.stages_str, w.gpu ? " on gpu " : "",
 	     w.gpu ? w.gpu : "");
-	while (!stopping(&w) && loop_once(&w))
+	sq_job_init(&job);
+	while (!stopping(&w) && loop_once(&w, &job, &held))
 		;
+	if (held) /* stopped right after a completion handed us the next job */
+		sq_queue_release(w.q, &job, w.id, NULL);
+	sq_job_release(&job);
 	wlog(&w, NULL, "worker %s exiting (%s)", w.id, stopping(&w) ? "stopped" : "drained");
 	rc = 0;
 out:

@@ -153,13 +153,16 @@ drain
 expect_clean retried
 
 # --- Redis lost everything: complete tasks are marked done, nothing is redone ---
+# (the stitches too: otherwise the acquisition fan-in would wait for them forever)
 rcli flushall >/dev/null
 run_repair lost "$T/tasks"
-expect_actions lost 4
+expect_actions lost 7
 expect_line lost "mark done repair/auv1-seg01  (complete on disk; unknown to Redis)"
-expect_summary lost 0 4 0 0 0 0 0 3
+expect_line lost "mark done repair/@group:auv2  (complete on disk; unknown to Redis)"
+expect_line lost "mark done repair/@acq  (complete on disk; unknown to Redis)"
+expect_summary lost 0 7 0 0 0 0 0 0
 run_repair mark --apply "$T/tasks"
-expect_line mark "applied: 0 re-injected, 4 marked done, 0 unchanged"
+expect_line mark "applied: 0 re-injected, 7 marked done, 0 unchanged"
 for s in extract reconstruct stitch; do expect_llen "$s:repair" 0; done
 expect_clean marked
 

@@ -8,8 +8,10 @@ write_task "$T/tasks" g1 slow "$T/survey/videos/auv1-ch01.mp4"
 write_task "$T/tasks" g1 next "$T/survey/videos/auv1-ch01.mp4"
 scanq-enqueue "$T/tasks" >/dev/null || fail "enqueue"
 
+scanq-worker -n 1 --stage extract --drain 2>"$T/w0.log" || fail "extracts"
+
 # 1: the running job finishes within the grace period; nothing else is claimed
-SCANQ_MINI_SLEEP=2 scanq-worker -n 1 --stage extract,reconstruct --grace 20s 2>"$T/w1.log" &
+SCANQ_MINI_SLEEP=2 scanq-worker -n 1 --stage reconstruct --grace 20s 2>"$T/w1.log" &
 W=$!
 wait_for 60 grep -q "reconstruct claimed" "$T/w1.log" || fail "no reconstruct started"
 kill -TERM $W
