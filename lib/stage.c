@@ -1,10 +1,12 @@
 /* stage.c - running one stage of one job crash-safely (see stage.h for the rules). */
 #include "stage.h"
+#include "colmap.h"
 #include "fsutil.h"
 #include "media.h"
 #include "proc.h"
 #include "record.h"
 #include "strbuf.h"
+#include "stride.h"
 #include "xalloc.h"
 
 #include <cjson/cJSON.h>
@@ -256,6 +258,55 @@ static char *command_record_json(const struct command_run *cr, size_t ninputs)
 	return text;
 }
 
+static int reconstruct_colmap(const struct sq_task *t, const struct command_run *cr,
+			      const char *frames_json, struct sq_stage_ctx *ctx, char **json,
+			      struct sq_err *err)
+{
+	struct sq_colmap_run co = {
+	    .spec = &t->reconstruct.colmap,
+	    .stride = &t->reconstruct.stride,
+	    .frames_dir = cr->vars.frames,
+	    .frames_json = frames_json,
+	    .workdir = cr->vars.workdir,
+	    .output = cr->vars.output,
+	    .log_path = cr->log_path,
+	    .cancelled = ctx->cancelled,
+	    .progress = ctx->progress,
+	    .log = ctx->log,
+	    .ctx = ctx->ctx,
+	};
+
+	stage_log(ctx, "running colmap, log in '%s'", cr->log_path);
+	return sq_colmap_run(&co, json, err);
+}
+
+/* A command backend has no default memory figure per frame: it strides only when
+ * the task gives bytes_per_frame or a fixed stride. */
+static int reconstruct_command(const struct sq_task *t, struct command_run *cr,
+			       const char *frames_json, struct sq_stage_ctx *ctx, char **json,
+			       struct sq_err *err)
+{
+	char *used = NULL, *cmd_json;
+	struct sq_stride st;
+	int rc;
+
+	if (sq_stride_frames_dir(&t->reconstruct.stride, 0, cr->vars.frames, frames_json,
+				 cr->vars.workdir, &st, &used, err) < 0)
+		return -1;
+	if (st.k > 1)
+		stage_log(ctx, "memory budget: every %d frames, %zu of %zu", st.k, st.frames_used,
+			  st.frames_total);
+	cr->vars.frames = used;
+	rc = run_command(cr, ctx, err);
+	if (rc == 0) {
+		cmd_json = command_record_json(cr, 0);
+		*json = sq_stride_record(cmd_json, &st);
+		free(cmd_json);
+	}
+	free(used);
+	return rc;
+}
+
 static int run_reconstruct(const struct sq_task *t, struct sq_stage_ctx *ctx, struct sq_err *err)
 {
 	char *frames_rec = sq_record_task_path(t->outdir, SQ_STAGE_EXTRACT);
@@ -265,7 +316,7 @@ static int run_reconstruct(const struct sq_task *t, struct sq_stage_ctx *ctx, st
 	char *work = xasprintf("%s/reconstruct.tmp.%ld", t->outdir, (long)getpid());
 	char *tmp_out = sq_path_join(work, "reconstruction.ply");
 	char *log_path = sq_path_join(t->outdir, "reconstruct.log");
-	char *json = NULL;
+	char *json = NULL, *frames_json = NULL;
 	struct command_run cr = {.backend = &t->reconstruct, .log_path = log_path};
 	int rc = -1;
 
@@ -274,31 +325,32 @@ static int run_reconstruct(const struct sq_task *t, struct sq_stage_ctx *ctx, st
 			 t->name, frames_rec);
 		goto out;
 	}
-	if (t->reconstruct.kind != SQ_BACKEND_COMMAND) {
-		sq_error(err, SQ_ERR_BACKEND, "reconstruct backend '%s' is not available in this build",
-			 sq_backend_name(t->reconstruct.kind));
-		goto out;
-	}
 	if (drop_record(record, err) < 0 || clean_leftovers(t->outdir, "reconstruct", err) < 0 ||
 	    sq_mkdir_p(work, err) < 0)
 		goto out;
 	log_attempt_header(log_path);
+	if (!(frames_json = sq_read_file(frames_rec, NULL, err)))
+		goto out;
 	cr.vars = (struct sq_proc_vars){.frames = frames, .output = tmp_out, .workdir = work,
 					.gpu = ctx->gpu ? ctx->gpu : ""};
-	if (run_command(&cr, ctx, err) < 0)
+	if (t->reconstruct.kind == SQ_BACKEND_COLMAP
+		? reconstruct_colmap(t, &cr, frames_json, ctx, &json, err) < 0
+		: reconstruct_command(t, &cr, frames_json, ctx, &json, err) < 0)
 		goto out;
 	if (!looks_like_ply(tmp_out)) {
 		sq_error(err, SQ_ERR_BACKEND, "backend '%s' produced no PLY at '%s' (log: '%s')",
-			 t->reconstruct.cmd.argv[0], tmp_out, log_path);
+			 t->reconstruct.kind == SQ_BACKEND_COLMAP ? "colmap"
+								  : t->reconstruct.cmd.argv[0],
+			 tmp_out, log_path);
 		goto out;
 	}
-	json = command_record_json(&cr, 0);
 	if (swap_into_place(tmp_out, output, err) < 0 ||
 	    sq_record_write(record, SQ_STAGE_RECONSTRUCT, t->version, json, err) < 0)
 		goto out;
 	rc = 0;
 out:
 	sq_rm_rf(work, NULL);
+	free(frames_json);
 	free(json);
 	free(log_path);
 	free(tmp_out);

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "banned.h"
@@ -28,6 +29,29 @@ static const char *const backend_names[] = {
 };
 
 #define NBACKENDS (sizeof(backend_names) / sizeof(backend_names[0]))
+
+const char *const sq_colmap_camera_models[] = {
+    "SIMPLE_PINHOLE",
+    "PINHOLE",
+    "SIMPLE_RADIAL",
+    "RADIAL",
+    "OPENCV",
+    "OPENCV_FISHEYE",
+    "FULL_OPENCV",
+    "FOV",
+    "SIMPLE_RADIAL_FISHEYE",
+    "RADIAL_FISHEYE",
+    "THIN_PRISM_FISHEYE",
+    NULL,
+};
+
+static int camera_model_valid(const char *name)
+{
+	for (size_t i = 0; name && sq_colmap_camera_models[i]; i++)
+		if (!strcmp(name, sq_colmap_camera_models[i]))
+			return 1;
+	return 0;
+}
 
 const char *sq_stage_name(enum sq_stage stage)
 {
@@ -77,10 +101,23 @@ int sq_name_valid(const char *name)
 	return n > 0;
 }
 
+/* COLMAP's own defaults, except the camera model: survey cameras (GoPro and the
+ * like) have lenses that SIMPLE_RADIAL fits poorly. */
+static void colmap_init(struct sq_colmap_spec *c)
+{
+	c->threads = 0;
+	c->max_image_size = 3200;
+	c->max_features = 8192;
+	c->overlap = 10;
+	c->min_registered_pct = 50;
+	snprintf(c->camera_model, sizeof(c->camera_model), "%s", "OPENCV");
+}
+
 static void backend_init(struct sq_backend_spec *b, enum sq_backend_kind kind)
 {
 	memset(b, 0, sizeof(*b));
 	b->kind = kind;
+	colmap_init(&b->colmap);
 }
 
 void sq_backend_spec_release(struct sq_backend_spec *b)
@@ -194,6 +231,27 @@ static cJSON *strlist_json(char *const *v, size_t n)
 	return arr;
 }
 
+static cJSON *colmap_json(const struct sq_colmap_spec *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "threads", c->threads);
+	cJSON_AddNumberToObject(o, "max_image_size", c->max_image_size);
+	cJSON_AddNumberToObject(o, "max_features", c->max_features);
+	cJSON_AddNumberToObject(o, "overlap", c->overlap);
+	cJSON_AddNumberToObject(o, "min_registered_pct", c->min_registered_pct);
+	cJSON_AddStringToObject(o, "camera_model", c->camera_model);
+	return o;
+}
+
+/* The stride keys go into the reconstruct object only: stitch has no frames. */
+static void stride_json(cJSON *o, const struct sq_stride_spec *st)
+{
+	cJSON_AddNumberToObject(o, "stride", st->stride);
+	cJSON_AddNumberToObject(o, "bytes_per_frame", (double)st->bytes_per_frame);
+	cJSON_AddNumberToObject(o, "memory_budget_bytes", (double)st->memory_budget_bytes);
+}
+
 static cJSON *backend_json(const struct sq_backend_spec *b)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -202,6 +260,8 @@ static cJSON *backend_json(const struct sq_backend_spec *b)
 	add_str(o, "backend", name);
 	cJSON_AddNumberToObject(o, "min_vram_mib", (double)b->min_vram_mib);
 	cJSON_AddNumberToObject(o, "min_ram_mib", (double)b->min_ram_mib);
+	if (b->kind == SQ_BACKEND_COLMAP)
+		cJSON_AddItemToObject(o, "colmap", colmap_json(&b->colmap));
 	if (b->kind != SQ_BACKEND_COMMAND)
 		return o;
 	cJSON_AddItemToObject(o, "argv", strlist_json(b->cmd.argv, b->cmd.argc));
@@ -250,7 +310,7 @@ static char *print_canonical(cJSON *root)
 
 char *sq_task_to_json(const struct sq_task *t)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *rc;
 
 	add_str(o, "acquisition", t->acquisition);
 	add_str(o, "group", t->group);
@@ -259,7 +319,9 @@ char *sq_task_to_json(const struct sq_task *t)
 	add_str(o, "outdir", t->outdir);
 	cJSON_AddItemToObject(o, "videos", strlist_json(t->videos, t->nvideos));
 	cJSON_AddItemToObject(o, "extract", extract_json(&t->extract));
-	cJSON_AddItemToObject(o, "reconstruct", backend_json(&t->reconstruct));
+	rc = backend_json(&t->reconstruct);
+	stride_json(rc, &t->reconstruct.stride);
+	cJSON_AddItemToObject(o, "reconstruct", rc);
 	cJSON_AddItemToObject(o, "stitch", backend_json(&t->stitch));
 	cJSON_AddItemToObject(o, "retry", retry_json(&t->retry));
 	return print_canonical(o);
@@ -410,6 +472,39 @@ static int command_from(const cJSON *o, struct sq_command_spec *c, struct sq_err
 	return 0;
 }
 
+static int colmap_from(const cJSON *parent, struct sq_colmap_spec *c, struct sq_err *err)
+{
+	const cJSON *o = get(parent, "colmap", cJSON_IsObject, "an object", err), *model;
+
+	if (!o)
+		return -1;
+	if (get_int(o, "threads", 0, 4096, &c->threads, err) < 0 ||
+	    get_int(o, "max_image_size", 16, 1 << 20, &c->max_image_size, err) < 0 ||
+	    get_int(o, "max_features", 1, 1 << 24, &c->max_features, err) < 0 ||
+	    get_int(o, "overlap", 1, 1 << 20, &c->overlap, err) < 0 ||
+	    get_int(o, "min_registered_pct", 0, 100, &c->min_registered_pct, err) < 0)
+		return -1;
+	model = get(o, "camera_model", cJSON_IsString, "a string", err);
+	if (!model)
+		return -1;
+	if (!camera_model_valid(model->valuestring))
+		return sq_error(err, SQ_ERR_INVALID, "invalid spec json: bad camera_model '%s'",
+				model->valuestring);
+	snprintf(c->camera_model, sizeof(c->camera_model), "%s", model->valuestring);
+	return 0;
+}
+
+static int stride_from(const cJSON *parent, struct sq_stride_spec *st, struct sq_err *err)
+{
+	const cJSON *o = get(parent, "reconstruct", cJSON_IsObject, "an object", err);
+
+	if (!o || get_int(o, "stride", 0, INT_MAX, &st->stride, err) < 0 ||
+	    get_ll(o, "bytes_per_frame", 0, LLONG_MAX / 2, &st->bytes_per_frame, err) < 0 ||
+	    get_ll(o, "memory_budget_bytes", 0, LLONG_MAX / 2, &st->memory_budget_bytes, err) < 0)
+		return -1;
+	return 0;
+}
+
 /* Parses a backend object; kind must be one of the two allowed for the stage. */
 static int backend_from(const cJSON *parent, const char *key, enum sq_backend_kind a,
 			enum sq_backend_kind b, struct sq_backend_spec *out, struct sq_err *err)
@@ -432,6 +527,8 @@ static int backend_from(const cJSON *parent, const char *key, enum sq_backend_ki
 		return -1;
 	if (kind == SQ_BACKEND_COMMAND)
 		return command_from(o, &out->cmd, err);
+	if (kind == SQ_BACKEND_COLMAP)
+		return colmap_from(o, &out->colmap, err);
 	return 0;
 }
 
@@ -486,6 +583,7 @@ static int task_fields(struct sq_task *t, const cJSON *o, struct sq_err *err)
 	    extract_from(o, &t->extract, err) < 0 ||
 	    backend_from(o, "reconstruct", SQ_BACKEND_COLMAP, SQ_BACKEND_COMMAND, &t->reconstruct,
 			 err) < 0 ||
+	    stride_from(o, &t->reconstruct.stride, err) < 0 ||
 	    backend_from(o, "stitch", SQ_BACKEND_BUILTIN, SQ_BACKEND_COMMAND, &t->stitch, err) <
 		0 ||
 	    retry_from(o, &t->retry, err) < 0)

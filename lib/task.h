@@ -46,10 +46,34 @@ struct sq_command_spec {
 	char *done_file;      /* stop when this (template) file exists; NULL = not used */
 };
 
+/* A `colmap` backend (lib/colmap.h runs it). */
+#define SQ_COLMAP_MODEL_MAX 32
+
+/* The camera models COLMAP 3.8 knows, NULL-terminated ("OPENCV", ...). */
+extern const char *const sq_colmap_camera_models[];
+struct sq_colmap_spec {
+	int threads;		/* 0 = every core */
+	int max_image_size;	/* px: frames are scaled so their longest side is at most this */
+	int max_features;	/* SIFT features per frame */
+	int overlap;		/* sequential matching: each frame against the next `overlap` */
+	int min_registered_pct; /* fewer frames registered than this fails the task */
+	char camera_model[SQ_COLMAP_MODEL_MAX]; /* one COLMAP camera model for every frame */
+};
+
+/* RAM-aware stride (reconstruct, any backend): when the frames would need more
+ * memory than the budget, every k-th frame is given to the backend. */
+struct sq_stride_spec {
+	int stride;		       /* k >= 1: fixed; 0 = chosen from the budget */
+	long long bytes_per_frame;     /* memory the backend needs per frame; 0 = its default */
+	long long memory_budget_bytes; /* 0 = the host's available memory */
+};
+
 struct sq_backend_spec {
 	enum sq_backend_kind kind;
-	struct sq_command_spec cmd; /* kind == SQ_BACKEND_COMMAND */
-	long long min_vram_mib;	    /* 0 = no requirement */
+	struct sq_command_spec cmd;   /* kind == SQ_BACKEND_COMMAND */
+	struct sq_colmap_spec colmap; /* kind == SQ_BACKEND_COLMAP */
+	struct sq_stride_spec stride; /* reconstruct only */
+	long long min_vram_mib;	      /* 0 = no requirement */
 	long long min_ram_mib;
 };
 

@@ -52,8 +52,14 @@ static enum sq_backend_kind backend_default(int base)
 	return base == SQ_TF_RC_BACKEND ? SQ_BACKEND_COLMAP : SQ_BACKEND_BUILTIN;
 }
 
+/* The keys of reconstruct.colmap, which only the colmap backend reads. */
+static const int colmap_keys[] = {SQ_TF_CM_THREADS, SQ_TF_CM_MAX_IMAGE_SIZE, SQ_TF_CM_MAX_FEATURES,
+				  SQ_TF_CM_OVERLAP, SQ_TF_CM_MIN_REGISTERED, SQ_TF_CM_CAMERA_MODEL};
+#define NCOLMAP_KEYS (sizeof(colmap_keys) / sizeof(colmap_keys[0]))
+
 /* A task file that switches a backend away from the acquisition's does not
- * inherit the acquisition's command settings: they belong to the other backend. */
+ * inherit the acquisition's command (or colmap) settings: they belong to the
+ * other backend. */
 static void backend_inherit(struct tload *t, const struct sq_tf_layer *acq, int base)
 {
 	static const int cmd_keys[] = {SQ_TF_BK_COMMAND, SQ_TF_BK_TIMEOUT, SQ_TF_BK_DONE_WHEN};
@@ -64,6 +70,12 @@ static void backend_inherit(struct tload *t, const struct sq_tf_layer *acq, int 
 		return;
 	for (size_t k = 0; k < sizeof(cmd_keys) / sizeof(cmd_keys[0]); k++) {
 		struct src *s = &t->m[base + cmd_keys[k]];
+
+		if (s->l == acq)
+			memset(s, 0, sizeof(*s));
+	}
+	for (size_t k = 0; base == SQ_TF_RC_BACKEND && k < NCOLMAP_KEYS; k++) {
+		struct src *s = &t->m[colmap_keys[k]];
 
 		if (s->l == acq)
 			memset(s, 0, sizeof(*s));
@@ -159,6 +171,18 @@ static void check_backend(struct tload *t, int base, struct sq_diags *d)
 				 sq_backend_name((enum sq_backend_kind)kind));
 		t->bad = 1;
 	}
+	for (size_t k = 0;
+	     base == SQ_TF_RC_BACKEND && kind != SQ_BACKEND_COLMAP && k < NCOLMAP_KEYS; k++) {
+		const struct src *s = &t->m[colmap_keys[k]];
+
+		if (!s->v)
+			continue;
+		sq_taskfile_diag(d, s->l->file, s->v->key_pos,
+				 "'%s' needs 'backend: colmap' (reconstruct backend is '%s')",
+				 sq_taskfile_field_key((enum sq_tf_field)colmap_keys[k]),
+				 sq_backend_name((enum sq_backend_kind)kind));
+		t->bad = 1;
+	}
 }
 
 /* --- building the task -------------------------------------------------------- */
@@ -203,6 +227,32 @@ static void fill_backend(struct sq_backend_spec *b, const struct tload *t, int b
 	}
 }
 
+/* The reconstruct-only settings: RAM-aware stride and colmap's parameters. */
+static void fill_reconstruct(struct sq_backend_spec *b, const struct tload *t)
+{
+	struct sq_colmap_spec *c = &b->colmap;
+	const struct sq_tf_value *v;
+
+	if ((v = val(t, SQ_TF_RC_STRIDE)))
+		b->stride.stride = (int)v->i;
+	if ((v = val(t, SQ_TF_RC_BYTES_PER_FRAME)))
+		b->stride.bytes_per_frame = v->i;
+	if ((v = val(t, SQ_TF_RC_MEMORY_BUDGET)))
+		b->stride.memory_budget_bytes = v->i;
+	if ((v = val(t, SQ_TF_CM_THREADS)))
+		c->threads = (int)v->i;
+	if ((v = val(t, SQ_TF_CM_MAX_IMAGE_SIZE)))
+		c->max_image_size = (int)v->i;
+	if ((v = val(t, SQ_TF_CM_MAX_FEATURES)))
+		c->max_features = (int)v->i;
+	if ((v = val(t, SQ_TF_CM_OVERLAP)))
+		c->overlap = (int)v->i;
+	if ((v = val(t, SQ_TF_CM_MIN_REGISTERED)))
+		c->min_registered_pct = (int)v->i;
+	if ((v = val(t, SQ_TF_CM_CAMERA_MODEL)))
+		snprintf(c->camera_model, sizeof(c->camera_model), "%s", v->s);
+}
+
 static void build(struct tload *t)
 {
 	struct sq_task *k = &t->task;
@@ -226,6 +276,7 @@ static void build(struct tload *t)
 	if ((v = val(t, SQ_TF_EX_QUALITY)))
 		k->extract.quality = (int)v->i;
 	fill_backend(&k->reconstruct, t, SQ_TF_RC_BACKEND);
+	fill_reconstruct(&k->reconstruct, t);
 	fill_backend(&k->stitch, t, SQ_TF_ST_BACKEND);
 	if ((v = val(t, SQ_TF_RT_MAX_ATTEMPTS)))
 		k->retry.max_attempts = (int)v->i;

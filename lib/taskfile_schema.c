@@ -31,6 +31,8 @@ enum type {
 	T_ARGV,
 	T_DURATION,
 	T_DONE_WHEN,
+	T_BYTES,  /* integer, optionally with a k, M or G suffix (KiB, MiB, GiB) */
+	T_CHOICE, /* one word of `choices` */
 };
 
 #define UNBOUNDED (1LL << 40)
@@ -71,6 +73,11 @@ static const struct key schema[] = {
     {SQ_TF_SEC_RECONSTRUCT, "done_when", T_DONE_WHEN, SQ_TF_RC_DONE_WHEN, 0, 0, rc_holders},
     {SQ_TF_SEC_RECONSTRUCT, "min_vram_mib", T_INT, SQ_TF_RC_VRAM, 0, UNBOUNDED, NULL},
     {SQ_TF_SEC_RECONSTRUCT, "min_ram_mib", T_INT, SQ_TF_RC_RAM, 0, UNBOUNDED, NULL},
+    {SQ_TF_SEC_RECONSTRUCT, "stride", T_INT, SQ_TF_RC_STRIDE, 0, 1000000, NULL},
+    {SQ_TF_SEC_RECONSTRUCT, "bytes_per_frame", T_BYTES, SQ_TF_RC_BYTES_PER_FRAME, 0, UNBOUNDED,
+     NULL},
+    {SQ_TF_SEC_RECONSTRUCT, "memory_budget", T_BYTES, SQ_TF_RC_MEMORY_BUDGET, 0, UNBOUNDED, NULL},
+    {SQ_TF_SEC_RECONSTRUCT, "colmap", T_SECTION, SQ_TF_SEC_COLMAP, 0, 0, NULL},
 
     {SQ_TF_SEC_STITCH, "backend", T_BACKEND, SQ_TF_ST_BACKEND, 0, 0, st_backends},
     {SQ_TF_SEC_STITCH, "command", T_ARGV, SQ_TF_ST_COMMAND, 0, 0, st_holders},
@@ -81,6 +88,14 @@ static const struct key schema[] = {
 
     {SQ_TF_SEC_RETRY, "max_attempts", T_INT, SQ_TF_RT_MAX_ATTEMPTS, 1, 100, NULL},
     {SQ_TF_SEC_RETRY, "backoff", T_DURATION, SQ_TF_RT_BACKOFF, 0, UNBOUNDED, NULL},
+
+    {SQ_TF_SEC_COLMAP, "threads", T_INT, SQ_TF_CM_THREADS, 0, 4096, NULL},
+    {SQ_TF_SEC_COLMAP, "max_image_size", T_INT, SQ_TF_CM_MAX_IMAGE_SIZE, 16, 1 << 20, NULL},
+    {SQ_TF_SEC_COLMAP, "max_features", T_INT, SQ_TF_CM_MAX_FEATURES, 1, 1 << 24, NULL},
+    {SQ_TF_SEC_COLMAP, "overlap", T_INT, SQ_TF_CM_OVERLAP, 1, 1 << 20, NULL},
+    {SQ_TF_SEC_COLMAP, "min_registered_pct", T_INT, SQ_TF_CM_MIN_REGISTERED, 0, 100, NULL},
+    {SQ_TF_SEC_COLMAP, "camera_model", T_CHOICE, SQ_TF_CM_CAMERA_MODEL, 0, 0,
+     sq_colmap_camera_models},
 };
 
 #define NSCHEMA (sizeof(schema) / sizeof(schema[0]))
@@ -91,6 +106,7 @@ static const char *const section_names[SQ_TF_SEC_COUNT] = {
     [SQ_TF_SEC_RECONSTRUCT] = "reconstruct",
     [SQ_TF_SEC_STITCH] = "stitch",
     [SQ_TF_SEC_RETRY] = "retry",
+    [SQ_TF_SEC_COLMAP] = "colmap",
 };
 
 struct ctx {
@@ -592,6 +608,44 @@ static int check_done_when(struct ctx *c, const struct key *k, yaml_node_t *n,
 	return rc;
 }
 
+/* A memory size: 123, 64k, 48M, 2G (binary units), as bytes. */
+static int check_bytes(struct ctx *c, const struct key *k, yaml_node_t *n, struct sq_tf_value *v)
+{
+	const char *s = text(n);
+	char buf[64], *num = NULL;
+	size_t len = s ? strlen(s) : 0;
+	int shift = 0;
+
+	if (len > 1 && strchr("kMG", s[len - 1]))
+		shift = s[len - 1] == 'k' ? 10 : s[len - 1] == 'M' ? 20 : 30;
+	if (s && is_plain(n))
+		num = xstrndup(s, len - (shift ? 1 : 0));
+	if (num && parse_ll(num, &v->i) == 0 && v->i >= 0 && v->i <= (k->max >> shift)) {
+		v->i <<= shift;
+		free(num);
+		return 0;
+	}
+	free(num);
+	bad(c, n, "'%s' must be a size in bytes like 4096, 512k, 48M or 2G, got %s", k->name,
+	    describe(n, buf, sizeof(buf)));
+	return -1;
+}
+
+static int check_choice(struct ctx *c, const struct key *k, yaml_node_t *n, struct sq_tf_value *v)
+{
+	const char *s = text(n);
+	char *list, buf[64];
+
+	if (s && matches(s, k->choices)) {
+		v->s = xstrdup(s);
+		return 0;
+	}
+	list = join(k->choices, "", "");
+	bad(c, n, "'%s' must be one of %s, got %s", k->name, list, describe(n, buf, sizeof(buf)));
+	free(list);
+	return -1;
+}
+
 typedef int (*checker)(struct ctx *c, const struct key *k, yaml_node_t *n, struct sq_tf_value *v);
 
 static const checker checkers[] = {
@@ -606,6 +660,8 @@ static const checker checkers[] = {
     [T_ARGV] = check_argv,
     [T_DURATION] = check_duration,
     [T_DONE_WHEN] = check_done_when,
+    [T_BYTES] = check_bytes,
+    [T_CHOICE] = check_choice,
 };
 
 /* --- walking the document ----------------------------------------------------- */

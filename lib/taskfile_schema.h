@@ -37,6 +37,15 @@ enum sq_tf_field {
 	SQ_TF_ST_RAM,
 	SQ_TF_RT_MAX_ATTEMPTS,
 	SQ_TF_RT_BACKOFF,
+	SQ_TF_RC_STRIDE, /* reconstruct only: the RAM-aware stride, any backend */
+	SQ_TF_RC_BYTES_PER_FRAME,
+	SQ_TF_RC_MEMORY_BUDGET,
+	SQ_TF_CM_THREADS, /* reconstruct.colmap */
+	SQ_TF_CM_MAX_IMAGE_SIZE,
+	SQ_TF_CM_MAX_FEATURES,
+	SQ_TF_CM_OVERLAP,
+	SQ_TF_CM_MIN_REGISTERED,
+	SQ_TF_CM_CAMERA_MODEL,
 	SQ_TF_COUNT,
 };
 
@@ -57,6 +66,7 @@ enum sq_tf_section {
 	SQ_TF_SEC_RECONSTRUCT,
 	SQ_TF_SEC_STITCH,
 	SQ_TF_SEC_RETRY,
+	SQ_TF_SEC_COLMAP, /* reconstruct: { colmap: { ... } } */
 	SQ_TF_SEC_COUNT,
 };
 
@@ -80,7 +90,7 @@ struct sq_tf_value {
 	struct sq_tf_pos key_pos, pos; /* of the key and of its value */
 	long long i;		  /* int, size, backend kind, duration ms; done_when: 1 = file */
 	int num, den;		  /* fps */
-	char *s;		  /* name, resolved path, done_when text */
+	char *s;		  /* name, resolved path, done_when text, choice */
 	struct sq_tf_item *items; /* videos, command */
 	size_t nitems;
 };

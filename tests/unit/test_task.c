@@ -12,12 +12,14 @@
 	"{\"acquisition\":\"demo\",\"extract\":{\"fps\":{\"den\":2,\"num\":5},\"height\":-1,"      \
 	"\"quality\":4,\"width\":518},\"group\":\"auv1\",\"name\":\"seg01\",\"outdir\":\"/out/"    \
 	"demo/auv1/seg01\",\"output_root\":\"/out/demo\",\"reconstruct\":{\"argv\":[\"tool\","     \
-	"\"--in\",\"{frames}\",\"--out\",\"{output}\"],\"backend\":\"command\",\"done_file\":"     \
-	"null,\"done_log\":\"PLY saved:\",\"min_ram_mib\":16000,\"min_vram_mib\":8000,"            \
-	"\"timeout_ms\":3600000},\"retry\":{\"backoff_ms\":30000,\"max_attempts\":3},\"stitch\":"  \
+	"\"--in\",\"{frames}\",\"--out\",\"{output}\"],\"backend\":\"command\","                   \
+	"\"bytes_per_frame\":50331648,\"done_file\":null,\"done_log\":\"PLY saved:\","             \
+	"\"memory_budget_bytes\":0,"                                                               \
+	"\"min_ram_mib\":16000,\"min_vram_mib\":8000,\"stride\":0,\"timeout_ms\":3600000},"        \
+	"\"retry\":{\"backoff_ms\":30000,\"max_attempts\":3},\"stitch\":"                          \
 	"{\"backend\":\"builtin\",\"min_ram_mib\":0,\"min_vram_mib\":0},\"videos\":[\"/v/a.mp4\"," \
 	"\"sftp://u@h:22/v/b.mp4\"]}"
-#define GOLDEN_VERSION "0ce87b272930d04d"
+#define GOLDEN_VERSION "a1647584eeecd922"
 
 #define STITCH_GOLDEN                                                                              \
 	"{\"acquisition\":\"demo\",\"backend\":{\"backend\":\"builtin\",\"min_ram_mib\":0,"        \
@@ -58,6 +60,7 @@ static void fixed_task(struct sq_task *t)
 	t->reconstruct.cmd.done_log = xstrdup("PLY saved:");
 	t->reconstruct.min_vram_mib = 8000;
 	t->reconstruct.min_ram_mib = 16000;
+	t->reconstruct.stride.bytes_per_frame = 48 << 20;
 	t->source_file = xstrdup("/tasks/demo/seg01.yaml");
 	sq_task_finalize(t);
 }
@@ -192,6 +195,18 @@ static void m_st_ram(struct sq_task *t)
 {
 	t->stitch.min_ram_mib = 100;
 }
+static void m_stride(struct sq_task *t)
+{
+	t->reconstruct.stride.stride = 2;
+}
+static void m_bytes_per_frame(struct sq_task *t)
+{
+	t->reconstruct.stride.bytes_per_frame = 1;
+}
+static void m_budget(struct sq_task *t)
+{
+	t->reconstruct.stride.memory_budget_bytes = 1LL << 30;
+}
 static void m_attempts(struct sq_task *t)
 {
 	t->retry.max_attempts = 4;
@@ -204,9 +219,11 @@ static void m_backoff(struct sq_task *t)
 static void test_versions(void)
 {
 	static void (*const mutations[])(struct sq_task *) = {
-	    m_acq,   m_group,	m_name,	   m_root,   m_video,	 m_nvideos,  m_fps_num,	  m_fps_den,
-	    m_width, m_height,	m_quality, m_argv,   m_timeout,	 m_done_log, m_done_file, m_vram,
-	    m_ram,   m_rc_kind, m_st_kind, m_st_ram, m_attempts, m_backoff,
+	    m_acq,     m_group,	   m_name,	m_root,	   m_video,   m_nvideos,
+	    m_fps_num, m_fps_den,  m_width,	m_height,  m_quality, m_argv,
+	    m_timeout, m_done_log, m_done_file, m_vram,	   m_ram,     m_rc_kind,
+	    m_st_kind, m_st_ram,   m_attempts,	m_backoff, m_stride,  m_bytes_per_frame,
+	    m_budget,
 	};
 	struct sq_task a, b;
 
@@ -228,6 +245,74 @@ static void test_versions(void)
 		sq_task_release(&b);
 	}
 	sq_task_release(&a);
+}
+
+static void expect_bad_json(const char *json, const char *needle);
+
+/* The fixed task with the colmap backend and every colmap setting changed. */
+static void colmap_task(struct sq_task *t)
+{
+	fixed_task(t);
+	sq_backend_spec_release(&t->reconstruct);
+	t->reconstruct.kind = SQ_BACKEND_COLMAP;
+	t->reconstruct.colmap.threads = 2;
+	t->reconstruct.colmap.max_image_size = 518;
+	t->reconstruct.colmap.max_features = 2048;
+	t->reconstruct.colmap.overlap = 8;
+	t->reconstruct.colmap.min_registered_pct = 90;
+	snprintf(t->reconstruct.colmap.camera_model, SQ_COLMAP_MODEL_MAX, "OPENCV_FISHEYE");
+	t->reconstruct.stride.stride = 3;
+	sq_task_finalize(t);
+}
+
+#define COLMAP_JSON                                                                                \
+	"\"reconstruct\":{\"backend\":\"colmap\",\"bytes_per_frame\":0,\"colmap\":{"               \
+	"\"camera_model\":\"OPENCV_FISHEYE\",\"max_features\":2048,\"max_image_size\":518,"        \
+	"\"min_registered_pct\":90,\"overlap\":8,\"threads\":2},\"memory_budget_bytes\":0,"        \
+	"\"min_ram_mib\":0,\"min_vram_mib\":0,\"stride\":3}"
+
+static void test_colmap_spec(void)
+{
+	struct sq_task t, r;
+	struct sq_err err = {SQ_OK, ""};
+	char *json, *again, *bad;
+
+	colmap_task(&t);
+	json = sq_task_to_json(&t);
+	T_CONTAINS(json, COLMAP_JSON);
+	sq_task_init(&r);
+	T_EQ_INT(sq_task_from_json(&r, json, &err), 0);
+	again = sq_task_to_json(&r);
+	T_EQ_STR(again, json);
+	T_EQ_STR(r.version, t.version);
+	T_EQ_STR(r.reconstruct.colmap.camera_model, "OPENCV_FISHEYE");
+	T_EQ_INT(r.reconstruct.colmap.overlap, 8);
+	T_EQ_INT(r.reconstruct.stride.stride, 3);
+	free(again);
+	sq_task_release(&r);
+	/* each setting is content: changing it makes a new version */
+	sq_task_init(&r);
+	colmap_task(&r);
+	r.reconstruct.colmap.camera_model[0] = 'X';
+	sq_task_finalize(&r);
+	T_CHECK(strcmp(r.version, t.version) != 0);
+	sq_task_release(&r);
+	colmap_task(&r);
+	r.reconstruct.colmap.max_features++;
+	sq_task_finalize(&r);
+	T_CHECK(strcmp(r.version, t.version) != 0);
+	sq_task_release(&r);
+	/* and is checked when read back */
+	bad = xstrdup(json);
+	memcpy(strstr(bad, "OPENCV_FISHEYE"), "OPENCV_FISHEYX", 14);
+	expect_bad_json(bad, "bad camera_model 'OPENCV_FISHEYX'");
+	free(bad);
+	bad = xstrdup(json);
+	memcpy(strstr(bad, "\"overlap\":8"), "\"overlap\":0", 11);
+	expect_bad_json(bad, "'overlap' out of range");
+	free(bad);
+	free(json);
+	sq_task_release(&t);
 }
 
 static void test_stitch_spec(void)
@@ -357,6 +442,7 @@ int main(void)
 	test_round_trip();
 	test_versions();
 	test_stitch_spec();
+	test_colmap_spec();
 	test_bad_json();
 	test_names();
 	test_stages_and_needs();

@@ -179,7 +179,7 @@ static char *expected_text(const char *kind, const char *name)
 
 static void run_bad(const char *name)
 {
-	struct sq_taskfile_opts opts = {probe_real, &probes, 0};
+	struct sq_taskfile_opts opts = {probe_real, &probes, 0, 0};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	struct sq_acq acq;
 	char *tag = xasprintf("bad-%s", name), *d = stage_case("bad", name, tag);
@@ -203,7 +203,7 @@ static void run_bad(const char *name)
 
 static void run_good(const char *name)
 {
-	struct sq_taskfile_opts opts = {probe_real, &probes, 0};
+	struct sq_taskfile_opts opts = {probe_real, &probes, 0, 0};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	struct sq_acq acq;
 	char *tag = xasprintf("good-%s", name), *d = stage_case("good", name, tag), *got;
@@ -246,7 +246,7 @@ static void for_each_case(const char *kind, void (*fn)(const char *name))
 /* Loads good/<name> staged under tag; returns new path of the staged dir. */
 static char *load_good(const char *name, const char *tag, int create, struct sq_acq *acq)
 {
-	struct sq_taskfile_opts opts = {probe_real, &probes, create};
+	struct sq_taskfile_opts opts = {probe_real, &probes, create, 0};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	char *d = stage_case("good", name, tag);
 
@@ -434,9 +434,50 @@ static void test_stitch_command(void)
 	free(d);
 }
 
+/* reconstruct.colmap merges per sub-key; the stride applies to any backend. */
+static void test_colmap_settings(void)
+{
+	struct sq_acq acq;
+	const struct sq_backend_spec *a = NULL, *b = NULL, *c = NULL;
+	char *d;
+
+	sq_acq_init(&acq);
+	d = load_good("colmap-settings", "colmap-settings", 0, &acq);
+	T_EQ_INT(acq.ntasks, 3);
+	if (acq.ntasks == 3) {
+		a = &acq.tasks[0].reconstruct;
+		b = &acq.tasks[1].reconstruct;
+		c = &acq.tasks[2].reconstruct;
+	}
+	if (a && b && c) {
+		T_EQ_INT(a->kind, SQ_BACKEND_COLMAP);
+		T_EQ_INT(a->colmap.threads, 2);
+		T_EQ_INT(a->colmap.max_image_size, 518);
+		T_EQ_INT(a->colmap.max_features, 8192); /* COLMAP's default */
+		T_EQ_INT(a->colmap.overlap, 8);
+		T_EQ_INT(a->colmap.min_registered_pct, 50);
+		T_EQ_STR(a->colmap.camera_model, "OPENCV_FISHEYE");
+		T_EQ_INT(a->stride.stride, 0);
+		T_EQ_INT(a->stride.bytes_per_frame, 48LL << 20);
+		T_EQ_INT(a->stride.memory_budget_bytes, 2LL << 30);
+		T_EQ_INT(b->colmap.overlap, 5);
+		T_EQ_INT(b->colmap.min_registered_pct, 90);
+		T_EQ_INT(b->colmap.threads, 2);
+		T_EQ_STR(b->colmap.camera_model, "OPENCV_FISHEYE");
+		T_EQ_INT(b->stride.stride, 3);
+		T_EQ_INT(c->kind, SQ_BACKEND_COMMAND);
+		T_EQ_STR(c->colmap.camera_model, "OPENCV"); /* not inherited: not colmap */
+		T_EQ_INT(c->colmap.overlap, 10);
+		T_EQ_INT(c->stride.memory_budget_bytes, 2LL << 30);
+		T_CHECK(strcmp(acq.tasks[0].version, acq.tasks[1].version) != 0);
+	}
+	sq_acq_release(&acq);
+	free(d);
+}
+
 static void test_load_one(void)
 {
-	struct sq_taskfile_opts opts = {probe_real, &probes, 0};
+	struct sq_taskfile_opts opts = {probe_real, &probes, 0, 0};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	struct sq_task t;
 	char *d = stage_case("good", "basic", "one"), *path = under(d, "auv1-seg02.yaml");
@@ -491,6 +532,7 @@ int main(void)
 	test_create_root();
 	test_minimal();
 	test_stitch_command();
+	test_colmap_settings();
 	test_load_one();
 	free(mp4);
 	free(corpus);
