@@ -5,17 +5,19 @@
  * so a bad one fails before a frame is written; they are then read in order with
  * their timestamps chained the way the concat demuxer chains them (each file
  * shifted by its own start time and by the durations of the files before it).
+ * Packets go through a short read-ahead (media_skip.c) that keeps from the
+ * decoder the pictures nothing references and the selection will not take.
  * Each decoded frame is stamped the way the CLI stamps it (best effort timestamp;
  * the end of input is the last frame's end) and offered to the selection
- * (media_select.c); what it outputs is scaled, encoded and written by
- * media_jpeg.c. One frame is decoded ahead at most: memory does not grow with
- * the length of the video, only pts_s does. */
+ * (media_select.c); what it outputs goes to the writer thread (media_write.c),
+ * which turns, scales, encodes and writes it (media_jpeg.c). Read-ahead, decoder
+ * and writer queue are all bounded: memory does not grow with the length of the
+ * video, only pts_s does. */
 #include "media.h"
 #include "fsutil.h"
 #include "media_internal.h"
 #include "xalloc.h"
 
-#include <ctype.h>
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
@@ -35,6 +37,7 @@
 
 struct chapter {
 	const char *url;
+	struct sq_media_io io;
 	AVFormatContext *fmt;
 	int vidx;
 	AVRational tb;
@@ -49,8 +52,12 @@ struct extract {
 	struct chapter *ch;
 	size_t nch;
 	struct sq_media_sel sel;
+	struct sq_media_skip skip;
 	struct sq_media_jpeg jpeg;
+	struct sq_media_writer writer;
 	AVRational tb0;	     /* time base of the joined timeline: the first chapter's */
+	AVRational out_tb;   /* one output slot */
+	int64_t last_pts;    /* the chapter's last decoded frame's pts (chapter time base) */
 	int64_t offset_us;   /* where the current chapter starts in the timeline */
 	int64_t next_pts_us; /* the CLI's ist->next_pts: end of the last decoded frame */
 	double last_pkt_s;   /* timeline position of the last packet read */
@@ -58,7 +65,7 @@ struct extract {
 	AVBufferRef *hw_dev;
 	enum AVHWDeviceType hw_type;
 	enum AVPixelFormat hw_fmt;
-	AVPacket *pkt;
+	AVPacket *pkt, *out_pkt;
 	AVFrame *frame;
 	long long expected;
 	long long progress_ms; /* last report, -1 before the first */
@@ -67,32 +74,16 @@ struct extract {
 	int stop; /* cancellation seen */
 };
 
-/* libav's message with a lowercase first letter, as scanq messages are written. */
-static const char *av_err(int code, char *buf, size_t len)
-{
-	av_strerror(code, buf, len);
-	buf[0] = (char)tolower((unsigned char)buf[0]);
-	return buf;
-}
-
 int sq_media_probe(const char *url, struct sq_media_info *info, struct sq_err *err)
 {
+	struct sq_media_io io = {0};
 	AVFormatContext *fmt = NULL;
-	char ebuf[128];
-	int rc = -1, ret, idx;
+	int rc = -1, idx;
 	const AVStream *st;
 
 	av_log_set_level(AV_LOG_QUIET);
-	ret = avformat_open_input(&fmt, url, NULL, NULL);
-	if (ret < 0)
-		return sq_error(err, SQ_ERR_MEDIA, "cannot open '%s': %s", url,
-				av_err(ret, ebuf, sizeof(ebuf)));
-	ret = avformat_find_stream_info(fmt, NULL);
-	if (ret < 0) {
-		sq_error(err, SQ_ERR_MEDIA, "cannot read '%s': %s", url,
-			 av_err(ret, ebuf, sizeof(ebuf)));
-		goto out;
-	}
+	if (sq_media_io_open(&io, url, &fmt, err) < 0)
+		return -1;
 	idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
 	if (idx < 0) {
 		sq_error(err, SQ_ERR_MEDIA, "'%s' has no video stream", url);
@@ -114,7 +105,7 @@ int sq_media_probe(const char *url, struct sq_media_info *info, struct sq_err *e
 	}
 	rc = 0;
 out:
-	avformat_close_input(&fmt);
+	sq_media_io_close(&io, &fmt);
 	return rc;
 }
 
@@ -172,10 +163,13 @@ static void report_progress(struct extract *x, int force)
 	if (!force && x->progress_ms >= 0 && now - x->progress_ms < PROGRESS_EVERY_MS)
 		return;
 	x->progress_ms = now;
-	x->o->progress(x->o->ctx, (long long)x->res->nframes, x->expected);
+	x->o->progress(x->o->ctx,
+		       force ? (long long)x->res->nframes
+			     : (long long)sq_media_writer_done(&x->writer),
+		       x->expected);
 }
 
-/* The selection's output: one more frame on disk. */
+/* The selection's output: one more frame for the writer thread. */
 static int emit(void *ctx, const AVFrame *frame, long long seq, double src_s, struct sq_err *err)
 {
 	struct extract *x = ctx;
@@ -183,7 +177,7 @@ static int emit(void *ctx, const AVFrame *frame, long long seq, double src_s, st
 
 	if (cancelled(x))
 		return sq_error(err, SQ_ERR_CANCEL, "extraction cancelled");
-	if (sq_media_jpeg_write(&x->jpeg, frame, seq, err) < 0)
+	if (sq_media_writer_push(&x->writer, frame, seq, err) < 0)
 		return -1;
 	xgrow((void **)&r->pts_s, &x->pts_alloc, r->nframes + 1, sizeof(r->pts_s[0]));
 	r->pts_s[r->nframes++] = src_s;
@@ -218,22 +212,10 @@ static int pick_video(const AVFormatContext *fmt)
 
 static int open_chapter(struct extract *x, struct chapter *c, struct sq_err *err)
 {
-	char ebuf[128];
-	int ret;
-
-	c->fmt = avformat_alloc_context();
-	if (!c->fmt)
-		return sq_error(err, SQ_ERR_MEDIA, "out of memory opening '%s'", c->url);
-	c->fmt->interrupt_callback.callback = interrupt_cb;
-	c->fmt->interrupt_callback.opaque = x;
-	ret = avformat_open_input(&c->fmt, c->url, NULL, NULL);
-	if (ret >= 0)
-		ret = avformat_find_stream_info(c->fmt, NULL);
-	if (ret < 0 && cancelled(x))
-		return sq_error(err, SQ_ERR_CANCEL, "extraction cancelled");
-	if (ret < 0)
-		return sq_error(err, SQ_ERR_MEDIA, "cannot open '%s': %s", c->url,
-				av_err(ret, ebuf, sizeof(ebuf)));
+	c->io.cancelled = interrupt_cb;
+	c->io.ctx = x;
+	if (sq_media_io_open(&c->io, c->url, &c->fmt, err) < 0)
+		return -1;
 	c->vidx = pick_video(c->fmt);
 	if (c->vidx < 0)
 		return sq_error(err, SQ_ERR_MEDIA, "'%s' has no video stream", c->url);
@@ -244,6 +226,19 @@ static int open_chapter(struct extract *x, struct chapter *c, struct sq_err *err
 	c->start_us = c->fmt->start_time != AV_NOPTS_VALUE ? c->fmt->start_time : 0;
 	c->duration_us = c->fmt->duration > 0 ? c->fmt->duration : 0;
 	return 0;
+}
+
+/* Turns frames upright as the CLI does, from the first chapter's display matrix
+ * (the concat demuxer takes the first file's streams). */
+static void set_orientation(struct extract *x, const struct chapter *c)
+{
+	const AVStream *st = c->fmt->streams[c->vidx];
+	const int32_t *m =
+	    (const int32_t *)av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, NULL);
+	double deg;
+
+	if (sq_media_jpeg_orient(&x->jpeg, m, &deg) < 0)
+		warn(x, "'%s' is rotated by %.0f degrees: frames are left as stored", c->url, deg);
 }
 
 static int open_chapters(struct extract *x, struct sq_err *err)
@@ -259,6 +254,7 @@ static int open_chapters(struct extract *x, struct sq_err *err)
 		total_us += x->ch[i].duration_us;
 	}
 	x->tb0 = x->ch[0].tb;
+	set_orientation(x, &x->ch[0]);
 	x->expected = llround((double)total_us / AV_TIME_BASE * av_q2d(x->jpeg.fps));
 	return 0;
 }
@@ -266,7 +262,7 @@ static int open_chapters(struct extract *x, struct sq_err *err)
 static void close_chapters(struct extract *x)
 {
 	for (size_t i = 0; i < x->nch; i++)
-		avformat_close_input(&x->ch[i].fmt);
+		sq_media_io_close(&x->ch[i].io, &x->ch[i].fmt);
 	free(x->ch);
 	x->ch = NULL;
 }
@@ -285,7 +281,7 @@ static void setup_hwaccel(struct extract *x)
 			x->hw_type = types[i];
 			return;
 		}
-		av_err(ret, why[i], sizeof(why[i]));
+		sq_media_av_err(ret, why[i], sizeof(why[i]));
 	}
 	snprintf(line, sizeof(line),
 		 "hwaccel unavailable: cuda: %s; vaapi: %s, decoding in software", why[0], why[1]);
@@ -370,8 +366,12 @@ static int open_decoder(struct extract *x, const struct chapter *c, struct sq_er
 	ret = avcodec_open2(x->dec, codec, NULL);
 	if (ret < 0)
 		return sq_error(err, SQ_ERR_MEDIA, "cannot open the %s decoder for '%s': %s",
-				codec->name, c->url, av_err(ret, ebuf, sizeof(ebuf)));
-	x->jpeg.dec_bits = x->dec->bits_per_raw_sample;
+				codec->name, c->url, sq_media_av_err(ret, ebuf, sizeof(ebuf)));
+	/* the writer reads it on its first frame: set before the first push only */
+	if (c == &x->ch[0])
+		x->jpeg.dec_bits = x->dec->bits_per_raw_sample;
+	x->last_pts = AV_NOPTS_VALUE;
+	sq_media_skip_init(&x->skip, st, x->tb0, x->out_tb);
 	return 0;
 }
 
@@ -381,6 +381,16 @@ static int64_t fallback_duration_us(const AVCodecContext *dec)
 	if (dec->framerate.num <= 0 || dec->framerate.den <= 0)
 		return 0;
 	return av_rescale(AV_TIME_BASE, dec->framerate.den, dec->framerate.num);
+}
+
+/* Skipping packets is sound only while frames come out in timestamp order,
+ * stamped with their packets' timestamps; it stops for good otherwise. */
+static void check_skipping(struct extract *x, const AVFrame *f)
+{
+	if (f->best_effort_timestamp != f->pts || f->pts == AV_NOPTS_VALUE ||
+	    (x->last_pts != AV_NOPTS_VALUE && f->pts <= x->last_pts))
+		x->skip.enabled = 0;
+	x->last_pts = f->pts;
 }
 
 /* Stamps a decoded frame as ffmpeg.c decode_video() does and offers it. */
@@ -394,6 +404,10 @@ static int on_frame(struct extract *x, const struct chapter *c, struct sq_err *e
 		av_frame_unref(f);
 		return 0;
 	}
+	check_skipping(x, f);
+	if (f->decode_error_flags || (f->flags & AV_FRAME_FLAG_CORRUPT))
+		warn(x, "damaged picture at %.1f s in '%s'",
+		     ts != AV_NOPTS_VALUE ? (double)ts * av_q2d(c->tb) : x->last_pkt_s, c->url);
 	if (download(x, f, err) < 0)
 		return -1;
 	if (ts != AV_NOPTS_VALUE) {
@@ -427,7 +441,7 @@ static int receive(struct extract *x, const struct chapter *c, struct sq_err *er
 			return 0;
 		if (ret < 0) {
 			warn(x, "decode error at %.1f s in '%s': %s", x->last_pkt_s, c->url,
-			     av_err(ret, ebuf, sizeof(ebuf)));
+			     sq_media_av_err(ret, ebuf, sizeof(ebuf)));
 			continue;
 		}
 		if (on_frame(x, c, err) < 0)
@@ -452,7 +466,7 @@ static int decode_packet(struct extract *x, const struct chapter *c, AVPacket *p
 	ret = avcodec_send_packet(x->dec, pkt);
 	if (ret < 0 && ret != AVERROR_EOF)
 		warn(x, "decode error at %.1f s in '%s': %s", x->last_pkt_s, c->url,
-		     av_err(ret, ebuf, sizeof(ebuf)));
+		     sq_media_av_err(ret, ebuf, sizeof(ebuf)));
 	return receive(x, c, err);
 }
 
@@ -465,31 +479,60 @@ static void shift_packet(AVPacket *pkt, int64_t shift)
 		pkt->dts += shift;
 }
 
-/* Reads one chapter to its end; a read error ends it early with a warning, as in
- * the CLI, so a truncated file gives what it holds. */
-static int read_packets(struct extract *x, const struct chapter *c, struct sq_err *err)
+/* Takes the oldest packet from the read-ahead and decodes it, unless its frame
+ * is one that nothing needs. */
+static int pass_packet(struct extract *x, const struct chapter *c, struct sq_err *err)
 {
-	int64_t shift = av_rescale_q(x->offset_us - c->start_us, AV_TIME_BASE_Q, c->tb);
+	int ret;
+
+	ret = sq_media_skip_pop(&x->skip, x->out_pkt);
+	if (ret == 0)
+		x->res->npackets_skipped++;
+	if (ret <= 0)
+		return 0;
+	x->res->npackets_decoded++;
+	ret = decode_packet(x, c, x->out_pkt, err);
+	av_packet_unref(x->out_pkt);
+	return ret;
+}
+
+/* The end of a chapter's packets: a stall or a cancel fails, anything else is
+ * a file cut short and only warned about. Returns 0 or -1. */
+static int end_of_packets(struct extract *x, struct chapter *c, int ret, struct sq_err *err)
+{
 	char ebuf[128];
 
+	if (sq_media_io_failed(&c->io, c->url, ret, err) < 0)
+		return -1;
+	if (ret < 0 && ret != AVERROR_EOF && cancelled(x))
+		return sq_error(err, SQ_ERR_CANCEL, "extraction cancelled");
+	if (ret < 0 && ret != AVERROR_EOF)
+		warn(x, "read error at %.1f s in '%s': %s", x->last_pkt_s, c->url,
+		     sq_media_av_err(ret, ebuf, sizeof(ebuf)));
+	while (x->skip.qn > 0)
+		if (pass_packet(x, c, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Reads one chapter to its end; a read error ends it early with a warning, as in
+ * the CLI, so a truncated file gives what it holds. */
+static int read_packets(struct extract *x, struct chapter *c, struct sq_err *err)
+{
+	int64_t shift = av_rescale_q(x->offset_us - c->start_us, AV_TIME_BASE_Q, c->tb);
+
 	for (;;) {
-		int ret;
+		int ret = 0;
 
 		if (cancelled(x))
 			return sq_error(err, SQ_ERR_CANCEL, "extraction cancelled");
 		ret = av_read_frame(c->fmt, x->pkt);
-		if (ret == AVERROR_EOF)
-			return 0;
-		if (ret < 0 && cancelled(x))
-			return sq_error(err, SQ_ERR_CANCEL, "extraction cancelled");
-		if (ret < 0) {
-			warn(x, "read error at %.1f s in '%s': %s", x->last_pkt_s, c->url,
-			     av_err(ret, ebuf, sizeof(ebuf)));
-			return 0;
-		}
+		if (ret < 0)
+			return end_of_packets(x, c, ret, err);
 		if (x->pkt->stream_index == c->vidx && x->pkt->size > 0) {
 			shift_packet(x->pkt, shift);
-			ret = decode_packet(x, c, x->pkt, err);
+			if (sq_media_skip_push(&x->skip, x->pkt))
+				ret = pass_packet(x, c, err);
 		}
 		av_packet_unref(x->pkt);
 		if (ret < 0)
@@ -527,6 +570,7 @@ static int read_chapter(struct extract *x, struct chapter *c, struct sq_err *err
 	x->offset_us += c->duration_us;
 	rc = 0;
 out:
+	sq_media_skip_release(&x->skip);
 	avcodec_free_context(&x->dec);
 	return rc;
 }
@@ -552,18 +596,20 @@ static int check_opts(const struct sq_extract_opts *o, struct sq_err *err)
 
 static int run(struct extract *x, struct sq_err *err)
 {
-	AVRational out_tb = av_inv_q(x->jpeg.fps);
-
+	x->out_tb = av_inv_q(x->jpeg.fps);
 	if (open_chapters(x, err) < 0)
 		return -1;
 	if (x->o->hwaccel)
 		setup_hwaccel(x);
 	x->pkt = av_packet_alloc();
+	x->out_pkt = av_packet_alloc();
 	x->frame = av_frame_alloc();
-	if (!x->pkt || !x->frame)
+	if (!x->pkt || !x->out_pkt || !x->frame)
 		return sq_error(err, SQ_ERR_MEDIA, "out of memory");
+	if (sq_media_writer_start(&x->writer, &x->jpeg, err) < 0)
+		return -1;
 	/* the CLI's video sync never pads the start of a single-stream file */
-	sq_media_sel_init(&x->sel, x->tb0, out_tb, x->ch[0].fmt->nb_streams == 1, emit, x);
+	sq_media_sel_init(&x->sel, x->tb0, x->out_tb, x->ch[0].fmt->nb_streams == 1, emit, x);
 	for (size_t i = 0; i < x->nch; i++)
 		if (read_chapter(x, &x->ch[i], err) < 0)
 			return -1;
@@ -573,7 +619,8 @@ static int run(struct extract *x, struct sq_err *err)
 	if (sq_media_sel_eof(&x->sel,
 			     av_rescale_q_rnd(x->next_pts_us, AV_TIME_BASE_Q, x->tb0,
 					      AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX),
-			     err) < 0)
+			     err) < 0 ||
+	    sq_media_writer_finish(&x->writer, err) < 0)
 		return -1;
 	if (x->nwarn_dropped) {
 		char line[64];
@@ -598,15 +645,18 @@ int sq_media_extract(const struct sq_extract_opts *opts, struct sq_extract_resul
 	sq_media_jpeg_init(&x.jpeg, opts->frames_dir, opts->spec);
 	sq_media_sel_init(&x.sel, av_make_q(1, 1), av_make_q(1, 1), 1, emit, &x);
 	rc = run(&x, err);
+	sq_media_writer_abort(&x.writer); /* after a failure: the rest is not wanted */
 	if (rc == 0)
 		report_progress(&x, 1);
 	res->out_width = x.jpeg.out_w;
 	res->out_height = x.jpeg.out_h;
 	sq_media_sel_release(&x.sel);
+	sq_media_skip_release(&x.skip);
 	sq_media_jpeg_release(&x.jpeg);
 	avcodec_free_context(&x.dec);
 	av_buffer_unref(&x.hw_dev);
 	av_packet_free(&x.pkt);
+	av_packet_free(&x.out_pkt);
 	av_frame_free(&x.frame);
 	close_chapters(&x);
 	return rc;

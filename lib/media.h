@@ -39,11 +39,14 @@ struct sq_extract_opts {
 
 struct sq_extract_result {
 	size_t nframes;
-	double *pts_s;	   /* nframes source timestamps (seconds from the start of chapter 1) */
-	char **warnings;   /* e.g. decode errors in a truncated file; nwarnings entries */
+	double *pts_s;	 /* nframes source timestamps (seconds from the start of chapter 1) */
+	char **warnings; /* e.g. decode errors in a truncated file; nwarnings entries */
 	size_t nwarnings;
 	int out_width, out_height;
 	double duration_s; /* of all inputs together */
+	/* video packets decoded, and those left undecoded because no output frame
+	 * could come from them (see media_skip.c) */
+	size_t npackets_decoded, npackets_skipped;
 };
 
 void sq_extract_result_release(struct sq_extract_result *r);

@@ -2,6 +2,8 @@
  *
  * Mirrors what `ffmpeg ... -vf fps=F,scale=W:H -q:v Q out_%06d.jpg` does after the
  * fps filter, so that the files come out byte-identical to the CLI's:
+ * - a source with a display matrix is first turned upright as the CLI's
+ *   autorotation does (transpose, hflip, vflip; only multiples of 90 degrees);
  * - the output pixel format the CLI negotiates for mjpeg: the full-range
  *   yuvj420p/422p/444p closest to the source (yuvj420p for yuv420p);
  * - the scale filter's swscale setup: bicubic, MPEG-2 chroma siting for yuv420p
@@ -18,10 +20,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libavutil/display.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,6 +52,7 @@ void sq_media_jpeg_release(struct sq_media_jpeg *j)
 	j->sws = NULL;
 	avcodec_free_context(&j->enc);
 	av_frame_free(&j->scaled);
+	av_frame_free(&j->upright);
 	av_packet_free(&j->pkt);
 	free(j->jpeg);
 	j->jpeg = NULL;
@@ -70,6 +75,111 @@ void sq_media_out_size(int req_w, int req_h, int in_w, int in_h, int *w, int *h)
 		oh = (int)av_rescale(ow, in_h, (int64_t)in_w * fh) * fh;
 	*w = ow > 0 ? ow : 1;
 	*h = oh > 0 ? oh : 1;
+}
+
+int sq_media_jpeg_orient(struct sq_media_jpeg *j, const int32_t *m, double *deg)
+{
+	struct sq_media_orient *o = &j->orient;
+	double theta;
+
+	memset(o, 0, sizeof(*o));
+	*deg = 0;
+	if (!m)
+		return 0;
+	/* the CLI's get_rotation(), then the filters it inserts for that angle */
+	theta = -round(av_display_rotation_get(m));
+	theta -= 360 * floor(theta / 360 + 0.9 / 360);
+	*deg = theta;
+	if (fabs(theta - 90) < 1.0) { /* transpose=clock, or cclock_flip when mirrored */
+		o->transpose = 1;
+		o->flip_rows = m[3] <= 0;
+	} else if (fabs(theta - 180) < 1.0) { /* hflip and/or vflip */
+		o->flip_cols = m[0] < 0;
+		o->flip_rows = m[4] < 0;
+	} else if (fabs(theta - 270) < 1.0) { /* transpose=cclock, or clock_flip */
+		o->transpose = 1;
+		o->flip_cols = 1;
+		o->flip_rows = m[3] < 0;
+	} else if (fabs(theta) > 1.0) {
+		return -1;
+	} else {
+		o->flip_rows = m[4] < 0;
+	}
+	return 0;
+}
+
+/* One plane of w x h elements of px bytes, turned as o says into dst. */
+static void orient_plane(const struct sq_media_orient *o, uint8_t *dst, int dls, const uint8_t *src,
+			 int sls, int w, int h, int px)
+{
+	int ow = o->transpose ? h : w, oh = o->transpose ? w : h;
+
+	for (int r = 0; r < oh; r++) {
+		uint8_t *d = dst + (ptrdiff_t)r * dls;
+
+		for (int c = 0; c < ow; c++) {
+			int sr = o->transpose ? (o->flip_rows ? h - 1 - c : c)
+					      : (o->flip_rows ? h - 1 - r : r);
+			int sc = o->transpose ? (o->flip_cols ? w - 1 - r : r)
+					      : (o->flip_cols ? w - 1 - c : c);
+			const uint8_t *s = src + (ptrdiff_t)sr * sls + (ptrdiff_t)sc * px;
+
+			if (px == 1)
+				d[c] = *s;
+			else
+				memcpy(d + (ptrdiff_t)c * px, s, (size_t)px);
+		}
+	}
+}
+
+/* Bytes per element of plane p: the widest step of the components stored there. */
+static int plane_px(const AVPixFmtDescriptor *d, int p)
+{
+	int px = 0;
+
+	for (int i = 0; i < d->nb_components; i++)
+		if (d->comp[i].plane == p && d->comp[i].step > px)
+			px = d->comp[i].step;
+	return px;
+}
+
+/* *out = in turned upright (j->upright), or in itself when nothing is to do. */
+static int orient(struct sq_media_jpeg *j, const AVFrame *in, const AVFrame **out,
+		  struct sq_err *err)
+{
+	const struct sq_media_orient *o = &j->orient;
+	const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(in->format);
+	AVFrame *f;
+
+	*out = in;
+	if (!o->transpose && !o->flip_rows && !o->flip_cols)
+		return 0;
+	if (!d || (d->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_PAL)) ||
+	    (o->transpose && d->log2_chroma_w != d->log2_chroma_h))
+		return sq_error(err, SQ_ERR_MEDIA, "cannot turn %s pictures upright",
+				av_get_pix_fmt_name(in->format));
+	if (!j->upright && !(j->upright = av_frame_alloc()))
+		return sq_error(err, SQ_ERR_MEDIA, "out of memory");
+	f = j->upright;
+	av_frame_unref(f);
+	f->format = in->format;
+	f->width = o->transpose ? in->height : in->width;
+	f->height = o->transpose ? in->width : in->height;
+	if (av_frame_get_buffer(f, 0) < 0 || av_frame_copy_props(f, in) < 0)
+		return sq_error(err, SQ_ERR_MEDIA, "out of memory for a %dx%d frame", f->width,
+				f->height);
+	if (o->transpose && in->sample_aspect_ratio.num) /* as vf_transpose */
+		f->sample_aspect_ratio = av_div_q(av_make_q(1, 1), in->sample_aspect_ratio);
+	for (int p = 0; p < av_pix_fmt_count_planes(in->format); p++) {
+		int chroma = p == 1 || p == 2;
+		int w = AV_CEIL_RSHIFT(in->width, chroma ? d->log2_chroma_w : 0);
+		int h = AV_CEIL_RSHIFT(in->height, chroma ? d->log2_chroma_h : 0);
+
+		orient_plane(o, f->data[p], f->linesize[p], in->data[p], in->linesize[p], w, h,
+			     plane_px(d, p));
+	}
+	*out = f;
+	return 0;
 }
 
 /* The pixel format libavfilter picks for the encoder's input: the best of the
@@ -219,15 +329,16 @@ static int open_encoder(struct sq_media_jpeg *j, const AVFrame *f, int unchanged
 	return 0;
 }
 
-static int encode(struct sq_media_jpeg *j, const AVFrame *in, long long seq, struct sq_err *err)
+static int encode(struct sq_media_jpeg *j, const AVFrame *src, long long seq, struct sq_err *err)
 {
+	const AVFrame *in;
 	int ret;
 
 	if (!j->scaled && !(j->scaled = av_frame_alloc()))
 		return sq_error(err, SQ_ERR_MEDIA, "out of memory");
 	if (!j->pkt && !(j->pkt = av_packet_alloc()))
 		return sq_error(err, SQ_ERR_MEDIA, "out of memory");
-	if (scale(j, in, err) < 0)
+	if (orient(j, src, &in, err) < 0 || scale(j, in, err) < 0)
 		return -1;
 	if (!j->enc && open_encoder(j, j->scaled,
 				    in->width == j->out_w && in->height == j->out_h &&
@@ -253,6 +364,8 @@ static int encode(struct sq_media_jpeg *j, const AVFrame *in, long long seq, str
 	j->jpeg_seq = seq;
 	av_packet_unref(j->pkt);
 	av_frame_unref(j->scaled);
+	if (j->upright)
+		av_frame_unref(j->upright);
 	return 0;
 }
 

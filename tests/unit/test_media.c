@@ -15,7 +15,9 @@
 #include "t.h"
 
 #include <math.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -247,8 +249,9 @@ static void run_case(const struct ccase *c, struct sq_extract_result *res)
 	T_EQ_INT(res->nframes, nref);
 	T_EQ_INT(count_frames(out), nref);
 	same = count_identical(ref, out, nref);
-	printf("%-13s %2zu frames, %2zu byte-identical to the ffmpeg program\n", c->name, nref,
-	       same);
+	printf("%-13s %2zu frames, %2zu byte-identical to the ffmpeg program (%zu packets "
+	       "decoded, %zu skipped)\n",
+	       c->name, nref, same, res->npackets_decoded, res->npackets_skipped);
 	T_EQ_INT(same, nref);
 	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
@@ -273,6 +276,11 @@ static void check_case_details(const struct ccase *c, const struct sq_extract_re
 		T_EQ_INT(r->out_height, 90);
 		T_CHECK(near(r->duration_s, 4.0));
 		T_EQ_INT(r->nwarnings, 0);
+		/* non-reference B-frames between the chosen ones never reach the decoder */
+		T_CHECK(r->npackets_skipped > 20);
+		T_EQ_INT(r->npackets_decoded + r->npackets_skipped, 120);
+	} else if (strcmp(c->name, "nobframes") == 0) {
+		T_EQ_INT(r->npackets_skipped, 0); /* every P-frame is a reference */
 	} else if (strcmp(c->name, "start-offset") == 0) {
 		T_CHECK(r->nframes > 0 &&
 			near(r->pts_s[0], 4 / 30.0)); /* start time shifted away */
@@ -327,6 +335,7 @@ static int extract_one(const char *in, const char *dir, struct sq_extract_opts *
 static void test_not_a_video(void)
 {
 	char *txt = tmp_path("notes.mp4"), *dir = fresh_dir("out-notes");
+	char *empty = tmp_path("empty.mp4");
 	char *audio = gen("audio.m4a", "-f lavfi -i sine=d=1 -c:a aac");
 	struct sq_extract_opts o = {0};
 	struct sq_extract_result res = {0};
@@ -343,6 +352,16 @@ static void test_not_a_video(void)
 	T_EQ_INT(err.code, SQ_ERR_MEDIA);
 	T_CONTAINS(err.msg, "audio.m4a' has no video stream");
 	sq_extract_result_release(&res);
+	T_CHECK(sq_write_file_atomic(empty, "", 0, NULL) == 0);
+	T_EQ_INT(extract_one(empty, dir, &o, &res, &err), -1);
+	T_EQ_INT(err.code, SQ_ERR_MEDIA);
+	T_CONTAINS(err.msg, "empty.mp4': empty file");
+	T_EQ_INT(sq_media_probe(empty, NULL, &err), -1);
+	T_CONTAINS(err.msg, "empty.mp4': empty file");
+	T_EQ_INT(sq_media_probe(txt, NULL, &err), -1);
+	T_CONTAINS(err.msg, "notes.mp4': not a video");
+	sq_extract_result_release(&res);
+	free(empty);
 	free(txt);
 	free(dir);
 	free(audio);
@@ -414,7 +433,8 @@ static void test_cancel(void)
 
 	T_EQ_INT(extract_one(in, dir, &o, &res, &err), -1);
 	T_EQ_INT(err.code, SQ_ERR_CANCEL);
-	T_EQ_INT(count_frames(dir), 3); /* polled between frames: not one more */
+	/* polled between frames; what the writer thread had queued is dropped */
+	T_CHECK(count_frames(dir) >= 3 && count_frames(dir) <= 3 + SQ_MEDIA_WRITE_QUEUE);
 	sq_extract_result_release(&res);
 	s.always = 1;
 	T_EQ_INT(extract_one(in, dir, &o, &res, &err), -1);
@@ -452,6 +472,42 @@ static void test_write_errors(void)
 	sq_extract_result_release(&res);
 	free(in);
 	free(missing);
+	free(dir);
+}
+
+/* A FIFO that delivers the start of a video and then nothing: extraction must
+ * give up after the stall timeout with SQ_ERR_TIMEOUT, not hang. */
+static void test_stall(void)
+{
+	char *in = source("bframes.mp4"), *fifo = tmp_path("stall.mp4");
+	char *dir = fresh_dir("out-stall"), *data;
+	struct sq_extract_opts o = {0};
+	struct sq_extract_result res = {0};
+	struct sq_err err = {0};
+	size_t len;
+	long long t0;
+	int fd;
+
+	data = sq_read_file(in, &len, NULL);
+	T_CHECK(data && len > 40000);
+	unlink(fifo);
+	T_EQ_INT(mkfifo(fifo, 0600), 0);
+	/* held open for writing: readers block instead of seeing the end */
+	fd = open(fifo, O_RDWR | O_NONBLOCK);
+	T_CHECK(fd >= 0);
+	T_EQ_INT(write(fd, data, 40000), 40000); /* fits in the pipe */
+	setenv("SCANQ_STALL_TIMEOUT_MS", "700", 1);
+	t0 = sq_mono_ms();
+	T_EQ_INT(extract_one(fifo, dir, &o, &res, &err), -1);
+	T_CHECK(sq_mono_ms() - t0 < 5000);
+	unsetenv("SCANQ_STALL_TIMEOUT_MS");
+	T_EQ_INT(err.code, SQ_ERR_TIMEOUT);
+	T_CONTAINS(err.msg, "stall.mp4': no data for 700 ms (stalled)");
+	close(fd);
+	sq_extract_result_release(&res);
+	free(data);
+	free(in);
+	free(fifo);
 	free(dir);
 }
 
@@ -567,6 +623,7 @@ int main(void)
 	test_progress();
 	test_cancel();
 	test_write_errors();
+	test_stall();
 	test_hwaccel_fallback();
 	return t_done();
 }
