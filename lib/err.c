@@ -1,6 +1,7 @@
 /* err.c - error reporting: the one place an sq_err is filled. */
 #include "err.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +35,9 @@ int sq_error_errno(struct sq_err *err, int errnum, const char *fmt, ...)
 	va_end(ap);
 	len = strlen(err->msg);
 	snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", strerror(errnum));
+	/* house style: messages are lowercase ("no space left on device") */
+	if (len + 2 < sizeof(err->msg))
+		err->msg[len + 2] = (char)tolower((unsigned char)err->msg[len + 2]);
 	return -1;
 }
 

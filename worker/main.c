@@ -114,6 +114,9 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* a file-size limit must fail the write (EFBIG -> task fails cleanly), not
+	 * kill the worker */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 struct cli {
