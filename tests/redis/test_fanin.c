@@ -9,6 +9,7 @@
 #include "queue_priv.h"
 #include "xalloc.h"
 #include "t.h"
+#include "fixture.h"
 
 #include <stdarg.h>
 #include <sys/wait.h>
@@ -115,40 +116,6 @@ static long long cmd_int(struct sq_queue *q, const char *c, const char *k, const
 	free(full);
 	return v;
 }
-
-static char *field(struct sq_queue *q, const char *acq, const char *jid, const char *f)
-{
-	struct sq_redis_args a = SQ_REDIS_ARGS_INIT;
-	struct sq_err err = {0};
-	struct sq_reply *rep;
-	char *v = NULL;
-
-	sq_redis_args_add(&a, "HGET");
-	sq_redis_args_addf(&a, "%sjob:%s:%s", sq_queue_prefix(q), acq, jid);
-	sq_redis_args_add(&a, f);
-	rep = sq_redis_command(sq_queue_redis(q), &a, &err);
-	if (rep && rep->type == SQ_REPLY_STRING)
-		v = xstrdup(rep->str);
-	sq_reply_free(rep);
-	sq_redis_args_release(&a);
-	return v;
-}
-
-static long long field_ll(struct sq_queue *q, const char *acq, const char *jid, const char *f)
-{
-	char *v = field(q, acq, jid, f);
-	long long n = v ? strtoll(v, NULL, 10) : -1;
-
-	free(v);
-	return n;
-}
-
-#define T_FIELD(q, acq, jid, f, want)                                                              \
-	do {                                                                                       \
-		char *t_v_ = field(q, acq, jid, f);                                                \
-		T_EQ_STR(t_v_, want);                                                              \
-		free(t_v_);                                                                        \
-	} while (0)
 
 static int claim(struct sq_queue *q, const char *wid, enum sq_stage stage, struct sq_job *job)
 {

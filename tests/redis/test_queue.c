@@ -11,6 +11,7 @@
 #include "fsutil.h"
 #include "xalloc.h"
 #include "t.h"
+#include "fixture.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -167,32 +168,6 @@ static const char *key(struct sq_queue *q, const char *fmt, ...)
 	va_end(ap);
 	return b;
 }
-
-/* A job hash field, as a new string or NULL. */
-static char *field(struct sq_queue *q, const char *acq, const char *jid, const char *f)
-{
-	struct sq_reply *rep = cmd(q, "HGET", key(q, "job:%s:%s", acq, jid), f, NULL);
-	char *v = rep && rep->type == SQ_REPLY_STRING ? xstrdup(rep->str) : NULL;
-
-	sq_reply_free(rep);
-	return v;
-}
-
-static long long field_ll(struct sq_queue *q, const char *acq, const char *jid, const char *f)
-{
-	char *v = field(q, acq, jid, f);
-	long long n = v ? strtoll(v, NULL, 10) : -1;
-
-	free(v);
-	return n;
-}
-
-#define T_FIELD(q, acq, jid, f, want)                                                              \
-	do {                                                                                       \
-		char *t_v_ = field(q, acq, jid, f);                                                \
-		T_EQ_STR(t_v_, want);                                                              \
-		free(t_v_);                                                                        \
-	} while (0)
 
 /* Element i of LRANGE key 0 -1 (0 = left end), new string or NULL. */
 static char *list_at(struct sq_queue *q, const char *k, long i)
