@@ -8,7 +8,24 @@
 #include "xalloc.h"
 #include "t.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+/* Opens a queue on SCANQ_REDIS under prefix, or exits: a test without its Redis
+ * has nothing to check. eval_only: run the scripts as EVALSHA, not functions. */
+static struct sq_queue *fx_open(const char *prefix, long long lease_ms, int eval_only)
+{
+	struct sq_queue_opts o = {getenv("SCANQ_REDIS"), prefix, lease_ms, 0, 0};
+	struct sq_err err = {0};
+	struct sq_queue *q = sq_queue_open(&o, &err);
+
+	if (!q) {
+		fprintf(stderr, "cannot open queue: %s\n", err.msg);
+		exit(1);
+	}
+	sq_redis_debug_eval_only(sq_queue_redis(q), eval_only);
+	return q;
+}
 
 /* HGET P job:<acq>:<jid> f, as a new string or NULL. */
 static char *field(struct sq_queue *q, const char *acq, const char *jid, const char *f)

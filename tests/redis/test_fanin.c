@@ -20,16 +20,7 @@ static int eval_only; /* second pass: scripts as EVALSHA */
 
 static struct sq_queue *open_lease(const char *prefix, long long lease_ms)
 {
-	struct sq_queue_opts o = {getenv("SCANQ_REDIS"), prefix, lease_ms, 0, 0};
-	struct sq_err err = {0};
-	struct sq_queue *q = sq_queue_open(&o, &err);
-
-	if (!q) {
-		fprintf(stderr, "cannot open queue: %s\n", err.msg);
-		exit(1);
-	}
-	sq_redis_debug_eval_only(sq_queue_redis(q), eval_only);
-	return q;
+	return fx_open(prefix, lease_ms, eval_only);
 }
 
 static struct sq_queue *open_prefix(const char *prefix)

@@ -42,16 +42,7 @@ static struct sq_queue *open_q(char *prefix, size_t len, long long lease_ms)
 /* Another handle on the same prefix (a second worker host). */
 static struct sq_queue *reopen_q(const char *prefix, long long lease_ms)
 {
-	struct sq_queue_opts o = {getenv("SCANQ_REDIS"), prefix, lease_ms, 0, 0};
-	struct sq_err err = {0};
-	struct sq_queue *q = sq_queue_open(&o, &err);
-
-	if (!q) {
-		fprintf(stderr, "cannot open queue: %s\n", err.msg);
-		exit(1);
-	}
-	sq_redis_debug_eval_only(sq_queue_redis(q), eval_only);
-	return q;
+	return fx_open(prefix, lease_ms, eval_only);
 }
 
 struct acq {
