@@ -38,6 +38,9 @@ struct worker {
 	atomic_llong progress_done, progress_total;
 	atomic_int lease_lost, quit;
 	long long stop_seen_ms; /* monotonic; 0 until a stop is seen */
+	/* free VRAM/RAM as last read, and when (monotonic): reading VRAM runs
+	 * nvidia-smi, too slow to do before every claim */
+	long long free_vram_mib, free_ram_mib, resources_read_ms;
 	char stages_str[64];
 };
 
@@ -199,24 +202,34 @@ static int stopping(const struct worker *w)
 	return w->opts->stop && *w->opts->stop;
 }
 
-static void fill_claim(const struct worker *w, struct sq_claim_opts *co)
+#define SQ_WORKER_RESOURCES_TTL_MS 2000
+
+static void fill_claim(struct worker *w, struct sq_claim_opts *co)
 {
+	long long now = sq_mono_ms();
+
+	if (!w->resources_read_ms || now - w->resources_read_ms >= SQ_WORKER_RESOURCES_TTL_MS) {
+		w->free_vram_mib = w->gpu ? sq_host_free_vram_mib(w->gpu) : -1;
+		w->free_ram_mib = sq_host_free_ram_mib();
+		w->resources_read_ms = now;
+	}
 	memset(co, 0, sizeof(*co));
 	co->worker_id = w->id;
 	co->stages = w->opts->stages;
 	co->nstages = w->opts->nstages;
 	co->acqs = w->opts->acqs;
 	co->nacqs = w->opts->nacqs;
-	co->free_vram_mib = w->gpu ? sq_host_free_vram_mib(w->gpu) : -1;
-	co->free_ram_mib = sq_host_free_ram_mib();
+	co->free_vram_mib = w->free_vram_mib;
+	co->free_ram_mib = w->free_ram_mib;
 }
 
 /* Records a success; unless stopping, claims the next job in the same round trip
- * (job is refilled with it). Returns 1 if job now holds a new lease, else 0. */
+ * (job is replaced by it). Returns 1 if job now holds a new lease, else 0. */
 static int settle_success(struct worker *w, struct sq_job *job, const char *result_json,
 			  long long wall_ms)
 {
 	struct sq_claim_opts co;
+	struct sq_job next;
 	struct sq_err err;
 	int got;
 
@@ -228,10 +241,16 @@ static int settle_success(struct worker *w, struct sq_job *job, const char *resu
 		return 0;
 	}
 	fill_claim(w, &co);
-	wlog(w, job, "done in %.1f s", (double)wall_ms / 1000.0);
-	got = sq_queue_complete_and_claim(w->q, job, w->id, result_json, &co, job, &err);
+	sq_job_init(&next);
+	got = sq_queue_complete_and_claim(w->q, job, w->id, result_json, &co, &next, &err);
 	if (got < 0)
 		wlog(w, job, "result dropped: %s", err.msg);
+	else
+		wlog(w, job, "done in %.1f s", (double)wall_ms / 1000.0);
+	if (got > 0) {
+		sq_job_release(job);
+		*job = next;
+	}
 	return got > 0;
 }
 

@@ -455,22 +455,22 @@ local function claim_opts(wid, i)
 	CO_NA = ARGV[CO_A0] + 0
 end
 
-local function serves(stage)
-	for k = 1, CO_NS do
-		if ARGV[CO_S0 + k] == stage then
+-- true if v is one of the n ARGV items after index first
+local function argv_has(first, n, v)
+	for k = 1, n do
+		if ARGV[first + k] == v then
 			return true
 		end
 	end
 	return false
 end
 
+local function serves(stage)
+	return argv_has(CO_S0, CO_NS, stage)
+end
+
 local function allows(acq)
-	for k = 1, CO_NA do
-		if ARGV[CO_A0 + k] == acq then
-			return true
-		end
-	end
-	return CO_NA == 0
+	return CO_NA == 0 or argv_has(CO_A0, CO_NA, acq)
 end
 
 -- True when a job needing vram/ram MiB (decimal strings) fits the claimer.
