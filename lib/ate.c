@@ -1,5 +1,6 @@
 /* ate.c - absolute trajectory error after similarity alignment (see ate.h). */
 #include "ate.h"
+#include "simil.h"
 #include "xalloc.h"
 
 #include <cjson/cJSON.h>
@@ -10,105 +11,6 @@
 #include "banned.h"
 
 /* --- alignment ------------------------------------------------------------------ */
-
-/* Eigen-decomposes the symmetric 4x4 a (destroyed) by cyclic Jacobi rotations:
- * eigenvalues on a's diagonal, eigenvectors in the columns of v. Jacobi is slow
- * for big matrices and exact enough for this one. */
-static void jacobi4(double a[4][4], double v[4][4])
-{
-	for (int i = 0; i < 4; i++)
-		for (int j = 0; j < 4; j++)
-			v[i][j] = i == j;
-	for (int sweep = 0; sweep < 50; sweep++) {
-		double off = 0;
-
-		for (int p = 0; p < 4; p++)
-			for (int q = p + 1; q < 4; q++)
-				off += a[p][q] * a[p][q];
-		if (off < 1e-30)
-			return;
-		for (int p = 0; p < 4; p++) {
-			for (int q = p + 1; q < 4; q++) {
-				double theta, t, c, s;
-
-				if (fabs(a[p][q]) < 1e-300)
-					continue;
-				theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-				t = (theta >= 0 ? 1 : -1) / (fabs(theta) + sqrt(theta * theta + 1));
-				c = 1 / sqrt(t * t + 1);
-				s = t * c;
-				for (int k = 0; k < 4; k++) { /* a = a * J */
-					double akp = a[k][p], akq = a[k][q];
-
-					a[k][p] = c * akp - s * akq;
-					a[k][q] = s * akp + c * akq;
-				}
-				for (int k = 0; k < 4; k++) { /* a = J^T * a */
-					double apk = a[p][k], aqk = a[q][k];
-
-					a[p][k] = c * apk - s * aqk;
-					a[q][k] = s * apk + c * aqk;
-				}
-				for (int k = 0; k < 4; k++) {
-					double vkp = v[k][p], vkq = v[k][q];
-
-					v[k][p] = c * vkp - s * vkq;
-					v[k][q] = s * vkp + c * vkq;
-				}
-			}
-		}
-	}
-}
-
-static void quat_to_rot(const double q[4], double r[9])
-{
-	double w = q[0], x = q[1], y = q[2], z = q[3];
-
-	r[0] = 1 - 2 * (y * y + z * z);
-	r[1] = 2 * (x * y - w * z);
-	r[2] = 2 * (x * z + w * y);
-	r[3] = 2 * (x * y + w * z);
-	r[4] = 1 - 2 * (x * x + z * z);
-	r[5] = 2 * (y * z - w * x);
-	r[6] = 2 * (x * z - w * y);
-	r[7] = 2 * (y * z + w * x);
-	r[8] = 1 - 2 * (x * x + y * y);
-}
-
-static void centroid(const double *p, size_t n, double c[3])
-{
-	c[0] = c[1] = c[2] = 0;
-	for (size_t i = 0; i < n; i++)
-		for (int k = 0; k < 3; k++)
-			c[k] += p[3 * i + (size_t)k] / (double)n;
-}
-
-/* Horn 1987: the rotation taking the centred est onto the centred ref is the
- * eigenvector of the largest eigenvalue of this 4x4 built from their
- * cross-covariance s[a][b] = sum est_a * ref_b. */
-static void best_rotation(double s[3][3], double r[9])
-{
-	double n[4][4] = {
-	    {s[0][0] + s[1][1] + s[2][2], s[1][2] - s[2][1], s[2][0] - s[0][2], s[0][1] - s[1][0]},
-	    {s[1][2] - s[2][1], s[0][0] - s[1][1] - s[2][2], s[0][1] + s[1][0], s[2][0] + s[0][2]},
-	    {s[2][0] - s[0][2], s[0][1] + s[1][0], -s[0][0] + s[1][1] - s[2][2], s[1][2] + s[2][1]},
-	    {s[0][1] - s[1][0], s[2][0] + s[0][2], s[1][2] + s[2][1], -s[0][0] - s[1][1] + s[2][2]},
-	};
-	double v[4][4], q[4], norm = 0;
-	int best = 0;
-
-	jacobi4(n, v);
-	for (int i = 1; i < 4; i++)
-		if (n[i][i] > n[best][best])
-			best = i;
-	for (int i = 0; i < 4; i++) {
-		q[i] = v[i][best];
-		norm += q[i] * q[i];
-	}
-	for (int i = 0; i < 4; i++)
-		q[i] /= sqrt(norm);
-	quat_to_rot(q, r);
-}
 
 static void apply(const struct sq_ate *a, const double p[3], double out[3])
 {
@@ -149,35 +51,19 @@ static void measure(const double *est, const double *ref, size_t n, struct sq_at
 int sq_ate_align(const double *est, const double *ref, size_t n, struct sq_ate *out,
 		 struct sq_err *err)
 {
-	double ce[3], cr[3], s[3][3] = {{0}}, var = 0, dot = 0;
+	struct sq_sim T;
 
 	memset(out, 0, sizeof(*out));
 	if (n < 3)
 		return sq_error(err, SQ_ERR_INVALID, "trajectory alignment needs 3 points, got %zu",
 				n);
-	centroid(est, n, ce);
-	centroid(ref, n, cr);
-	for (size_t i = 0; i < n; i++)
-		for (int a = 0; a < 3; a++) {
-			double ea = est[3 * i + (size_t)a] - ce[a];
-
-			var += ea * ea;
-			for (int b = 0; b < 3; b++)
-				s[a][b] += ea * (ref[3 * i + (size_t)b] - cr[b]);
-		}
-	if (var <= 1e-24)
+	if (sq_sim_fit(est, ref, NULL, n, 1, &T) < 0)
 		return sq_error(err, SQ_ERR_INVALID,
 				"estimated trajectory is a single point: nothing to align");
 	out->n = n;
-	best_rotation(s, out->rot);
-	for (int a = 0; a < 3; a++) /* sum ref' . (R est') = sum_ab R[b][a] s[a][b] */
-		for (int b = 0; b < 3; b++)
-			dot += out->rot[3 * b + a] * s[a][b];
-	out->scale = dot / var;
-	for (int i = 0; i < 3; i++)
-		out->trans[i] =
-		    cr[i] - out->scale * (out->rot[3 * i] * ce[0] + out->rot[3 * i + 1] * ce[1] +
-					  out->rot[3 * i + 2] * ce[2]);
+	out->scale = T.s;
+	memcpy(out->rot, T.R, sizeof(out->rot));
+	memcpy(out->trans, T.t, sizeof(out->trans));
 	measure(est, ref, n, out);
 	return 0;
 }

@@ -10,7 +10,10 @@
  * Each decoded frame is stamped the way the CLI stamps it (best effort timestamp;
  * the end of input is the last frame's end) and offered to the selection
  * (media_select.c); what it outputs goes to the writer thread (media_write.c),
- * which turns, scales, encodes and writes it (media_jpeg.c). Read-ahead, decoder
+ * which turns, scales, encodes and writes it (media_jpeg.c). A chapter may be
+ * cut (input_until_ms): only its frames stamped before the cut are used, and the
+ * next chapter starts at the cut, like the concat demuxer's outpoint but on
+ * presentation rather than decoding timestamps. Read-ahead, decoder
  * and writer queue are all bounded: memory does not grow with the length of the
  * video, only pts_s does. */
 #include "media.h"
@@ -43,14 +46,21 @@ struct chapter {
 	AVRational tb;
 	int64_t start_us;    /* container start time, shifted away */
 	int64_t duration_us; /* container duration; 0 when unknown */
+	int64_t until_us;    /* the cut, from start_us; 0: none */
+	/* set when its reading starts: */
+	int64_t offset_us;   /* where it starts in the timeline */
+	int64_t shift;	     /* added to its timestamps (tb) to put them there */
+	int64_t cut_ts;	     /* shifted timestamps (tb) from here on are cut; INT64_MAX: none */
+	long long first_seq; /* the selection's seq of its first frame */
 };
 
 struct extract {
 	const struct sq_extract_opts *o;
 	struct sq_extract_result *res;
-	size_t pts_alloc, warn_alloc;
+	size_t pts_alloc, src_alloc, src_pts_alloc, warn_alloc;
 	struct chapter *ch;
 	size_t nch;
+	size_t nstarted; /* chapters whose reading has begun */
 	struct sq_media_sel sel;
 	struct sq_media_skip skip;
 	struct sq_media_jpeg jpeg;
@@ -169,6 +179,17 @@ static void report_progress(struct extract *x, int force)
 		       x->expected);
 }
 
+/* The chapter the selection's picture seq was decoded from: chapters are read
+ * in order, each numbering its frames on from the last. */
+static size_t source_of(const struct extract *x, long long seq)
+{
+	size_t i = x->nstarted;
+
+	while (i > 1 && x->ch[i - 1].first_seq > seq)
+		i--;
+	return i > 0 ? i - 1 : 0;
+}
+
 /* The selection's output: one more frame for the writer thread. */
 static int emit(void *ctx, const AVFrame *frame, long long seq, double src_s, struct sq_err *err)
 {
@@ -180,7 +201,18 @@ static int emit(void *ctx, const AVFrame *frame, long long seq, double src_s, st
 	if (sq_media_writer_push(&x->writer, frame, seq, err) < 0)
 		return -1;
 	xgrow((void **)&r->pts_s, &x->pts_alloc, r->nframes + 1, sizeof(r->pts_s[0]));
-	r->pts_s[r->nframes++] = src_s;
+	xgrow((void **)&r->source, &x->src_alloc, r->nframes + 1, sizeof(r->source[0]));
+	xgrow((void **)&r->source_pts_s, &x->src_pts_alloc, r->nframes + 1,
+	      sizeof(r->source_pts_s[0]));
+	r->pts_s[r->nframes] = src_s;
+	r->source[r->nframes] = source_of(x, seq);
+	/* to the microsecond, as offsets are kept: the same picture then reads the
+	 * same in every task that decodes it (chapters of one time base, as a
+	 * camera writes them) */
+	r->source_pts_s[r->nframes] =
+	    round((src_s - (double)x->ch[r->source[r->nframes]].offset_us / AV_TIME_BASE) * 1e6) /
+	    1e6;
+	r->nframes++;
 	report_progress(x, 0);
 	return 0;
 }
@@ -248,10 +280,15 @@ static int open_chapters(struct extract *x, struct sq_err *err)
 	x->nch = x->o->ninputs;
 	x->ch = xcalloc(x->nch, sizeof(x->ch[0]));
 	for (size_t i = 0; i < x->nch; i++) {
-		x->ch[i].url = x->o->inputs[i];
-		if (open_chapter(x, &x->ch[i], err) < 0)
+		struct chapter *c = &x->ch[i];
+
+		c->url = x->o->inputs[i];
+		c->until_us = x->o->input_until_ms ? x->o->input_until_ms[i] * 1000 : 0;
+		if (open_chapter(x, c, err) < 0)
 			return -1;
-		total_us += x->ch[i].duration_us;
+		total_us += c->until_us > 0 && (c->duration_us <= 0 || c->duration_us > c->until_us)
+				? c->until_us
+				: c->duration_us;
 	}
 	x->tb0 = x->ch[0].tb;
 	set_orientation(x, &x->ch[0]);
@@ -400,7 +437,9 @@ static int on_frame(struct extract *x, const struct chapter *c, struct sq_err *e
 	const AVStream *st = c->fmt->streams[c->vidx];
 	int64_t ts = f->best_effort_timestamp;
 
-	if (f->flags & AV_FRAME_FLAG_DISCARD) { /* edit-list pre-roll */
+	/* edit-list pre-roll, or past the chapter's cut (whatever the decoder did
+	 * with the packet's discard flag, see read_packets) */
+	if ((f->flags & AV_FRAME_FLAG_DISCARD) || (ts != AV_NOPTS_VALUE && ts >= c->cut_ts)) {
 		av_frame_unref(f);
 		return 0;
 	}
@@ -515,12 +554,21 @@ static int end_of_packets(struct extract *x, struct chapter *c, int ret, struct 
 	return 0;
 }
 
-/* Reads one chapter to its end; a read error ends it early with a warning, as in
- * the CLI, so a truncated file gives what it holds. */
+/* Whether a (shifted) video packet is past the chapter's cut: 1 when its frame
+ * will not be used, 2 when no later packet's frame will be either. */
+static int past_cut(const struct chapter *c, AVPacket *pkt)
+{
+	/* dts <= pts, and dts only grows: every packet from here on shows a frame
+	 * at or after the cut, and the pictures before it are all decoded */
+	if (pkt->dts != AV_NOPTS_VALUE && pkt->dts >= c->cut_ts)
+		return 2;
+	return pkt->pts != AV_NOPTS_VALUE && pkt->pts >= c->cut_ts;
+}
+
+/* Reads one chapter to its end (or its cut); a read error ends it early with a
+ * warning, as in the CLI, so a truncated file gives what it holds. */
 static int read_packets(struct extract *x, struct chapter *c, struct sq_err *err)
 {
-	int64_t shift = av_rescale_q(x->offset_us - c->start_us, AV_TIME_BASE_Q, c->tb);
-
 	for (;;) {
 		int ret = 0;
 
@@ -530,7 +578,18 @@ static int read_packets(struct extract *x, struct chapter *c, struct sq_err *err
 		if (ret < 0)
 			return end_of_packets(x, c, ret, err);
 		if (x->pkt->stream_index == c->vidx && x->pkt->size > 0) {
-			shift_packet(x->pkt, shift);
+			int past;
+
+			shift_packet(x->pkt, c->shift);
+			past = past_cut(c, x->pkt);
+			if (past == 2) {
+				av_packet_unref(x->pkt);
+				return end_of_packets(x, c, AVERROR_EOF, err);
+			}
+			/* decoded only as a reference: neither output, nor the frame
+			 * that makes another one of its slot skippable (media_skip.c) */
+			if (past)
+				x->pkt->flags |= AV_PKT_FLAG_DISCARD;
 			if (sq_media_skip_push(&x->skip, x->pkt))
 				ret = pass_packet(x, c, err);
 		}
@@ -550,16 +609,32 @@ static void check_end(struct extract *x, const struct chapter *c)
 	if (x->nframes_in == 0 || st->duration <= 0 || st->start_time == AV_NOPTS_VALUE)
 		return;
 	want_us = av_rescale_q(st->start_time + st->duration, c->tb, AV_TIME_BASE_Q);
+	if (c->until_us > 0 && want_us > c->start_us + c->until_us)
+		want_us = c->start_us + c->until_us;
 	got_us = x->next_pts_us - x->offset_us + c->start_us; /* undo the shift */
 	if (got_us < want_us - SHORT_END_US)
 		warn(x, "'%s' ends at %.1f s of its %.1f s: truncated or damaged", c->url,
 		     (double)got_us / AV_TIME_BASE, (double)want_us / AV_TIME_BASE);
 }
 
+/* Places chapter c at the current end of the timeline. */
+static void start_chapter(struct extract *x, struct chapter *c)
+{
+	c->offset_us = x->offset_us;
+	c->shift = av_rescale_q(x->offset_us - c->start_us, AV_TIME_BASE_Q, c->tb);
+	/* the first timestamp at or after the cut: a frame is cut iff ts >= cut_ts */
+	c->cut_ts = c->until_us > 0 ? c->shift + av_rescale_q_rnd(c->until_us, AV_TIME_BASE_Q,
+								  c->tb, AV_ROUND_UP)
+				    : INT64_MAX;
+	c->first_seq = x->sel.seq;
+	x->nstarted++;
+}
+
 static int read_chapter(struct extract *x, struct chapter *c, struct sq_err *err)
 {
 	int rc = -1;
 
+	start_chapter(x, c);
 	if (open_decoder(x, c, err) < 0 || read_packets(x, c, err) < 0 ||
 	    decode_packet(x, c, NULL, err) < 0)
 		goto out;
@@ -567,6 +642,8 @@ static int read_chapter(struct extract *x, struct chapter *c, struct sq_err *err
 	/* the next chapter starts where the concat demuxer would start it */
 	if (c->duration_us <= 0)
 		c->duration_us = x->next_pts_us > x->offset_us ? x->next_pts_us - x->offset_us : 0;
+	if (c->until_us > 0 && c->duration_us > c->until_us)
+		c->duration_us = c->until_us;
 	x->offset_us += c->duration_us;
 	rc = 0;
 out:
@@ -591,6 +668,10 @@ static int check_opts(const struct sq_extract_opts *o, struct sq_err *err)
 		return sq_error(err, SQ_ERR_INVALID, "bad jpeg quality %d (1..31)", s->quality);
 	if (s->width > 16384 || s->height > 16384 || s->width < -64 || s->height < -64)
 		return sq_error(err, SQ_ERR_INVALID, "bad output size %dx%d", s->width, s->height);
+	for (size_t i = 0; o->input_until_ms && i < o->ninputs; i++)
+		if (o->input_until_ms[i] < 0 || o->input_until_ms[i] > (1LL << 40))
+			return sq_error(err, SQ_ERR_INVALID, "bad cut %lld ms for '%s'",
+					o->input_until_ms[i], o->inputs[i]);
 	return 0;
 }
 
@@ -667,6 +748,8 @@ void sq_extract_result_release(struct sq_extract_result *r)
 	if (!r)
 		return;
 	free(r->pts_s);
+	free(r->source);
+	free(r->source_pts_s);
 	for (size_t i = 0; i < r->nwarnings; i++)
 		free(r->warnings[i]);
 	free(r->warnings);

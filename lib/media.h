@@ -26,6 +26,11 @@ struct sq_extract_opts {
 	const struct sq_extract_spec *spec;
 	const char *const *inputs; /* chapter files, concatenated in order */
 	size_t ninputs;
+	/* NULL, or ninputs entries: input i is cut at this many ms of its own
+	 * timeline (counted from its start, as pts_s counts chapter 1), so that only
+	 * its frames stamped before that are used, and the next input follows from
+	 * there, as the concat demuxer's `outpoint` does; 0 = the whole input. */
+	const long long *input_until_ms;
 	const char *frames_dir; /* existing empty directory; frame_%06d.jpg go here */
 	int hwaccel;		/* 1: try hardware decoding, fall back to software */
 	/* Called at most a few times a second from the extracting thread; may be NULL. */
@@ -39,11 +44,13 @@ struct sq_extract_opts {
 
 struct sq_extract_result {
 	size_t nframes;
-	double *pts_s;	 /* nframes source timestamps (seconds from the start of chapter 1) */
-	char **warnings; /* e.g. decode errors in a truncated file; nwarnings entries */
+	double *pts_s;	      /* nframes source timestamps (seconds from the start of chapter 1) */
+	size_t *source;	      /* nframes: the input each frame was decoded from (index) */
+	double *source_pts_s; /* nframes: its time in that input (s from its start, to the us) */
+	char **warnings;      /* e.g. decode errors in a truncated file; nwarnings entries */
 	size_t nwarnings;
 	int out_width, out_height;
-	double duration_s; /* of all inputs together */
+	double duration_s; /* of all inputs together (as cut by input_until_ms) */
 	/* video packets decoded, and those left undecoded because no output frame
 	 * could come from them (see media_skip.c) */
 	size_t npackets_decoded, npackets_skipped;

@@ -5,6 +5,7 @@
 #include "media.h"
 #include "proc.h"
 #include "record.h"
+#include "stage_stitch.h"
 #include "strbuf.h"
 #include "stride.h"
 #include "xalloc.h"
@@ -96,9 +97,15 @@ static cJSON *string_array(const char *const *v, size_t n)
 	return a;
 }
 
+/* frames.json: count, params, "sources" (the task's videos), "until_s" (parallel
+ * to sources: seconds of that video decoded, from its start, when the task file
+ * cut it with `until`; null = the whole file), warnings, and per frame "file",
+ * "pts_s" (seconds in the chapters joined), "source" (index into sources) and
+ * "source_pts_s" (seconds in that source, from its start): frames of the same
+ * video at the same source_pts_s in two tasks are the same picture. */
 static char *frames_record_json(const struct sq_task *t, const struct sq_extract_result *r)
 {
-	cJSON *doc = cJSON_CreateObject(), *frames = cJSON_CreateArray(), *params;
+	cJSON *doc = cJSON_CreateObject(), *frames = cJSON_CreateArray(), *params, *until;
 	char *text;
 
 	cJSON_AddStringToObject(doc, "acquisition", t->acquisition);
@@ -114,6 +121,11 @@ static char *frames_record_json(const struct sq_task *t, const struct sq_extract
 	cJSON_AddNumberToObject(params, "quality", t->extract.quality);
 	cJSON_AddItemToObject(doc, "sources", string_array((const char *const *)t->videos,
 							    t->nvideos));
+	until = cJSON_AddArrayToObject(doc, "until_s");
+	for (size_t i = 0; i < t->nvideos; i++)
+		cJSON_AddItemToArray(until, t->video_until_ms && t->video_until_ms[i] > 0
+						? cJSON_CreateNumber(t->video_until_ms[i] / 1000.0)
+						: cJSON_CreateNull());
 	cJSON_AddItemToObject(doc, "warnings", string_array((const char *const *)r->warnings,
 							     r->nwarnings));
 	for (size_t i = 0; i < r->nframes; i++) {
@@ -123,6 +135,8 @@ static char *frames_record_json(const struct sq_task *t, const struct sq_extract
 		snprintf(name, sizeof(name), "frame_%06zu.jpg", i + 1);
 		cJSON_AddStringToObject(f, "file", name);
 		cJSON_AddNumberToObject(f, "pts_s", r->pts_s[i]);
+		cJSON_AddNumberToObject(f, "source", (double)r->source[i]);
+		cJSON_AddNumberToObject(f, "source_pts_s", r->source_pts_s[i]);
 		cJSON_AddItemToArray(frames, f);
 	}
 	cJSON_AddItemToObject(doc, "frames", frames);
@@ -139,7 +153,7 @@ static int run_extract(const struct sq_task *t, struct sq_stage_ctx *ctx, struct
 	struct sq_extract_result res = {0};
 	struct sq_extract_opts eo = {
 		.spec = &t->extract, .inputs = (const char *const *)t->videos,
-		.ninputs = t->nvideos, .frames_dir = tmp, .hwaccel = ctx->hwaccel,
+		.ninputs = t->nvideos, .input_until_ms = t->video_until_ms, .frames_dir = tmp, .hwaccel = ctx->hwaccel,
 		.progress = ctx->progress, .cancelled = ctx->cancelled, .log = ctx->log,
 		.ctx = ctx->ctx,
 	};
@@ -409,30 +423,19 @@ static char **stitch_input_plys(const struct sq_stitch_spec *s, const char *cons
 	return plys;
 }
 
-static int copy_file(const char *from, const char *to, struct sq_err *err)
-{
-	size_t len;
-	char *data = sq_read_file(from, &len, err);
-	int rc;
-
-	if (!data)
-		return -1;
-	rc = sq_write_file_atomic(to, data, len, err);
-	free(data);
-	return rc;
-}
-
+/* The command backend, or the builtin one (stage_stitch.c), which also gives
+ * the record body. */
 static int stitch_produce(const struct sq_stitch_spec *s, struct command_run *cr,
-			  struct sq_stage_ctx *ctx, struct sq_err *err)
+			  const char *const *dirs, struct sq_stage_ctx *ctx, char **json,
+			  struct sq_err *err)
 {
-	if (s->backend.kind == SQ_BACKEND_COMMAND)
-		return run_command(cr, ctx, err);
-	if (cr->vars.ninputs == 1) /* a single input passes through unchanged */
-		return copy_file(cr->vars.inputs[0], cr->vars.output, err);
-	return sq_error(err, SQ_ERR_BACKEND,
-			"builtin stitch of %zu inputs is not available in this build; "
-			"use a 'command' stitch backend",
-			cr->vars.ninputs);
+	if (s->backend.kind != SQ_BACKEND_COMMAND)
+		return sq_stage_builtin_stitch(dirs, cr->vars.inputs, cr->vars.ninputs,
+					       cr->vars.output, cr->log_path, ctx, json, err);
+	if (run_command(cr, ctx, err) < 0)
+		return -1;
+	*json = command_record_json(cr, cr->vars.ninputs);
+	return 0;
 }
 
 int sq_stage_run_stitch(const struct sq_stitch_spec *s, const char *const *inputs, size_t ninputs,
@@ -460,14 +463,13 @@ int sq_stage_run_stitch(const struct sq_stitch_spec *s, const char *const *input
 	cr.vars = (struct sq_proc_vars){.output = tmp_out, .workdir = work,
 					.gpu = ctx->gpu ? ctx->gpu : "",
 					.inputs = (const char *const *)plys, .ninputs = ninputs};
-	if (stitch_produce(s, &cr, ctx, err) < 0)
+	if (stitch_produce(s, &cr, inputs, ctx, &json, err) < 0)
 		goto out;
 	if (!looks_like_ply(tmp_out)) {
 		sq_error(err, SQ_ERR_BACKEND, "stitch produced no PLY at '%s' (log: '%s')", tmp_out,
 			 log_path);
 		goto out;
 	}
-	json = command_record_json(&cr, ninputs);
 	if (swap_into_place(tmp_out, output, err) < 0 ||
 	    sq_record_write(record, SQ_STAGE_STITCH, s->version, json, err) < 0)
 		goto out;

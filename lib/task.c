@@ -159,6 +159,7 @@ void sq_task_release(struct sq_task *t)
 	for (size_t i = 0; i < t->nvideos; i++)
 		free(t->videos[i]);
 	free(t->videos);
+	free(t->video_until_ms);
 	sq_backend_spec_release(&t->reconstruct);
 	sq_backend_spec_release(&t->stitch);
 	free(t->source_file);
@@ -293,6 +294,28 @@ static cJSON *extract_json(const struct sq_extract_spec *e)
 	return o;
 }
 
+/* 1 if some video of t is decoded only in part. */
+static int has_until(const struct sq_task *t)
+{
+	for (size_t i = 0; t->video_until_ms && i < t->nvideos; i++)
+		if (t->video_until_ms[i] > 0)
+			return 1;
+	return 0;
+}
+
+/* "video_until_ms": [0, 4000], parallel to "videos". Left out when no video has
+ * a limit, so the JSON (and the version) of such tasks is what it always was. */
+static void until_json(cJSON *o, const struct sq_task *t)
+{
+	cJSON *arr;
+
+	if (!has_until(t))
+		return;
+	arr = cJSON_AddArrayToObject(o, "video_until_ms");
+	for (size_t i = 0; i < t->nvideos; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)t->video_until_ms[i]));
+}
+
 /* Prints root canonically and frees it; returns new string. */
 static char *print_canonical(cJSON *root)
 {
@@ -318,6 +341,7 @@ char *sq_task_to_json(const struct sq_task *t)
 	add_str(o, "output_root", t->output_root);
 	add_str(o, "outdir", t->outdir);
 	cJSON_AddItemToObject(o, "videos", strlist_json(t->videos, t->nvideos));
+	until_json(o, t);
 	cJSON_AddItemToObject(o, "extract", extract_json(&t->extract));
 	rc = backend_json(&t->reconstruct);
 	stride_json(rc, &t->reconstruct.stride);
@@ -460,6 +484,36 @@ static int get_strlist(const cJSON *obj, const char *key, char ***v, size_t *n, 
 	return 0;
 }
 
+/* The optional "video_until_ms": nvideos integers >= 0 (all 0 reads as absent). */
+static int until_from(const cJSON *o, struct sq_task *t, struct sq_err *err)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "video_until_ms"), *it;
+	size_t i = 0;
+
+	if (!arr)
+		return 0;
+	if (!cJSON_IsArray(arr) || (size_t)cJSON_GetArraySize(arr) != t->nvideos)
+		return sq_error(err, SQ_ERR_INVALID,
+				"invalid spec json: 'video_until_ms' must be a list of %zu "
+				"integers, one per video",
+				t->nvideos);
+	t->video_until_ms = xcalloc(t->nvideos, sizeof(*t->video_until_ms));
+	cJSON_ArrayForEach(it, arr)
+	{
+		double d = cJSON_IsNumber(it) ? it->valuedouble : -1;
+
+		if (!(d >= 0 && d <= (double)(LLONG_MAX / 2)) || d != (double)(long long)d)
+			return sq_error(err, SQ_ERR_INVALID,
+					"invalid spec json: 'video_until_ms' out of range");
+		t->video_until_ms[i++] = (long long)d;
+	}
+	if (!has_until(t)) {
+		free(t->video_until_ms);
+		t->video_until_ms = NULL;
+	}
+	return 0;
+}
+
 static int command_from(const cJSON *o, struct sq_command_spec *c, struct sq_err *err)
 {
 	if (get_strlist(o, "argv", &c->argv, &c->argc, err) < 0 ||
@@ -590,7 +644,7 @@ static int task_fields(struct sq_task *t, const cJSON *o, struct sq_err *err)
 		return -1;
 	if (t->nvideos == 0)
 		return sq_error(err, SQ_ERR_INVALID, "invalid spec json: no videos");
-	return 0;
+	return until_from(o, t, err);
 }
 
 int sq_task_from_json(struct sq_task *t, const char *json, struct sq_err *err)

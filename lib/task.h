@@ -84,7 +84,7 @@ struct sq_extract_spec {
 };
 
 struct sq_retry_spec {
-	int max_attempts;	 /* total tries per stage, >= 1 */
+	int max_attempts;     /* total tries per stage, >= 1 */
 	long long backoff_ms; /* first retry delay; doubles each retry */
 };
 
@@ -96,6 +96,10 @@ struct sq_task {
 	char *outdir;	   /* absolute: <output_root>/<group>/<name> */
 	char **videos;	   /* absolute local paths or sftp:// URLs, in order */
 	size_t nvideos;
+	/* NULL, or nvideos entries: decode video i only up to this many ms from its
+	 * start (task file `until`, e.g. the first seconds of the next chapter);
+	 * 0 = the whole file. In the canonical JSON only when some entry is set. */
+	long long *video_until_ms;
 	struct sq_extract_spec extract;
 	struct sq_backend_spec reconstruct;
 	struct sq_backend_spec stitch; /* the acquisition's stitch config */
@@ -107,7 +111,7 @@ struct sq_task {
 /* Stitch job: one group (kind "group") or the whole acquisition ("acquisition"). */
 struct sq_stitch_spec {
 	char *acquisition;
-	char *group; /* NULL for the acquisition stitch */
+	char *group;  /* NULL for the acquisition stitch */
 	char *outdir; /* group: <root>/<group>; acquisition: <root> */
 	struct sq_backend_spec backend;
 	struct sq_retry_spec retry;

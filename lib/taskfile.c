@@ -265,6 +265,7 @@ static void build(struct tload *t)
 	v = val(t, SQ_TF_VIDEOS);
 	k->videos = items_dup(v);
 	k->nvideos = v->nitems;
+	k->video_until_ms = sq_taskfile_video_until(v);
 	if ((v = val(t, SQ_TF_EX_FPS))) {
 		k->extract.fps_num = v->num;
 		k->extract.fps_den = v->den;

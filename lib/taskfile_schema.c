@@ -303,7 +303,9 @@ static size_t scheme_len(const char *s)
 	return n > 0 && isalpha((unsigned char)s[0]) && !strncmp(s + n, "://", 3) ? n : 0;
 }
 
-static int check_video(struct ctx *c, yaml_node_t *n, struct sq_tf_item *item)
+/* A video's path or URL: a list item, or the 'path' of a video map (what names
+ * it in the message). */
+static int check_video(struct ctx *c, yaml_node_t *n, const char *what, struct sq_tf_item *item)
 {
 	const char *s = text(n);
 	char buf[64];
@@ -311,7 +313,7 @@ static int check_video(struct ctx *c, yaml_node_t *n, struct sq_tf_item *item)
 
 	item->pos = pos_of(n);
 	if (!s || !*s) {
-		bad(c, n, "each video must be a path or sftp:// url, got %s",
+		bad(c, n, "%s must be a path or sftp:// url, got %s", what,
 		    describe(n, buf, sizeof(buf)));
 		return -1;
 	}
@@ -332,6 +334,79 @@ static int check_video(struct ctx *c, yaml_node_t *n, struct sq_tf_item *item)
 	return 0;
 }
 
+static int check_duration(struct ctx *c, const struct key *k, yaml_node_t *n,
+			  struct sq_tf_value *v);
+
+/* `until` of a video map: how much of the video, from its start, is decoded. */
+static const struct key until_key = {
+    .sec = SQ_TF_SEC_TOP, .name = "until", .type = T_DURATION, .min = 1, .max = UNBOUNDED};
+
+/* Sorts the pairs of a video map into *path and *until; -1 after reporting an
+ * unknown, repeated or non-word key. */
+static int video_map_keys(struct ctx *c, yaml_node_t *n, yaml_node_t **path, yaml_node_t **until)
+{
+	int rc = 0;
+
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
+		const char *key = kn->type == YAML_SCALAR_NODE ? scalar(kn) : NULL;
+		yaml_node_t **slot = NULL;
+
+		if (key && !strcmp(key, "path"))
+			slot = path;
+		else if (key && !strcmp(key, "until"))
+			slot = until;
+		if (slot && !*slot) {
+			*slot = yaml_document_get_node(c->doc, p->value);
+			continue;
+		}
+		if (!key)
+			bad(c, kn, "keys must be plain words, not a list or map");
+		else if (!slot)
+			bad(c, kn, "unknown key '%s' in a video (expected path, until)", key);
+		else
+			bad(c, kn, "duplicate key '%s'", key);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* { path: ../videos/ch02.mp4, until: 4s }: a video of which only the start is
+ * wanted (the first seconds of the next chapter, shared with the next task). */
+static int check_video_map(struct ctx *c, yaml_node_t *n, struct sq_tf_item *item)
+{
+	yaml_node_t *path = NULL, *until = NULL;
+	struct sq_tf_value u = {0};
+	int rc = video_map_keys(c, n, &path, &until);
+
+	item->pos = pos_of(n);
+	if (!path && rc == 0)
+		bad(c, n, "missing required key 'path' in a video (its path or sftp:// url)");
+	if (!path || check_video(c, path, "'path'", item) < 0)
+		rc = -1;
+	if (until && check_duration(c, &until_key, until, &u) < 0)
+		rc = -1;
+	item->until_ms = until ? u.i : 0;
+	return rc;
+}
+
+/* One item of the videos list: a string or a video map. */
+static int check_video_item(struct ctx *c, yaml_node_t *n, struct sq_tf_item *item)
+{
+	char buf[64];
+
+	if (n->type == YAML_MAPPING_NODE)
+		return check_video_map(c, n, item);
+	if (n->type == YAML_SCALAR_NODE && !is_null(n))
+		return check_video(c, n, "each video", item);
+	item->pos = pos_of(n);
+	bad(c, n,
+	    "each video must be a path, an sftp:// url or a map with 'path' and 'until', got %s",
+	    describe(n, buf, sizeof(buf)));
+	return -1;
+}
+
 static int check_videos(struct ctx *c, const struct key *k, yaml_node_t *n, struct sq_tf_value *v)
 {
 	yaml_node_item_t *it;
@@ -341,7 +416,7 @@ static int check_videos(struct ctx *c, const struct key *k, yaml_node_t *n, stru
 	if (n->type == YAML_SCALAR_NODE && !is_null(n)) {
 		v->items = xcalloc(1, sizeof(*v->items));
 		v->nitems = 1;
-		return check_video(c, n, &v->items[0]);
+		return check_video(c, n, "each video", &v->items[0]);
 	}
 	if (n->type != YAML_SEQUENCE_NODE ||
 	    n->data.sequence.items.start == n->data.sequence.items.top) {
@@ -352,9 +427,24 @@ static int check_videos(struct ctx *c, const struct key *k, yaml_node_t *n, stru
 	v->items = xcalloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start),
 			   sizeof(*v->items));
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
-		if (check_video(c, yaml_document_get_node(c->doc, *it), &v->items[v->nitems++]) < 0)
+		if (check_video_item(c, yaml_document_get_node(c->doc, *it),
+				     &v->items[v->nitems++]) < 0)
 			rc = -1;
 	return rc;
+}
+
+long long *sq_taskfile_video_until(const struct sq_tf_value *v)
+{
+	long long *out = NULL;
+
+	for (size_t i = 0; i < v->nitems; i++) {
+		if (v->items[i].until_ms <= 0)
+			continue;
+		if (!out)
+			out = xcalloc(v->nitems, sizeof(*out));
+		out[i] = v->items[i].until_ms;
+	}
+	return out;
 }
 
 static long long gcd(long long a, long long b)

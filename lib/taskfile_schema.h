@@ -75,8 +75,9 @@ struct sq_tf_pos {
 };
 
 struct sq_tf_item {
-	char *s; /* video: resolved absolute path or URL; argv: the template item */
-	struct sq_tf_pos pos;
+	char *s;	      /* video: resolved absolute path or URL; argv: the template item */
+	struct sq_tf_pos pos; /* of the string (a video given as a map: of its path) */
+	long long until_ms;   /* video: decode only this much of it; 0 = the whole file */
 };
 
 enum sq_tf_state {
@@ -108,6 +109,10 @@ struct sq_tf_layer {
  * either way and must be released. */
 int sq_taskfile_layer_load(struct sq_tf_layer *l, const char *file, struct sq_diags *diags);
 void sq_taskfile_layer_release(struct sq_tf_layer *l);
+
+/* The per-video limits of a videos value, for struct sq_task's video_until_ms:
+ * new array of v->nitems entries, or NULL when no video has one. */
+long long *sq_taskfile_video_until(const struct sq_tf_value *v);
 
 /* The key a field is set by, e.g. "quality" (static storage). */
 const char *sq_taskfile_field_key(enum sq_tf_field f);

@@ -105,6 +105,13 @@ static int write_task(const struct synth_tasks_opts *o, int v, int first, int la
 		sq_strbuf_addf(&sb, "  - ../videos/%s\n", video);
 		free(video);
 	}
+	if (o->chapter_overlap_s > 0 && !o->per_vehicle && last + 1 < o->chapters) {
+		char *next = synth_video_name(v, last + 1);
+
+		sq_strbuf_addf(&sb, "  - { path: ../videos/%s, until: %gs }\n", next,
+			       o->chapter_overlap_s);
+		free(next);
+	}
 	rc = write_text(o->dir, file, &sb, err);
 	sq_strbuf_release(&sb);
 	free(group);

@@ -35,6 +35,9 @@ struct synth_tasks_opts {
 	size_t stitch_argc;
 	int vehicles, chapters;
 	int per_vehicle; /* 1: one task per vehicle listing all its chapters */
+	/* > 0 (one task per chapter): the task of chapter k < last also lists chapter
+	 * k+1 as { path, until: <this>s }, cameras it shares with the next task */
+	double chapter_overlap_s;
 };
 
 /* Writes acquisition.yaml and the task files (each atomically). */

@@ -45,6 +45,9 @@ static const char usage_text[] =
     "  --reconstruct-cmd \"ARG ...\"  command backend instead of colmap (split on spaces)\n"
     "  --stitch-cmd \"ARG ...\"       command backend instead of builtin\n"
     "  --task-per-vehicle  one task per vehicle listing its chapters\n"
+    "  --chapter-overlap S each chapter's task also decodes the first S seconds of the\n"
+    "                      next chapter (`until: Ss`), so that neighbouring tasks share\n"
+    "                      cameras for the stitch (default 0: none)\n"
     "other:\n"
     "  --out DIR           output directory (required; must be empty or new)\n"
     "  --force             replace videos/, truth/ and tasks/ in a non-empty DIR\n"
@@ -93,6 +96,7 @@ static const struct opt_spec specs[] = {
     {"reconstruct-cmd", K_CMD, F(reconstruct_argv), F(reconstruct_argc), 0, 0},
     {"stitch-cmd", K_CMD, F(stitch_argv), F(stitch_argc), 0, 0},
     {"task-per-vehicle", K_FLAG, F(task_per_vehicle), 0, 0, 0},
+    {"chapter-overlap", K_DOUBLE, F(chapter_overlap_s), 0, 0, 36000},
     {"force", K_FLAG, F(force), 0, 0, 0},
     {"quiet", K_FLAG, F(quiet), 0, 0, 0},
     {"help", K_HELP, 0, 0, 0, 0},
@@ -303,6 +307,16 @@ static int check(struct synth_opts *o)
 		? parse_rate("task-fps", o->task_fps, 1000, &num, &den) < 0
 		: parse_double("task-fps", o->task_fps, 0.001, 1000, &rate) < 0)
 		return -1;
+	/* the task file says it in seconds, and a duration is read to the ms */
+	if (o->chapter_overlap_s > 0 && o->chapter_overlap_s < 0.001) {
+		fprintf(stderr, PROG ": --chapter-overlap must be 0 or at least 0.001 seconds\n");
+		return -1;
+	}
+	if (o->chapter_overlap_s > 0 && o->task_per_vehicle) {
+		fprintf(stderr, PROG ": --chapter-overlap needs one task per chapter, not "
+				     "--task-per-vehicle\n");
+		return -1;
+	}
 	if (o->width % 2 || o->height % 2) {
 		fprintf(stderr, PROG ": --width and --height must be even (yuv420p video)\n");
 		return -1;

@@ -306,6 +306,7 @@ static int write_tasks(struct synth *s, struct sq_err *err)
 	t.vehicles = o->vehicles;
 	t.chapters = o->chapters;
 	t.per_vehicle = o->task_per_vehicle;
+	t.chapter_overlap_s = o->chapter_overlap_s;
 	return synth_tasks_write(&t, err);
 }
 

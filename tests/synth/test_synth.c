@@ -508,6 +508,48 @@ static void check_deterministic(const char *a, const char *tmp)
 	free(b);
 }
 
+/* --chapter-overlap: each chapter's task also takes the start of the next one;
+ * the last chapter's task, the videos and the truth stay as they were. */
+static void check_chapter_overlap(const char *a, const char *tmp)
+{
+	static const char *const unchanged[] = {
+	    "videos/auv1-ch02.mp4", "videos/auv2-ch01.mp4",   "truth/auv1-poses.csv",
+	    "truth/auv2-poses.csv", "tasks/acquisition.yaml", "tasks/auv1-ch02.yaml",
+	};
+	char *c = sq_path_join(tmp, "overlap"), *p, *text, err[4096];
+	const char *const args[] = {"--out", c, SMALL, "--chapter-overlap", "0.5", NULL};
+	const char *const per_vehicle[] = {
+	    "--out", c, "--force", "--chapter-overlap", "2", "--task-per-vehicle", NULL};
+	const char *const tiny[] = {"--out", c, "--force", "--chapter-overlap", "0.0001", NULL};
+
+	T_EQ_INT(run_synth(args, err, sizeof(err)), 0);
+	p = sq_path_join(c, "tasks/auv1-ch01.yaml");
+	text = sq_read_file(p, NULL, NULL);
+	T_EQ_STR(text, "group: auv1\nname: auv1-ch01\nvideos:\n  - ../videos/auv1-ch01.mp4\n"
+		       "  - { path: ../videos/auv1-ch02.mp4, until: 0.5s }\n");
+	free(text);
+	free(p);
+	p = sq_path_join(c, "tasks/auv2-ch01.yaml");
+	text = sq_read_file(p, NULL, NULL);
+	T_CONTAINS(text, "  - { path: ../videos/auv2-ch02.mp4, until: 0.5s }\n");
+	free(text);
+	free(p);
+	for (size_t i = 0; i < sizeof(unchanged) / sizeof(unchanged[0]); i++) {
+		char *pa = sq_path_join(a, unchanged[i]), *pc = sq_path_join(c, unchanged[i]);
+
+		if (!same_file(pa, pc))
+			fprintf(stderr, "--chapter-overlap changed %s\n", unchanged[i]);
+		T_CHECK(same_file(pa, pc));
+		free(pa);
+		free(pc);
+	}
+	T_EQ_INT(run_synth(per_vehicle, err, sizeof(err)), 2);
+	T_CONTAINS(err, "--chapter-overlap needs one task per chapter");
+	T_EQ_INT(run_synth(tiny, err, sizeof(err)), 2);
+	T_CONTAINS(err, "--chapter-overlap must be 0 or at least 0.001 seconds");
+	free(c);
+}
+
 static void check_errors(const char *tmp)
 {
 	char *out = sq_path_join(tmp, "bad"), err[4096];
@@ -590,6 +632,7 @@ int main(void)
 	check_truth_matches_video(a, 0.0);
 	check_distortion(tmp);
 	check_deterministic(a, tmp);
+	check_chapter_overlap(a, tmp);
 	check_errors(tmp);
 	check_task_options(tmp);
 	free(a);

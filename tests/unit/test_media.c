@@ -126,6 +126,7 @@ struct ccase {
 	const char *inputs[3]; /* generated files, NULL-terminated */
 	const char *fps;       /* as given to -vf fps= */
 	int fps_num, fps_den, w, h, q;
+	const long long *until_ms; /* per input; NULL: none (the CLI: concat's outpoint) */
 };
 
 /* name -> ffmpeg arguments that make it */
@@ -143,22 +144,37 @@ static const struct {
     {"chap1.mp4", "-f lavfi -i testsrc2=size=320x240:rate=25 -t 2.5 -c:v libx264 -pix_fmt "
 		  "yuv420p"},
     {"chap2.mp4", "-f lavfi -i testsrc=size=320x240:rate=25 -t 2 -c:v libx264 -pix_fmt yuv420p"},
+    /* the same without B-frames: decoding order is presentation order, so the
+     * concat demuxer's outpoint (on dts) cuts where input_until_ms (on pts) does */
+    {"chap1-nb.mp4", "-f lavfi -i testsrc2=size=320x240:rate=25 -t 2.5 -c:v libx264 -pix_fmt "
+		     "yuv420p -bf 0"},
+    {"chap2-nb.mp4", "-f lavfi -i testsrc=size=320x240:rate=25 -t 2 -c:v libx264 -pix_fmt "
+		     "yuv420p -bf 0"},
     /* audio from 0, video from 0.7 s: the CLI repeats the first picture from slot 0 */
     {"late.mkv", "-f lavfi -i sine=d=3 -f lavfi -i testsrc2=size=320x240:rate=30:d=2 "
 		 "-filter_complex '[1:v]setpts=PTS+0.7/TB[v]' -map '[v]' -map 0:a -c:v libx264 "
 		 "-pix_fmt yuv420p -c:a aac"},
 };
 
+static const long long no_cut[] = {0, 0};
+static const long long cut_second[] = {0, 1000};
+static const long long cut_first[] = {1000, 0};
+static const long long cut_beyond[] = {0, 60000};
+
 static const struct ccase cases[] = {
-    {"bframes", {"bframes.mp4"}, "3", 3, 1, 160, 90, 4},
-    {"nobframes", {"nobframes.mp4"}, "3", 3, 1, 160, 90, 4},
-    {"ntsc", {"ntsc.mp4"}, "3", 3, 1, 160, 90, 4},
-    {"start-offset", {"offset.mp4"}, "3", 3, 1, 160, 90, 4},
-    {"chapters", {"chap1.mp4", "chap2.mp4"}, "3", 3, 1, 160, 90, 4},
-    {"fps2.5", {"bframes.mp4"}, "2.5", 5, 2, 160, 90, 4},
-    {"width-1", {"bframes.mp4"}, "3", 3, 1, -1, 100, 5},
-    {"late-video", {"late.mkv"}, "3", 3, 1, 160, 90, 4},
-    {"truncated", {"truncated.mp4"}, "3", 3, 1, 160, 90, 4},
+    {"bframes", {"bframes.mp4"}, "3", 3, 1, 160, 90, 4, NULL},
+    {"nobframes", {"nobframes.mp4"}, "3", 3, 1, 160, 90, 4, NULL},
+    {"ntsc", {"ntsc.mp4"}, "3", 3, 1, 160, 90, 4, NULL},
+    {"start-offset", {"offset.mp4"}, "3", 3, 1, 160, 90, 4, NULL},
+    {"chapters", {"chap1.mp4", "chap2.mp4"}, "3", 3, 1, 160, 90, 4, NULL},
+    {"fps2.5", {"bframes.mp4"}, "2.5", 5, 2, 160, 90, 4, NULL},
+    {"width-1", {"bframes.mp4"}, "3", 3, 1, -1, 100, 5, NULL},
+    {"late-video", {"late.mkv"}, "3", 3, 1, 160, 90, 4, NULL},
+    {"truncated", {"truncated.mp4"}, "3", 3, 1, 160, 90, 4, NULL},
+    {"no-cut", {"chap1.mp4", "chap2.mp4"}, "3", 3, 1, 160, 90, 4, no_cut},
+    {"cut-second", {"chap1-nb.mp4", "chap2-nb.mp4"}, "3", 3, 1, 160, 90, 4, cut_second},
+    {"cut-first", {"chap1-nb.mp4", "chap2-nb.mp4"}, "3", 3, 1, 160, 90, 4, cut_first},
+    {"cut-beyond", {"chap1.mp4", "chap2.mp4"}, "3", 3, 1, 160, 90, 4, cut_beyond},
 };
 
 static char *source(const char *name)
@@ -192,8 +208,11 @@ static size_t run_cli(const struct ccase *c, char **paths, size_t n, const char 
 		struct sq_strbuf list = SQ_STRBUF_INIT;
 		char *lp = xasprintf("%s/%s.txt", t_tmpdir(), c->name);
 
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			sq_strbuf_addf(&list, "file '%s'\n", paths[i]);
+			if (c->until_ms && c->until_ms[i] > 0)
+				sq_strbuf_addf(&list, "outpoint %.3f\n", c->until_ms[i] / 1000.0);
+		}
 		T_CHECK(sq_write_file_atomic(lp, list.buf, list.len, NULL) == 0);
 		input = xasprintf("-f concat -safe 0 -i '%s'", lp);
 		sq_strbuf_release(&list);
@@ -243,6 +262,7 @@ static void run_case(const struct ccase *c, struct sq_extract_result *res)
 	}
 	o.inputs = (const char *const *)paths;
 	o.ninputs = n;
+	o.input_until_ms = c->until_ms;
 	nref = run_cli(c, paths, n, ref);
 	T_CHECK(sq_media_extract(&o, res, &err) == 0);
 	T_CHECK(nref > 0);
@@ -266,8 +286,51 @@ static int near(double a, double b)
 	return fabs(a - b) < 1e-3;
 }
 
+/* Where each frame came from agrees with pts_s: inputs in order, each starting
+ * in the timeline where the one before ends (its duration, or its cut), a
+ * frame's time in its input being pts_s less that start, and a cut input giving
+ * only frames before its cut. Fills count[i]: frames from input i. */
+static void check_sources(const struct ccase *c, const struct sq_extract_result *r, size_t count[3])
+{
+	double start[4] = {0};
+	size_t n = 0, ok = 0;
+
+	while (n < 3 && c->inputs[n]) {
+		char *p = source(c->inputs[n]);
+		struct sq_media_info info = {0};
+		double len;
+
+		T_EQ_INT(sq_media_probe(p, &info, NULL), 0);
+		len = info.duration_s;
+		if (c->until_ms && c->until_ms[n] > 0 && c->until_ms[n] / 1000.0 < len)
+			len = c->until_ms[n] / 1000.0;
+		start[n + 1] = start[n] + len;
+		count[n++] = 0;
+		free(p);
+	}
+	for (size_t i = 0; i < r->nframes; i++) {
+		size_t src = r->source[i];
+		double cut =
+		    c->until_ms && src < n && c->until_ms[src] ? c->until_ms[src] / 1e3 : 1e9;
+
+		if (src >= n)
+			continue;
+		count[src]++;
+		ok += (i == 0 || src >= r->source[i - 1]) && r->source_pts_s[i] > -1e-9 &&
+		      r->source_pts_s[i] < cut &&
+		      fabs(r->pts_s[i] - r->source_pts_s[i] - start[src]) < 1e-6;
+	}
+	T_EQ_INT(ok, r->nframes);
+	if (n > 1)
+		T_CHECK(near(r->duration_s, start[n]));
+}
+
 static void check_case_details(const struct ccase *c, const struct sq_extract_result *r)
 {
+	size_t count[3] = {0};
+
+	check_sources(c, r, count);
+	printf("%-13s frames per input: %zu %zu %zu\n", c->name, count[0], count[1], count[2]);
 	if (strcmp(c->name, "bframes") == 0) {
 		/* the last frame of each 1/3 s slot: source frames 4, 14, 24 */
 		T_CHECK(r->nframes == 12 && near(r->pts_s[0], 4 / 30.0) &&
@@ -302,7 +365,68 @@ static void check_case_details(const struct ccase *c, const struct sq_extract_re
 		T_CHECK(r->nframes > 0 && r->nframes < 12);
 		T_CHECK(r->nwarnings > 0);
 		T_CONTAINS(r->nwarnings ? r->warnings[0] : NULL, "truncated.mp4");
+	} else if (strcmp(c->name, "cut-second") == 0) {
+		/* chapter 1 (63 frames at 25 fps) whole, then chapter 2 from 2.52 s up
+		 * to its 1 s cut: the last frames of the slots at 8/3, 9/3 and 10/3 s */
+		T_CHECK(count[0] == 8 && count[1] == 3 && r->nframes == 11);
+		T_CHECK(r->nframes == 11 && r->source[7] == 0 && near(r->source_pts_s[7], 2.48) &&
+			r->source[8] == 1 && near(r->source_pts_s[8], 0.28) &&
+			near(r->source_pts_s[9], 0.64) && near(r->source_pts_s[10], 0.96) &&
+			near(r->pts_s[10], 3.48));
+		T_EQ_INT(r->nwarnings, 0); /* a cut is no truncated file */
+	} else if (strcmp(c->name, "cut-first") == 0) {
+		/* chapter 1 cut at 1 s, chapter 2 following from there: the slot at
+		 * 1 s takes chapter 2's fifth frame, after chapter 1's last */
+		T_CHECK(count[0] == 3 && count[1] == 6);
+		T_CHECK(r->nframes == 9 && near(r->source_pts_s[2], 0.80) && r->source[3] == 1 &&
+			near(r->source_pts_s[3], 0.16) && near(r->pts_s[3], 1.16));
+		T_CHECK(near(r->duration_s, 3.0));
+	} else if (strcmp(c->name, "no-cut") == 0 || strcmp(c->name, "cut-beyond") == 0) {
+		T_CHECK(count[0] == 8 && count[1] == 6); /* as "chapters" */
 	}
+}
+
+/* A cut through a chapter with B-frames is made on presentation times: a
+ * picture after the cut that comes first in decoding order is decoded only as
+ * a reference. Frame for frame, the same timeline as the same chapters without
+ * B-frames, while skipping still works in the chapter before the cut. */
+static void test_cut_bframes(void)
+{
+	const char *b[] = {"chap1.mp4", "chap2.mp4"}, *nb[] = {"chap1-nb.mp4", "chap2-nb.mp4"};
+	struct sq_extract_result rb = {0}, rnb = {0};
+	struct sq_extract_spec spec = {3, 1, 160, 90, 4};
+	struct sq_extract_opts o = {.spec = &spec, .ninputs = 2, .input_until_ms = cut_second};
+	struct sq_err err = {0};
+	char *paths[2], *dir = fresh_dir("out-cut-bframes");
+	size_t same = 0;
+
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 2; i++)
+			paths[i] = source(k ? nb[i] : b[i]);
+		o.inputs = (const char *const *)paths;
+		o.frames_dir = dir;
+		T_EQ_INT(sq_media_extract(&o, k ? &rnb : &rb, &err), 0);
+		for (int i = 0; i < 2; i++)
+			free(paths[i]);
+	}
+	T_EQ_INT(rb.nframes, 11);
+	T_EQ_INT(rb.nframes, rnb.nframes);
+	for (size_t i = 0; i < rb.nframes && i < rnb.nframes; i++)
+		same += rb.source[i] == rnb.source[i] && near(rb.pts_s[i], rnb.pts_s[i]) &&
+			near(rb.source_pts_s[i], rnb.source_pts_s[i]);
+	T_EQ_INT(same, rb.nframes);
+	T_CHECK(rb.npackets_skipped > 0);
+	T_EQ_INT(rb.nwarnings, 0);
+	sq_extract_result_release(&rb);
+	sq_extract_result_release(&rnb);
+	/* a negative cut is refused before anything is opened */
+	o.inputs = b;
+	o.input_until_ms = (const long long[]){0, -5};
+	T_EQ_INT(sq_media_extract(&o, &rb, &err), -1);
+	T_EQ_INT(err.code, SQ_ERR_INVALID);
+	T_EQ_STR(err.msg, "bad cut -5 ms for 'chap2.mp4'");
+	sq_extract_result_release(&rb);
+	free(dir);
 }
 
 static void test_against_cli(void)
@@ -619,6 +743,7 @@ int main(void)
 	test_select_model();
 	test_out_size();
 	test_against_cli();
+	test_cut_bframes();
 	test_not_a_video();
 	test_progress();
 	test_cancel();

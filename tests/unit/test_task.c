@@ -215,6 +215,11 @@ static void m_backoff(struct sq_task *t)
 {
 	t->retry.backoff_ms = 1000;
 }
+static void m_until(struct sq_task *t)
+{
+	t->video_until_ms = xcalloc(2, sizeof(*t->video_until_ms));
+	t->video_until_ms[1] = 4000;
+}
 
 static void test_versions(void)
 {
@@ -223,7 +228,7 @@ static void test_versions(void)
 	    m_fps_num, m_fps_den,  m_width,	m_height,  m_quality, m_argv,
 	    m_timeout, m_done_log, m_done_file, m_vram,	   m_ram,     m_rc_kind,
 	    m_st_kind, m_st_ram,   m_attempts,	m_backoff, m_stride,  m_bytes_per_frame,
-	    m_budget,
+	    m_budget,  m_until,
 	};
 	struct sq_task a, b;
 
@@ -394,6 +399,74 @@ static void test_bad_json(void)
 	expect_bad_json(s = golden_with("\"/v/a.mp4\"", "7"), "'videos'"), free(s);
 }
 
+/* The golden task's JSON once video 2 is limited to its first 4 s. */
+#define UNTIL_TAIL "\"video_until_ms\":[0,4000],\"videos\":["
+
+/* Per-video limits: in the JSON only when one is set, so the version of every
+ * task without one stays what it was; read back exactly. */
+static void test_until(void)
+{
+	struct sq_task t, r;
+	struct sq_err err = {SQ_OK, ""};
+	char *want = golden_with("\"videos\":[", UNTIL_TAIL), *json, *s;
+
+	fixed_task(&t);
+	t.video_until_ms = xcalloc(2, sizeof(*t.video_until_ms)); /* all 0: no limit */
+	sq_task_finalize(&t);
+	json = sq_task_to_json(&t);
+	T_EQ_STR(json, GOLDEN);
+	T_EQ_STR(t.version, GOLDEN_VERSION);
+	free(json);
+	t.video_until_ms[1] = 4000;
+	sq_task_finalize(&t);
+	json = sq_task_to_json(&t);
+	T_EQ_STR(json, want);
+	T_CHECK(strcmp(t.version, GOLDEN_VERSION) != 0);
+	sq_task_init(&r);
+	T_EQ_INT(sq_task_from_json(&r, json, &err), 0);
+	T_CHECK(r.video_until_ms && r.video_until_ms[0] == 0 && r.video_until_ms[1] == 4000);
+	T_EQ_STR(r.version, t.version);
+	free(json);
+	json = sq_task_to_json(&r);
+	T_EQ_STR(json, want);
+	sq_task_release(&r);
+	t.video_until_ms[1] = 4500; /* another limit, another version */
+	sq_task_finalize(&t);
+	T_CHECK(strcmp(t.version, r.version) != 0);
+	/* an explicit list of zeros reads as no limit */
+	sq_task_init(&r);
+	s = golden_with("\"videos\":[", "\"video_until_ms\":[0,0],\"videos\":[");
+	T_EQ_INT(sq_task_from_json(&r, s, &err), 0);
+	T_CHECK(r.video_until_ms == NULL);
+	T_EQ_STR(r.version, GOLDEN_VERSION);
+	free(s);
+	sq_task_release(&r);
+	free(json);
+	free(want);
+	sq_task_release(&t);
+}
+
+static void test_until_bad_json(void)
+{
+	static const char *const bad[][2] = {
+	    {"[4000]", "'video_until_ms' must be a list of 2 integers"},
+	    {"[0,4000,1]", "'video_until_ms' must be a list of 2 integers"},
+	    {"{}", "'video_until_ms' must be a list of 2 integers"},
+	    {"[0,-1]", "'video_until_ms' out of range"},
+	    {"[0,1.5]", "'video_until_ms' out of range"},
+	    {"[0,\"4s\"]", "'video_until_ms' out of range"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *to = xasprintf("\"video_until_ms\":%s,\"videos\":[", bad[i][0]);
+		char *s = golden_with("\"videos\":[", to);
+
+		expect_bad_json(s, bad[i][1]);
+		free(s);
+		free(to);
+	}
+}
+
 static void test_names(void)
 {
 	char long_name[SQ_NAME_MAX + 2];
@@ -444,6 +517,8 @@ int main(void)
 	test_stitch_spec();
 	test_colmap_spec();
 	test_bad_json();
+	test_until();
+	test_until_bad_json();
 	test_names();
 	test_stages_and_needs();
 	return t_done();

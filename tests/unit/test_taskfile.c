@@ -475,6 +475,39 @@ static void test_colmap_settings(void)
 	free(d);
 }
 
+/* A video given as { path, until } carries its limit into the task; plain
+ * strings and maps without 'until' mean the whole file. */
+static void test_chapter_overlap(void)
+{
+	struct sq_acq acq;
+	const struct sq_task *t = NULL;
+	char *d;
+
+	sq_acq_init(&acq);
+	d = load_good("chapter-overlap", "chapter-overlap", 0, &acq);
+	T_EQ_INT(acq.ntasks, 3);
+	if (acq.ntasks == 3)
+		t = acq.tasks;
+	if (t) {
+		T_EQ_STR(t[0].name, "auv1-ch01");
+		T_EQ_INT(t[0].nvideos, 2);
+		T_EQ_UNDER(t[0].videos[1], d, "../videos/auv1-ch02.mp4");
+		T_CHECK(t[0].video_until_ms != NULL);
+		if (t[0].video_until_ms)
+			T_CHECK(t[0].video_until_ms[0] == 0 && t[0].video_until_ms[1] == 4000);
+		T_EQ_INT(t[1].nvideos, 3);
+		T_EQ_UNDER(t[1].videos[0], d, "../videos/auv1-ch02.mp4");
+		T_EQ_STR(t[1].videos[2], "sftp://pilot@survey-nas/data/auv1-ch04.mp4");
+		T_CHECK(t[1].video_until_ms != NULL);
+		if (t[1].video_until_ms)
+			T_CHECK(t[1].video_until_ms[0] == 0 && t[1].video_until_ms[1] == 1500 &&
+				t[1].video_until_ms[2] == 250);
+		T_CHECK(t[2].video_until_ms == NULL);
+	}
+	sq_acq_release(&acq);
+	free(d);
+}
+
 static void test_load_one(void)
 {
 	struct sq_taskfile_opts opts = {probe_real, &probes, 0, 0};
@@ -533,6 +566,7 @@ int main(void)
 	test_minimal();
 	test_stitch_command();
 	test_colmap_settings();
+	test_chapter_overlap();
 	test_load_one();
 	free(mp4);
 	free(corpus);

@@ -1,0 +1,478 @@
+/* register.c - global (FPFH + RANSAC) and local (ICP) similarity registration
+ * of two prepared clouds (see register.h). */
+#include "register.h"
+#include "fpfh.h"
+#include "xalloc.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+#define NORMAL_RADIUS_VOX 2.0 /* as Open3D's tutorial: normals over 2 voxels, */
+#define NORMAL_MAX_NN 30
+#define FPFH_RADIUS_VOX 5.0 /* FPFH over 5 voxels, up to 100 neighbours */
+#define FPFH_MAX_NN 100
+#define RANSAC_THR_VOX 1.5    /* an inlier correspondence is this close (target voxels) */
+#define RANSAC_MAX_ITER 50000 /* hard cap; early exit at 99.9 % confidence */
+#define RANSAC_CONFIDENCE 0.999
+#define EDGE_SIMILARITY 0.9 /* the three edge-length ratios of a sample agree this well */
+#define MUTUAL_MIN 48	    /* fewer mutual matches than this: use one-way matches */
+#define ICP_ITER 40
+#define ICP_POINT_WEIGHT 0.3 /* weight of the point-to-point residuals against the plane's */
+
+/* --- preparation ---------------------------------------------------------------- */
+
+/* The cloud's least-variance axis: the "up" of a surface whose side is unknown. */
+static void normal_axis(const struct sq_cloud *c, double axis[3])
+{
+	double m[3] = {0}, C[9] = {0}, ev[3], V[9];
+
+	for (size_t i = 0; i < c->n; i++)
+		for (int k = 0; k < 3; k++)
+			m[k] += c->xyz[3 * i + (size_t)k] / (double)c->n;
+	for (size_t i = 0; i < c->n; i++)
+		for (int a = 0; a < 3; a++)
+			for (int b = 0; b < 3; b++)
+				C[3 * a + b] += (c->xyz[3 * i + (size_t)a] - m[a]) *
+						(c->xyz[3 * i + (size_t)b] - m[b]);
+	sq_sym3_eigen(C, ev, V);
+	for (int k = 0; k < 3; k++)
+		axis[k] = V[3 * k];
+}
+
+static void build_features(struct sq_reg_cloud *rc)
+{
+	free(rc->fpfh);
+	sq_kdtree_free(rc->ftree);
+	rc->fpfh = sq_fpfh_compute(&rc->c, rc->tree, FPFH_RADIUS_VOX * rc->voxel, FPFH_MAX_NN);
+	rc->ftree = sq_kdtree_build(rc->fpfh, rc->c.n, SQ_FPFH_DIM);
+}
+
+void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, const double *up)
+{
+	double axis[3];
+
+	memset(rc, 0, sizeof(*rc));
+	rc->c = *c;
+	memset(c, 0, sizeof(*c));
+	rc->voxel = voxel;
+	rc->tree = sq_kdtree_build(rc->c.xyz, rc->c.n, 3);
+	if (!up && rc->c.n >= 3) {
+		normal_axis(&rc->c, axis);
+		up = axis;
+	}
+	sq_normals_estimate(&rc->c, rc->tree, NORMAL_RADIUS_VOX * voxel, NORMAL_MAX_NN, up);
+	build_features(rc);
+}
+
+void sq_reg_flip(struct sq_reg_cloud *rc)
+{
+	for (size_t i = 0; i < 3 * rc->c.n; i++)
+		rc->c.nrm[i] = -rc->c.nrm[i];
+	build_features(rc);
+}
+
+void sq_reg_release(struct sq_reg_cloud *rc)
+{
+	sq_cloud_release(&rc->c);
+	sq_kdtree_free(rc->tree);
+	sq_kdtree_free(rc->ftree);
+	free(rc->fpfh);
+	memset(rc, 0, sizeof(*rc));
+}
+
+/* --- correspondences ------------------------------------------------------------ */
+
+struct corr {
+	size_t n;
+	size_t *src, *dst;
+};
+
+static size_t nearest_feature(const struct sq_reg_cloud *in, const float *f)
+{
+	size_t idx = 0;
+
+	sq_kdtree_search(in->ftree, f, 1, INFINITY, &idx, NULL);
+	return idx;
+}
+
+/* Each source point's nearest target in feature space, kept when that target's
+ * nearest source is the same point; one-way matches when too few are mutual. */
+static void match_features(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+			   struct corr *cr)
+{
+	size_t *fwd = xcalloc(src->c.n + 1, sizeof(*fwd));
+	size_t *back = xcalloc(dst->c.n + 1, sizeof(*back));
+	size_t nm = 0;
+
+	for (size_t i = 0; i < src->c.n; i++)
+		fwd[i] = nearest_feature(dst, src->fpfh + i * SQ_FPFH_DIM);
+	for (size_t j = 0; j < dst->c.n; j++)
+		back[j] = nearest_feature(src, dst->fpfh + j * SQ_FPFH_DIM);
+	for (size_t i = 0; i < src->c.n; i++)
+		nm += back[fwd[i]] == i;
+	cr->src = xcalloc(src->c.n + 1, sizeof(*cr->src));
+	cr->dst = xcalloc(src->c.n + 1, sizeof(*cr->dst));
+	cr->n = 0;
+	for (size_t i = 0; i < src->c.n; i++) {
+		if (nm >= MUTUAL_MIN && back[fwd[i]] != i)
+			continue;
+		cr->src[cr->n] = i;
+		cr->dst[cr->n++] = fwd[i];
+	}
+	free(fwd);
+	free(back);
+}
+
+static void corr_release(struct corr *cr)
+{
+	free(cr->src);
+	free(cr->dst);
+}
+
+/* --- RANSAC ---------------------------------------------------------------------- */
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void point_d(const struct sq_cloud *c, size_t i, double p[3])
+{
+	for (int k = 0; k < 3; k++)
+		p[k] = c->xyz[3 * i + (size_t)k];
+}
+
+static double dist2(const double a[3], const double b[3])
+{
+	return (a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) +
+	       (a[2] - b[2]) * (a[2] - b[2]);
+}
+
+/* Number of correspondences T takes within thr of their target; when mark is
+ * given, flags them. */
+static size_t count_inliers(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+			    const struct corr *cr, const struct sq_sim *T, double thr,
+			    unsigned char *mark)
+{
+	size_t n = 0;
+	double p[3], q[3];
+
+	for (size_t k = 0; k < cr->n; k++) {
+		int in;
+
+		point_d(&src->c, cr->src[k], p);
+		point_d(&dst->c, cr->dst[k], q);
+		sq_sim_apply(T, p, p);
+		in = dist2(p, q) <= thr * thr;
+		n += (size_t)in;
+		if (mark)
+			mark[k] = (unsigned char)in;
+	}
+	return n;
+}
+
+/* A 3-sample hypothesis, or -1 when its edges disagree on the scale, are too
+ * short to say, or imply a scale outside lo..hi. */
+static int hypothesis(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+		      const struct corr *cr, const size_t k[3], double lo, double hi,
+		      struct sq_sim *T)
+{
+	double p[9], q[9], rmin = INFINITY, rmax = 0, minp = 2 * src->voxel;
+
+	for (int i = 0; i < 3; i++) {
+		point_d(&src->c, cr->src[k[i]], &p[3 * i]);
+		point_d(&dst->c, cr->dst[k[i]], &q[3 * i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		int j = (i + 1) % 3;
+		double dp = sqrt(dist2(&p[3 * i], &p[3 * j])),
+		       dq = sqrt(dist2(&q[3 * i], &q[3 * j]));
+		double r;
+
+		if (dp < minp)
+			return -1;
+		r = dq / dp;
+		rmin = fmin(rmin, r);
+		rmax = fmax(rmax, r);
+	}
+	if (rmin < EDGE_SIMILARITY * rmax || rmax < lo || rmin > hi)
+		return -1;
+	return sq_sim_fit(p, q, NULL, 3, 1, T);
+}
+
+/* Refits T to every inlier correspondence, twice (the inlier set moves). */
+static size_t refit_inliers(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+			    const struct corr *cr, double thr, struct sq_sim *T)
+{
+	unsigned char *mark = xcalloc(cr->n + 1, 1);
+	double *p = xcalloc(3 * cr->n + 3, sizeof(*p)), *q = xcalloc(3 * cr->n + 3, sizeof(*q));
+	size_t best = count_inliers(src, dst, cr, T, thr, mark);
+
+	for (int round = 0; round < 2; round++) {
+		struct sq_sim U;
+		size_t m = 0, got;
+
+		for (size_t k = 0; k < cr->n; k++)
+			if (mark[k]) {
+				point_d(&src->c, cr->src[k], &p[3 * m]);
+				point_d(&dst->c, cr->dst[k], &q[3 * m++]);
+			}
+		if (sq_sim_fit(p, q, NULL, m, 1, &U) < 0)
+			break;
+		got = count_inliers(src, dst, cr, &U, thr, NULL);
+		if (got < best)
+			break;
+		best = count_inliers(src, dst, cr, &U, thr, mark);
+		*T = U;
+	}
+	free(mark);
+	free(p);
+	free(q);
+	return best;
+}
+
+static size_t iterations_needed(size_t inliers, size_t n)
+{
+	double w = (double)inliers / (double)n, w3 = w * w * w;
+
+	if (w3 <= 0)
+		return RANSAC_MAX_ITER;
+	if (w3 >= 1)
+		return 1;
+	return (size_t)fmin(RANSAC_MAX_ITER, ceil(log(1 - RANSAC_CONFIDENCE) / log(1 - w3)));
+}
+
+int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, double scale_lo,
+		  double scale_hi, unsigned seed, struct sq_sim *T, struct sq_reg_fit *fit)
+{
+	struct corr cr = {0};
+	uint64_t rng = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)seed * 0x2545f4914f6cdd1dULL);
+	double thr = RANSAC_THR_VOX * dst->voxel;
+	size_t best = 0, needed = RANSAC_MAX_ITER;
+	struct sq_sim H;
+
+	memset(fit, 0, sizeof(*fit));
+	sq_sim_identity(T);
+	if (src->c.n < 3 || dst->c.n < 3)
+		return -1;
+	match_features(src, dst, &cr);
+	fit->corr = cr.n;
+	for (size_t it = 0; cr.n >= 3 && it < needed; it++) {
+		size_t k[3], got;
+
+		for (int i = 0; i < 3; i++)
+			k[i] = (size_t)(rng_next(&rng) % cr.n);
+		if (k[0] == k[1] || k[1] == k[2] || k[0] == k[2] ||
+		    hypothesis(src, dst, &cr, k, scale_lo, scale_hi, &H) < 0)
+			continue;
+		got = count_inliers(src, dst, &cr, &H, thr, NULL);
+		if (got > best) {
+			best = got;
+			*T = H;
+			needed = iterations_needed(best, cr.n);
+		}
+	}
+	if (best >= 3)
+		best = refit_inliers(src, dst, &cr, thr, T);
+	fit->corr_inliers = best;
+	corr_release(&cr);
+	if (best < 3)
+		return -1;
+	sq_reg_evaluate(src, dst, T, RANSAC_THR_VOX, fit);
+	fit->corr_inliers = best;
+	fit->corr = cr.n;
+	return 0;
+}
+
+/* --- ICP with scale --------------------------------------------------------------- */
+
+/* Solves the n x n system A x = b (A destroyed) by Gaussian elimination with
+ * partial pivoting. Returns -1 when singular. */
+static int solve(double *A, double *b, double *x, int n)
+{
+	for (int c = 0; c < n; c++) {
+		int piv = c;
+
+		for (int r = c + 1; r < n; r++)
+			if (fabs(A[r * n + c]) > fabs(A[piv * n + c]))
+				piv = r;
+		if (fabs(A[piv * n + c]) < 1e-300)
+			return -1;
+		for (int k = 0; k < n; k++) {
+			double t = A[c * n + k];
+
+			A[c * n + k] = A[piv * n + k];
+			A[piv * n + k] = t;
+		}
+		double tb = b[c];
+		b[c] = b[piv];
+		b[piv] = tb;
+		for (int r = c + 1; r < n; r++) {
+			double f = A[r * n + c] / A[c * n + c];
+
+			for (int k = c; k < n; k++)
+				A[r * n + k] -= f * A[c * n + k];
+			b[r] -= f * b[c];
+		}
+	}
+	for (int r = n - 1; r >= 0; r--) {
+		double s = b[r];
+
+		for (int k = r + 1; k < n; k++)
+			s -= A[r * n + k] * x[k];
+		x[r] = s / A[r * n + r];
+	}
+	return 0;
+}
+
+/* Adds weight * J^T J and weight * J^T r of one 7-column residual row. */
+static void accumulate(double *A, double *b, const double J[7], double r, double weight)
+{
+	for (int i = 0; i < 7; i++) {
+		b[i] -= weight * J[i] * r;
+		for (int j = 0; j < 7; j++)
+			A[7 * i + j] += weight * J[i] * J[j];
+	}
+}
+
+/* The residual rows of one correspondence y (moved source) -> q (target point,
+ * normal n), for the update y' = (1 + d) (y - c + w x (y - c)) + c + tau with
+ * unknowns (w, tau, d): the point-to-plane row and three point-to-point rows. */
+static void add_pair(double *A, double *b, const double y[3], const double c[3], const double q[3],
+		     const double n[3], double weight)
+{
+	double a[3] = {y[0] - c[0], y[1] - c[1], y[2] - c[2]}, e[3], J[7];
+
+	for (int k = 0; k < 3; k++)
+		e[k] = y[k] - q[k];
+	J[0] = a[1] * n[2] - a[2] * n[1]; /* a x n */
+	J[1] = a[2] * n[0] - a[0] * n[2];
+	J[2] = a[0] * n[1] - a[1] * n[0];
+	J[3] = n[0], J[4] = n[1], J[5] = n[2];
+	J[6] = a[0] * n[0] + a[1] * n[1] + a[2] * n[2];
+	accumulate(A, b, J, e[0] * n[0] + e[1] * n[1] + e[2] * n[2], weight);
+	for (int k = 0; k < 3; k++) { /* d/dw (w x a)_k = -([a]x)_k */
+		double Jk[7] = {0};
+
+		Jk[(k + 1) % 3] = a[(k + 2) % 3];
+		Jk[(k + 2) % 3] = -a[(k + 1) % 3];
+		Jk[3 + k] = 1;
+		Jk[6] = a[k];
+		accumulate(A, b, Jk, e[k], weight * ICP_POINT_WEIGHT * ICP_POINT_WEIGHT);
+	}
+}
+
+/* The similarity of one solved step x = (w, tau, d) about centre c. */
+static void step_transform(const double x[7], const double c[3], struct sq_sim *D)
+{
+	double th = sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]), k[3] = {0, 0, 1};
+	double s, co, R[9], Rc[3];
+
+	if (th > 0)
+		for (int i = 0; i < 3; i++)
+			k[i] = x[i] / th;
+	s = sin(th), co = cos(th);
+	/* Rodrigues: R = I cos + (1 - cos) k k^T + sin [k]x */
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			R[3 * i + j] = (i == j) * co + (1 - co) * k[i] * k[j];
+	R[1] -= s * k[2], R[2] += s * k[1], R[3] += s * k[2];
+	R[5] -= s * k[0], R[6] -= s * k[1], R[7] += s * k[0];
+	memcpy(D->R, R, sizeof(R));
+	D->s = exp(x[6]);
+	for (int i = 0; i < 3; i++)
+		Rc[i] = D->s * (R[3 * i] * c[0] + R[3 * i + 1] * c[1] + R[3 * i + 2] * c[2]);
+	for (int i = 0; i < 3; i++)
+		D->t[i] = c[i] - Rc[i] + x[3 + i];
+}
+
+/* One ICP step at distance thr. Returns the update size (0 when converged or
+ * too few pairs). */
+static double icp_step(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+		       struct sq_sim *T, double thr)
+{
+	double A[49] = {0}, b[7] = {0}, x[7] = {0}, c[3] = {0}, y[3];
+	double huber = 0.5 * dst->voxel;
+	size_t m = 0;
+	struct sq_sim D;
+
+	for (size_t i = 0; i < src->c.n; i++) { /* centre of the moved source */
+		point_d(&src->c, i, y);
+		sq_sim_apply(T, y, y);
+		for (int k = 0; k < 3; k++)
+			c[k] += y[k] / (double)src->c.n;
+	}
+	for (size_t i = 0; i < src->c.n; i++) {
+		float yf[3], d2;
+		size_t j;
+		double q[3], n[3], r, w;
+
+		point_d(&src->c, i, y);
+		sq_sim_apply(T, y, y);
+		for (int k = 0; k < 3; k++)
+			yf[k] = (float)y[k];
+		if (!sq_kdtree_search(dst->tree, yf, 1, (float)(thr * thr), &j, &d2))
+			continue;
+		point_d(&dst->c, j, q);
+		for (int k = 0; k < 3; k++)
+			n[k] = dst->c.nrm[3 * j + (size_t)k];
+		r = fabs((y[0] - q[0]) * n[0] + (y[1] - q[1]) * n[1] + (y[2] - q[2]) * n[2]);
+		w = r <= huber ? 1 : huber / r;
+		add_pair(A, b, y, c, q, n, w);
+		m++;
+	}
+	if (m < 16 || solve(A, b, x, 7) < 0)
+		return 0;
+	step_transform(x, c, &D);
+	sq_sim_compose(&D, T, T);
+	return sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2] + x[6] * x[6]) +
+	       sqrt(x[3] * x[3] + x[4] * x[4] + x[5] * x[5]) / (dst->voxel * 100);
+}
+
+void sq_reg_icp(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, struct sq_sim *T,
+		struct sq_reg_fit *fit)
+{
+	for (int it = 0; it < ICP_ITER; it++) {
+		/* from 3 voxels down to 1: wide enough to pull in, narrow to finish */
+		double thr = dst->voxel * fmax(1.0, 3.0 * pow(0.85, it));
+
+		if (icp_step(src, dst, T, thr) < 1e-6 && thr <= dst->voxel)
+			break;
+	}
+	sq_reg_evaluate(src, dst, T, 1.0, fit);
+}
+
+void sq_reg_evaluate(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+		     const struct sq_sim *T, double thr_vox, struct sq_reg_fit *fit)
+{
+	double thr = thr_vox * dst->voxel, sum = 0, y[3], q[3];
+	size_t in = 0;
+
+	for (size_t i = 0; i < src->c.n; i++) {
+		float yf[3], d2;
+		size_t j;
+		double r = 0;
+
+		point_d(&src->c, i, y);
+		sq_sim_apply(T, y, y);
+		for (int k = 0; k < 3; k++)
+			yf[k] = (float)y[k];
+		if (!sq_kdtree_search(dst->tree, yf, 1, (float)(thr * thr), &j, &d2))
+			continue;
+		point_d(&dst->c, j, q);
+		for (int k = 0; k < 3; k++)
+			r += (y[k] - q[k]) * dst->c.nrm[3 * j + (size_t)k];
+		sum += r * r;
+		in++;
+	}
+	fit->inliers = in;
+	fit->fitness = src->c.n ? (double)in / (double)src->c.n : 0;
+	fit->rms = in ? sqrt(sum / (double)in) : 0;
+}

@@ -1,0 +1,2 @@
+/* sftp.c - placeholder until written. */
+typedef int sq_placeholder_sftp;

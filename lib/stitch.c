@@ -1,0 +1,741 @@
+/* stitch.c - the builtin stitch: sample, place, chain, merge (see stitch.h).
+ *
+ * 1. Every input PLY is read once into a uniform sample (reservoir) of bounded
+ *    size; its point spacing, and when it has cameras its "altitude" (median
+ *    camera-to-surface distance) and up side, are measured on the sample.
+ * 2. Units: a survey flies at a roughly constant altitude, so the altitude is the
+ *    same physical length in every reconstruction; without cameras the point
+ *    spacing stands in. The ratio of two inputs' units predicts their relative
+ *    scale, and every input is downsampled at the same physical voxel.
+ * 3. Pairs: shared cameras where there are any, else global registration; both
+ *    refined by ICP and judged on their fit. Accepted pairs are graph edges.
+ * 4. A maximum spanning tree from the reference input (the first input of the
+ *    largest connected part) chains the transforms.
+ * 5. Each placed input is read again, transformed and merged on the output
+ *    voxel grid, which is written as one binary PLY. */
+#include "stitch.h"
+#include "fsutil.h"
+#include "kdtree.h"
+#include "ply.h"
+#include "register.h"
+#include "stitch_internal.h"
+#include "voxel.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+#define SAMPLE_MAX 150000      /* points kept per input for estimation */
+#define SPACING_PROBES 2000    /* sample points whose neighbour distance is measured */
+#define TARGET_POINTS 7000     /* downsampled size of the largest input */
+#define VOXEL_MIN_SPACINGS 3.0 /* registration voxel: at least this many point spacings */
+#define MIN_SHARED_CAMS 6
+#define SCALE_SLACK 2.5	     /* the scale may differ from the units' ratio by this factor */
+#define MIN_FITNESS 0.08     /* accepted pair: share of source points on the target, */
+#define MIN_CORR_INLIERS 12  /* feature matches agreeing (global registration), */
+#define MIN_CORR_SHARE 0.02  /* also as a share of all matches (chance gives ~0.5 %), */
+#define MAX_RMS_VOX 0.35     /* and RMS point-to-plane residual in target voxels */
+#define MAX_CAM_REL_RMS 0.05 /* shared cameras must agree to 5 % of their spread */
+#define ALL_PAIRS_MAX 10     /* up to this many inputs every pair is tried */
+#define NEIGHBOUR_SPAN 3     /* beyond: each input against the next few */
+
+struct input {
+	const struct sq_stitch_input *in;
+	struct sq_cloud sample;
+	size_t points;
+	uint64_t rng;
+	double spacing; /* full cloud, own units */
+	double unit;
+	int have_up;
+	double up[3];
+	struct stitch_cams cams;
+	struct sq_reg_cloud reg;
+	int reg_ready, comp;
+};
+
+struct edge {
+	int a, b; /* T takes a into b */
+	struct sq_sim T;
+	double weight;
+	struct sq_reg_fit fit;
+	char method[32];
+};
+
+struct run {
+	const struct sq_stitch_opts *o;
+	struct input *v;
+	size_t n;
+	struct edge *e;
+	size_t ne, ecap;
+	int by_cameras; /* units are altitudes (every input has cameras) */
+	double vox_phys;
+};
+
+static void say(const struct run *r, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!r->o->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	r->o->log(r->o->ctx, line);
+}
+
+static int cancelled(const struct run *r, struct sq_err *err)
+{
+	if (r->o->cancelled && r->o->cancelled(r->o->ctx))
+		return sq_error(err, SQ_ERR_CANCEL, "stitch cancelled");
+	return 0;
+}
+
+/* --- 1. sampling ------------------------------------------------------------------ */
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Reservoir sampling (algorithm R): every point read has the same chance to be
+ * in the sample, whatever the file's size or order. */
+static int sample_chunk(void *ctx, const struct sq_ply_chunk *c, struct sq_err *err)
+{
+	struct input *v = ctx;
+
+	(void)err;
+	for (size_t i = 0; i < c->n; i++, v->points++) {
+		float p[3] = {(float)c->xyz[3 * i], (float)c->xyz[3 * i + 1],
+			      (float)c->xyz[3 * i + 2]};
+		size_t slot;
+
+		if (!isfinite(p[0]) || !isfinite(p[1]) || !isfinite(p[2]))
+			continue;
+		if (v->sample.n < SAMPLE_MAX) {
+			sq_cloud_push(&v->sample, p, NULL, NULL);
+			continue;
+		}
+		slot = (size_t)(rng_next(&v->rng) % (v->points + 1));
+		if (slot < SAMPLE_MAX)
+			memcpy(&v->sample.xyz[3 * slot], p, sizeof(p));
+	}
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *d, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(d, n, sizeof(*d), cmp_double);
+	return d[n / 2];
+}
+
+/* Median nearest-neighbour distance of the sample, scaled to the full cloud
+ * (a surface: spacing goes with the square root of the density). */
+static double sample_spacing(const struct input *v, const struct sq_kdtree *t)
+{
+	size_t m = v->sample.n < SPACING_PROBES ? v->sample.n : SPACING_PROBES, k = 0;
+	double *d = xcalloc(m + 1, sizeof(*d)), s;
+
+	for (size_t i = 0; i < m; i++) {
+		size_t idx[2];
+		float d2[2];
+
+		if (sq_kdtree_search(t, &v->sample.xyz[3 * i], 2, INFINITY, idx, d2) == 2)
+			d[k++] = sqrt(d2[1]);
+	}
+	s = median(d, k);
+	free(d);
+	if (v->points > v->sample.n && v->sample.n)
+		s *= sqrt((double)v->sample.n / (double)v->points);
+	return s;
+}
+
+/* Median camera-to-surface distance (the altitude) and the mean direction from
+ * the surface to the cameras (the side the surface was seen from). */
+static void camera_unit(struct input *v, const struct sq_kdtree *t)
+{
+	double *d = xcalloc(v->cams.n + 1, sizeof(*d)), up[3] = {0}, len;
+	size_t k = 0;
+
+	for (size_t i = 0; i < v->cams.n; i++) {
+		const double *c = &v->cams.c[3 * i];
+		float q[3] = {(float)c[0], (float)c[1], (float)c[2]}, d2;
+		size_t j;
+
+		if (!sq_kdtree_search(t, q, 1, INFINITY, &j, &d2) || !(d2 > 0))
+			continue;
+		d[k++] = sqrt(d2);
+		for (int a = 0; a < 3; a++)
+			up[a] += (c[a] - v->sample.xyz[3 * j + (size_t)a]) / sqrt(d2);
+	}
+	v->unit = median(d, k);
+	len = sqrt(up[0] * up[0] + up[1] * up[1] + up[2] * up[2]);
+	v->have_up = k >= 3 && len > 0;
+	for (int a = 0; a < 3 && v->have_up; a++)
+		v->up[a] = up[a] / len;
+	free(d);
+}
+
+static int read_input(struct run *r, struct input *v, size_t i, struct sq_err *err)
+{
+	struct sq_kdtree *t;
+
+	sq_cloud_init(&v->sample, 0, 0);
+	v->rng = 0x243f6a8885a308d3ULL + i;
+	if (sq_ply_stream(v->in->ply, NULL, sample_chunk, v, err) < 0)
+		return -1;
+	if (v->sample.n < 16)
+		return sq_error(err, SQ_ERR_INVALID, "'%s' has %zu points: too few to place",
+				v->in->ply, v->sample.n);
+	if (v->in->dir && stitch_cams_load(&v->cams, v->in->dir, err) < 0)
+		return -1;
+	t = sq_kdtree_build(v->sample.xyz, v->sample.n, 3);
+	v->spacing = sample_spacing(v, t);
+	if (v->cams.n >= 3)
+		camera_unit(v, t);
+	sq_kdtree_free(t);
+	say(r, "input '%s': %zu points, spacing %.4g, %zu cameras", v->in->name, v->points,
+	    v->spacing, v->cams.n);
+	return 0;
+}
+
+/* --- 2. units and downsampling ----------------------------------------------------- */
+
+/* Area of the sample's surface in its own units: occupied cells of a grid twice
+ * as coarse as the sample's spacing, times the cell's area. */
+static double sample_area(const struct input *v)
+{
+	double cell = 2 * v->spacing * sqrt((double)v->points / (double)v->sample.n), area;
+	struct sq_voxel_grid *g = sq_voxel_new(cell, 0, 0);
+
+	for (size_t i = 0; i < v->sample.n; i++) {
+		double p[3] = {v->sample.xyz[3 * i], v->sample.xyz[3 * i + 1],
+			       v->sample.xyz[3 * i + 2]};
+
+		sq_voxel_add(g, p, NULL, NULL);
+	}
+	area = (double)sq_voxel_count(g) * cell * cell;
+	sq_voxel_free(g);
+	return area;
+}
+
+static void choose_units(struct run *r)
+{
+	double area_max = 0, spacing_phys = 0;
+
+	r->by_cameras = 1;
+	for (size_t i = 0; i < r->n; i++)
+		r->by_cameras &= r->v[i].unit > 0;
+	for (size_t i = 0; i < r->n; i++) {
+		struct input *v = &r->v[i];
+		double a;
+
+		if (!r->by_cameras)
+			v->unit = v->spacing;
+		a = sample_area(v) / (v->unit * v->unit);
+		area_max = fmax(area_max, a);
+		spacing_phys = fmax(spacing_phys, v->spacing / v->unit);
+	}
+	/* the same physical voxel for all, coarse enough that the largest input
+	 * keeps about TARGET_POINTS, and that a sparse cloud (structure from motion
+	 * gives a few thousand points) still has several points per voxel, or its
+	 * normals and features are noise */
+	r->vox_phys = fmax(sqrt(area_max / TARGET_POINTS), VOXEL_MIN_SPACINGS * spacing_phys);
+	say(r, "units: %s; registration voxel %.4g units", r->by_cameras ? "altitude" : "spacing",
+	    r->vox_phys);
+}
+
+static void prepare_input(struct run *r, struct input *v)
+{
+	double voxel = r->vox_phys * v->unit;
+	struct sq_voxel_grid *g = sq_voxel_new(voxel, 0, 0);
+	struct sq_cloud c;
+
+	for (size_t i = 0; i < v->sample.n; i++) {
+		double p[3] = {v->sample.xyz[3 * i], v->sample.xyz[3 * i + 1],
+			       v->sample.xyz[3 * i + 2]};
+
+		sq_voxel_add(g, p, NULL, NULL);
+	}
+	sq_cloud_init(&c, 0, 0);
+	sq_voxel_to_cloud(g, &c);
+	sq_voxel_free(g);
+	sq_reg_prepare(&v->reg, &c, voxel, v->have_up ? v->up : NULL);
+	v->reg_ready = 1;
+}
+
+/* --- 3. pairs ----------------------------------------------------------------------- */
+
+static int good_fit(const struct sq_reg_fit *f, const struct input *dst)
+{
+	return f->fitness >= MIN_FITNESS && f->rms <= MAX_RMS_VOX * dst->reg.voxel;
+}
+
+static void add_edge(struct run *r, int a, int b, const struct sq_sim *T,
+		     const struct sq_reg_fit *fit, double weight, const char *method)
+{
+	struct edge *e;
+
+	if (r->ne == r->ecap) {
+		r->ecap = r->ecap ? 2 * r->ecap : 16;
+		r->e = xrealloc(r->e, r->ecap * sizeof(*r->e));
+	}
+	e = &r->e[r->ne++];
+	memset(e, 0, sizeof(*e));
+	e->a = a, e->b = b, e->T = *T, e->fit = *fit, e->weight = weight;
+	snprintf(e->method, sizeof(e->method), "%s", method);
+}
+
+/* a onto b by the cameras both saw at the same instants, refined by ICP.
+ * Returns 1 when an edge was added, 0 when the pair shares too few cameras. */
+static int pair_by_cameras(struct run *r, int a, int b)
+{
+	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct stitch_pairs sp;
+	double rel = 1;
+	struct sq_sim T, U;
+	struct sq_reg_fit fit;
+	int rc = 0;
+
+	stitch_cams_shared(&va->cams, &vb->cams, &sp);
+	if (sp.n < MIN_SHARED_CAMS || stitch_cams_fit(&sp, &T, &rel) < 0 || rel > MAX_CAM_REL_RMS)
+		goto out;
+	U = T;
+	sq_reg_icp(&va->reg, &vb->reg, &U, &fit);
+	if (good_fit(&fit, vb) && fabs(log(U.s / T.s)) < 0.05) {
+		add_edge(r, a, b, &U, &fit, 2.0 * (double)fit.inliers + (double)sp.n,
+			 "shared-cameras+icp");
+	} else {
+		sq_reg_evaluate(&va->reg, &vb->reg, &T, 1.0, &fit);
+		add_edge(r, a, b, &T, &fit, (double)sp.n, "shared-cameras");
+	}
+	say(r, "'%s' -> '%s': %zu shared cameras (rms %.2f%% of their spread), fitness %.2f",
+	    va->in->name, vb->in->name, sp.n, 100 * rel, fit.fitness);
+	rc = 1;
+out:
+	stitch_pairs_release(&sp);
+	return rc;
+}
+
+/* a onto b by features (trying a's normals both ways up when its up side is
+ * unknown), then ICP. */
+static void pair_global(struct run *r, int a, int b)
+{
+	struct input *va = &r->v[a], *vb = &r->v[b];
+	double s0 = vb->unit / va->unit;
+	struct sq_sim T, T2;
+	struct sq_reg_fit fit, fit2;
+	int ok = sq_reg_global(&va->reg, &vb->reg, s0 / SCALE_SLACK, s0 * SCALE_SLACK, r->o->seed,
+			       &T, &fit) == 0;
+
+	if (!va->have_up) {
+		sq_reg_flip(&va->reg);
+		if (sq_reg_global(&va->reg, &vb->reg, s0 / SCALE_SLACK, s0 * SCALE_SLACK,
+				  r->o->seed, &T2, &fit2) == 0 &&
+		    (!ok || fit2.corr_inliers > fit.corr_inliers))
+			ok = 1, T = T2, fit = fit2;
+		sq_reg_flip(&va->reg);
+	}
+	if (!ok) {
+		say(r, "'%s' -> '%s': no consistent feature matches", va->in->name, vb->in->name);
+		return;
+	}
+	fit2 = fit;
+	sq_reg_icp(&va->reg, &vb->reg, &T, &fit);
+	fit.corr = fit2.corr, fit.corr_inliers = fit2.corr_inliers;
+	ok = fit.corr_inliers >= MIN_CORR_INLIERS &&
+	     (double)fit.corr_inliers >= MIN_CORR_SHARE * (double)fit.corr && good_fit(&fit, vb);
+	say(r, "'%s' -> '%s': %zu/%zu feature matches agree, fitness %.2f, rms %.2f voxels%s",
+	    va->in->name, vb->in->name, fit.corr_inliers, fit.corr, fit.fitness,
+	    fit.rms / vb->reg.voxel, ok ? "" : ": rejected");
+	if (ok)
+		add_edge(r, a, b, &T, &fit, (double)fit.inliers, "global+icp");
+}
+
+static int candidate(const struct run *r, size_t a, size_t b)
+{
+	return r->n <= ALL_PAIRS_MAX || b - a <= NEIGHBOUR_SPAN;
+}
+
+static int register_pairs(struct run *r, struct sq_err *err)
+{
+	for (size_t b = 1; b < r->n; b++)
+		for (size_t a = 0; a < b; a++) {
+			if (cancelled(r, err) < 0)
+				return -1;
+			/* the later input onto the earlier: cameras first */
+			if (pair_by_cameras(r, (int)b, (int)a))
+				continue;
+			if (candidate(r, a, b))
+				pair_global(r, (int)b, (int)a);
+		}
+	return 0;
+}
+
+/* --- 4. the spanning tree -------------------------------------------------------- */
+
+static int find(int *up, int i)
+{
+	while (up[i] != i)
+		i = up[i] = up[up[i]];
+	return i;
+}
+
+/* The reference: the first input of the largest set of inputs joined by edges. */
+static int pick_reference(const struct run *r)
+{
+	int *up = xcalloc(r->n, sizeof(*up)), *size = xcalloc(r->n, sizeof(*size)), ref = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		up[i] = (int)i;
+	for (size_t k = 0; k < r->ne; k++)
+		up[find(up, r->e[k].a)] = find(up, r->e[k].b);
+	for (size_t i = 0; i < r->n; i++)
+		size[find(up, (int)i)]++;
+	for (size_t i = 0; i < r->n; i++)
+		if (size[find(up, (int)i)] > size[find(up, ref)])
+			ref = (int)i;
+	free(up);
+	free(size);
+	return ref;
+}
+
+/* Prim's algorithm on the edge weights: each step adds the strongest edge from
+ * a placed input to an unplaced one. */
+static void chain(struct run *r, struct sq_stitch_result *res, int ref)
+{
+	struct sq_stitch_placement *p = res->p;
+
+	p[ref].placed = 1;
+	p[ref].parent = -1;
+	sq_sim_identity(&p[ref].T);
+	snprintf(p[ref].method, sizeof(p[ref].method), "reference");
+	for (;;) {
+		const struct edge *best = NULL;
+		int child = -1, parent = -1;
+
+		for (size_t k = 0; k < r->ne; k++) {
+			const struct edge *e = &r->e[k];
+
+			if (p[e->a].placed == p[e->b].placed || (best && e->weight <= best->weight))
+				continue;
+			best = e;
+			child = p[e->a].placed ? e->b : e->a;
+			parent = p[e->a].placed ? e->a : e->b;
+		}
+		if (!best)
+			return;
+		if (child == best->a) { /* T: child -> parent */
+			sq_sim_compose(&p[parent].T, &best->T, &p[child].T);
+		} else {
+			struct sq_sim inv;
+
+			sq_sim_invert(&best->T, &inv);
+			sq_sim_compose(&p[parent].T, &inv, &p[child].T);
+		}
+		p[child].placed = 1;
+		p[child].parent = parent;
+		p[child].inlier_share = best->fit.fitness;
+		p[child].rms = best->fit.rms;
+		snprintf(p[child].method, sizeof(p[child].method), "%s", best->method);
+	}
+}
+
+/* --- 5. the merge ---------------------------------------------------------------- */
+
+struct merge {
+	struct sq_voxel_grid *g;
+	const struct sq_sim *T;
+};
+
+static int merge_chunk(void *ctx, const struct sq_ply_chunk *c, struct sq_err *err)
+{
+	struct merge *m = ctx;
+
+	(void)err;
+	for (size_t i = 0; i < c->n; i++) {
+		double y[3];
+		float n[3];
+
+		if (!isfinite(c->xyz[3 * i]) || !isfinite(c->xyz[3 * i + 1]) ||
+		    !isfinite(c->xyz[3 * i + 2]))
+			continue;
+		sq_sim_apply(m->T, &c->xyz[3 * i], y);
+		for (int k = 0; c->nrm && k < 3; k++)
+			n[k] = (float)(m->T->R[3 * k] * c->nrm[3 * i] +
+				       m->T->R[3 * k + 1] * c->nrm[3 * i + 1] +
+				       m->T->R[3 * k + 2] * c->nrm[3 * i + 2]);
+		sq_voxel_add(m->g, y, c->rgb ? &c->rgb[3 * i] : NULL, c->nrm ? n : NULL);
+	}
+	return 0;
+}
+
+static int write_cloud(const struct sq_cloud *c, const char *path, struct sq_err *err)
+{
+	struct sq_ply_writer *w = sq_ply_writer_open(path, c->rgb != NULL, c->nrm != NULL, err);
+
+	if (!w)
+		return -1;
+	for (size_t i = 0; i < c->n; i += SQ_PLY_CHUNK) {
+		size_t m = c->n - i < SQ_PLY_CHUNK ? c->n - i : SQ_PLY_CHUNK;
+		double *xyz = xcalloc(3 * m, sizeof(*xyz));
+		struct sq_ply_chunk ch = {.n = m,
+					  .xyz = xyz,
+					  .rgb = c->rgb ? &c->rgb[3 * i] : NULL,
+					  .nrm = c->nrm ? &c->nrm[3 * i] : NULL};
+		int rc;
+
+		for (size_t k = 0; k < 3 * m; k++)
+			xyz[k] = c->xyz[3 * i + k];
+		rc = sq_ply_writer_add(w, &ch, err);
+		free(xyz);
+		if (rc < 0) {
+			sq_ply_writer_abort(w);
+			return -1;
+		}
+	}
+	return sq_ply_writer_close(w, err);
+}
+
+/* Which optional attributes the output carries: those any placed input has. */
+static int output_attributes(const struct run *r, const struct sq_stitch_result *res, int *rgb,
+			     int *nrm, struct sq_err *err)
+{
+	*rgb = *nrm = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		struct sq_ply_info info;
+
+		if (!res->p[i].placed)
+			continue;
+		if (sq_ply_read_info(r->v[i].in->ply, &info, err) < 0)
+			return -1;
+		*rgb |= info.has_rgb;
+		*nrm |= info.has_nrm;
+	}
+	return 0;
+}
+
+static int merge(struct run *r, struct sq_stitch_result *res, int ref, const char *out_ply,
+		 struct sq_err *err)
+{
+	double rel = r->o->out_voxel_rel > 0 ? r->o->out_voxel_rel : 1.0;
+	int rgb, nrm, rc = -1;
+	struct merge m = {0};
+	struct sq_cloud c;
+
+	res->voxel = rel * r->v[ref].spacing;
+	if (output_attributes(r, res, &rgb, &nrm, err) < 0)
+		return -1;
+	m.g = sq_voxel_new(res->voxel, rgb, nrm);
+	for (size_t i = 0; i < r->n; i++) {
+		if (!res->p[i].placed)
+			continue;
+		if (cancelled(r, err) < 0)
+			goto out;
+		m.T = &res->p[i].T;
+		if (sq_ply_stream(r->v[i].in->ply, NULL, merge_chunk, &m, err) < 0)
+			goto out;
+	}
+	sq_cloud_init(&c, rgb, nrm);
+	sq_voxel_to_cloud(m.g, &c);
+	res->points_out = c.n;
+	rc = write_cloud(&c, out_ply, err);
+	sq_cloud_release(&c);
+out:
+	sq_voxel_free(m.g);
+	return rc;
+}
+
+/* Camera centres of the placed inputs in the common frame, at most about 2000,
+ * for the stitch that takes this one as input. */
+static void placed_cameras(const struct run *r, struct sq_stitch_result *res)
+{
+	size_t total = 0, step;
+
+	for (size_t i = 0; i < r->n; i++)
+		total += res->p[i].placed ? r->v[i].cams.n : 0;
+	step = total / 2000 + 1;
+	res->cams = xcalloc(3 * (total / step + r->n + 1), sizeof(*res->cams));
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t k = 0; res->p[i].placed && k < r->v[i].cams.n; k += step)
+			sq_sim_apply(&res->p[i].T, &r->v[i].cams.c[3 * k],
+				     &res->cams[3 * res->ncams++]);
+}
+
+/* --- the whole ------------------------------------------------------------------- */
+
+void sq_stitch_result_release(struct sq_stitch_result *r)
+{
+	free(r->p);
+	free(r->cams);
+	memset(r, 0, sizeof(*r));
+}
+
+static void release_run(struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		sq_cloud_release(&r->v[i].sample);
+		stitch_cams_release(&r->v[i].cams);
+		if (r->v[i].reg_ready)
+			sq_reg_release(&r->v[i].reg);
+	}
+	free(r->v);
+	free(r->e);
+}
+
+static void report_unplaced(const struct run *r, struct sq_stitch_result *res)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct sq_stitch_placement *p = &res->p[i];
+
+		p->unit = r->v[i].unit;
+		p->points = r->v[i].points;
+		if (p->placed) {
+			res->placed++;
+			continue;
+		}
+		snprintf(p->why, sizeof(p->why),
+			 "no overlap found with the other inputs (no shared cameras, no "
+			 "feature match that fits)");
+		say(r, "cannot place '%s': %s; left out of the merge", r->v[i].in->name, p->why);
+	}
+}
+
+static int place_all(struct run *r, struct sq_stitch_result *res, int *ref, struct sq_err *err)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (read_input(r, &r->v[i], i, err) < 0 || cancelled(r, err) < 0)
+			return -1;
+	choose_units(r);
+	for (size_t i = 0; i < r->n; i++)
+		prepare_input(r, &r->v[i]);
+	if (register_pairs(r, err) < 0)
+		return -1;
+	*ref = pick_reference(r);
+	chain(r, res, *ref);
+	res->unit = r->v[*ref].unit;
+	report_unplaced(r, res);
+	if (r->n >= 2 && res->placed < 2)
+		return sq_error(err, SQ_ERR_BACKEND,
+				"cannot stitch: none of the %zu inputs overlaps another", r->n);
+	return 0;
+}
+
+int sq_stitch_run(const struct sq_stitch_input *in, size_t n, const char *out_ply,
+		  const struct sq_stitch_opts *o, struct sq_stitch_result *res, struct sq_err *err)
+{
+	static const struct sq_stitch_opts defaults;
+	struct run r = {.o = o ? o : &defaults, .n = n};
+	long long t0 = sq_now_ms();
+	int ref = 0, rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (n == 0)
+		return sq_error(err, SQ_ERR_INVALID, "stitch has no inputs");
+	res->n = n;
+	res->p = xcalloc(n, sizeof(*res->p));
+	r.v = xcalloc(n, sizeof(*r.v));
+	for (size_t i = 0; i < n; i++) {
+		r.v[i].in = &in[i];
+		res->p[i].parent = -1;
+	}
+	if (place_all(&r, res, &ref, err) < 0)
+		goto out;
+	placed_cameras(&r, res);
+	if (merge(&r, res, ref, out_ply, err) < 0)
+		goto out;
+	say(&r, "stitched %zu of %zu inputs: %zu points (cell %.4g)", res->placed, n,
+	    res->points_out, res->voxel);
+	rc = 0;
+out:
+	res->wall_ms = sq_now_ms() - t0;
+	release_run(&r);
+	return rc;
+}
+
+/* Copies from to to in bounded memory (an input may be gigabytes). */
+static int copy_stream(const char *from, const char *to, struct sq_err *err)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	char *buf = xmalloc(1 << 20);
+	ssize_t got = 0;
+
+	if (in < 0) {
+		sq_error(err, SQ_ERR_IO, "cannot read '%s': %s", from, strerror(errno));
+		goto out;
+	}
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		sq_error(err, SQ_ERR_IO, "cannot create '%s': %s", to, strerror(errno));
+		goto out;
+	}
+	while ((got = read(in, buf, 1 << 20)) > 0)
+		for (ssize_t done = 0, w; done < got; done += w)
+			if ((w = write(out, buf + done, (size_t)(got - done))) < 0)
+				goto fail;
+	if (got == 0 && fsync(out) == 0) {
+		rc = 0;
+		goto out;
+	}
+fail:
+	sq_error(err, SQ_ERR_IO, "cannot copy '%s' to '%s': %s", from, to, strerror(errno));
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	free(buf);
+	return rc;
+}
+
+int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
+			  struct sq_stitch_result *res, struct sq_err *err)
+{
+	struct stitch_cams cams = {0};
+	struct sq_ply_info info;
+	long long t0 = sq_now_ms();
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->n = 1;
+	res->p = xcalloc(1, sizeof(*res->p));
+	if (sq_ply_read_info(in->ply, &info, err) < 0 ||
+	    (in->dir && stitch_cams_load(&cams, in->dir, err) < 0) ||
+	    copy_stream(in->ply, out_ply, err) < 0)
+		goto out;
+	res->placed = 1;
+	res->points_out = res->p[0].points = info.count;
+	res->p[0].placed = 1;
+	res->p[0].parent = -1;
+	sq_sim_identity(&res->p[0].T);
+	snprintf(res->p[0].method, sizeof(res->p[0].method), "single input, unchanged");
+	res->cams = cams.c; /* every camera: there are no others */
+	res->ncams = cams.n;
+	cams.c = NULL;
+	rc = 0;
+out:
+	stitch_cams_release(&cams);
+	res->wall_ms = sq_now_ms() - t0;
+	return rc;
+}

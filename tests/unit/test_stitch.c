@@ -1,0 +1,312 @@
+/* test_stitch.c - similarity algebra and fitting, and the shared-camera evidence
+ * of the builtin stitch read from real record files. */
+#include "fsutil.h"
+#include "simil.h"
+#include "stitch_internal.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#include "t.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+static unsigned long long rng = 88172645463325252ULL;
+
+static double urand(void) /* [0, 1) */
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static void random_sim(struct sq_sim *T, double s)
+{
+	double q[4], n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		q[i] = urand() - 0.5;
+		n += q[i] * q[i];
+	}
+	for (int i = 0; i < 4; i++)
+		q[i] /= sqrt(n);
+	sq_quat_to_rot(q, T->R);
+	T->s = s;
+	for (int i = 0; i < 3; i++)
+		T->t[i] = 100 * (urand() - 0.5);
+}
+
+static double sim_diff(const struct sq_sim *a, const struct sq_sim *b)
+{
+	double d = fabs(a->s - b->s);
+
+	for (int i = 0; i < 9; i++)
+		d = fmax(d, fabs(a->R[i] - b->R[i]));
+	for (int i = 0; i < 3; i++)
+		d = fmax(d, fabs(a->t[i] - b->t[i]) / 100);
+	return d;
+}
+
+static void test_algebra(void)
+{
+	struct sq_sim A, B, AB, inv, I;
+	double x[3] = {1, -2, 3}, y[3], z[3];
+
+	random_sim(&A, 2.5);
+	random_sim(&B, 0.3);
+	sq_sim_compose(&A, &B, &AB);
+	sq_sim_apply(&B, x, y);
+	sq_sim_apply(&A, y, y);
+	sq_sim_apply(&AB, x, z);
+	for (int k = 0; k < 3; k++)
+		T_CHECK(fabs(y[k] - z[k]) < 1e-9);
+	sq_sim_invert(&AB, &inv);
+	sq_sim_compose(&inv, &AB, &I);
+	sq_sim_identity(&A);
+	T_CHECK(sim_diff(&I, &A) < 1e-12);
+	T_CHECK(fabs(sq_rot_angle_deg(A.R)) < 1e-9);
+	A.R[0] = A.R[4] = -1; /* 180 degrees about z */
+	T_CHECK(fabs(sq_rot_angle_deg(A.R) - 180) < 1e-9);
+}
+
+static void test_fit(void)
+{
+	enum { N = 40 };
+	double src[3 * N], dst[3 * N], w[N];
+	struct sq_sim T, F;
+
+	random_sim(&T, 3.7);
+	for (int i = 0; i < N; i++) {
+		for (int k = 0; k < 3; k++)
+			src[3 * i + k] = 10 * (urand() - 0.5);
+		sq_sim_apply(&T, &src[3 * i], &dst[3 * i]);
+		w[i] = 1;
+	}
+	T_EQ_INT(sq_sim_fit(src, dst, NULL, N, 1, &F), 0);
+	T_CHECK(sim_diff(&T, &F) < 1e-9);
+	/* gross outliers with zero weight change nothing */
+	for (int i = 0; i < 5; i++) {
+		dst[3 * i] += 50;
+		w[i] = 0;
+	}
+	T_EQ_INT(sq_sim_fit(src, dst, w, N, 1, &F), 0);
+	T_CHECK(sim_diff(&T, &F) < 1e-9);
+	/* rigid fit keeps s = 1 */
+	T_EQ_INT(sq_sim_fit(src, dst, w, N, 0, &F), 0);
+	T_CHECK(F.s == 1);
+	/* degenerate: too few, or one point */
+	T_EQ_INT(sq_sim_fit(src, dst, NULL, 2, 1, &F), -1);
+	for (int i = 0; i < N; i++)
+		memcpy(&src[3 * i], src, 3 * sizeof(double));
+	T_EQ_INT(sq_sim_fit(src, dst, NULL, N, 1, &F), -1);
+}
+
+static void test_eigen(void)
+{
+	double A[9] = {4, 1, 0, 1, 3, 0, 0, 0, 1}, ev[3], V[9];
+
+	sq_sym3_eigen(A, ev, V);
+	T_CHECK(fabs(ev[0] - 1) < 1e-12);
+	T_CHECK(ev[0] <= ev[1] && ev[1] <= ev[2]);
+	for (int k = 0; k < 3; k++) { /* A v = lambda v */
+		for (int r = 0; r < 3; r++) {
+			double av =
+			    A[3 * r] * V[k] + A[3 * r + 1] * V[3 + k] + A[3 * r + 2] * V[6 + k];
+
+			T_CHECK(fabs(av - ev[k] * V[3 * r + k]) < 1e-9);
+		}
+	}
+}
+
+/* Rotation matrix to unit quaternion (w, x, y, z), for a matrix with trace > -1
+ * (the test's rotations are). */
+static void rot_to_quat(const double R[9], double q[4])
+{
+	double w = sqrt(fmax(0, 1 + R[0] + R[4] + R[8])) / 2;
+
+	q[0] = w;
+	q[1] = (R[7] - R[5]) / (4 * w);
+	q[2] = (R[2] - R[6]) / (4 * w);
+	q[3] = (R[3] - R[1]) / (4 * w);
+}
+
+/* Camera-to-world rotation at time t in world: a slow yaw with a small roll. */
+static void world_camera(double t, double Rw[9])
+{
+	double q[4] = {cos(0.02 * t), 0.05 * sin(t), 0, sin(0.02 * t)}, n = 0;
+
+	for (int k = 0; k < 4; k++)
+		n += q[k] * q[k];
+	for (int k = 0; k < 4; k++)
+		q[k] /= sqrt(n);
+	sq_quat_to_rot(q, Rw);
+}
+
+static int straight_path; /* cameras on a straight line (centres leave the roll open) */
+
+/* A task record pair: frames i = 0..n-1 of `video` at t0 + i * dt, cameras on a
+ * curved (or straight) path with orientations, seen through the similarity T
+ * (world -> this reconstruction). */
+static void write_task(const char *dir, const char *video, double t0, size_t n, double dt,
+		       const struct sq_sim *T, int register_all)
+{
+	struct sq_strbuf rec, fr;
+	char *p;
+
+	sq_strbuf_init(&rec);
+	sq_strbuf_init(&fr);
+	sq_strbuf_adds(&rec, "{\"backend\":\"colmap\",\"frames\":[");
+	sq_strbuf_addf(&fr, "{\"sources\":[\"%s\"],\"frames\":[", video);
+	for (size_t i = 0; i < n; i++) {
+		double t = t0 + (double)i * dt, c[3], Rw[9], Rc[9], q[4];
+		double w[3] = {t, straight_path ? 0 : 3 * sin(t / 4), straight_path ? 0 : 0.2 * t};
+		int reg = register_all || i % 7 != 3;
+
+		sq_sim_apply(T, w, c);
+		world_camera(t, Rw);
+		for (int r = 0; r < 3; r++)
+			for (int k = 0; k < 3; k++)
+				Rc[3 * r + k] = T->R[3 * r] * Rw[k] + T->R[3 * r + 1] * Rw[3 + k] +
+						T->R[3 * r + 2] * Rw[6 + k];
+		rot_to_quat(Rc, q);
+		sq_strbuf_addf(&rec,
+			       "%s{\"file\":\"frame_%06zu.jpg\",\"pts_s\":%.6f,"
+			       "\"registered\":%s,\"centre\":[%.9f,%.9f,%.9f],"
+			       "\"rotation\":[%.12f,%.12f,%.12f,%.12f]}",
+			       i ? "," : "", i + 1, t - t0, reg ? "true" : "false", c[0], c[1],
+			       c[2], q[0], q[1], q[2], q[3]);
+		sq_strbuf_addf(&fr,
+			       "%s{\"file\":\"frame_%06zu.jpg\",\"pts_s\":%.6f,\"source\":0,"
+			       "\"source_pts_s\":%.6f}",
+			       i ? "," : "", i + 1, t - t0, t);
+	}
+	sq_strbuf_adds(&rec, "]}");
+	sq_strbuf_adds(&fr, "]}");
+	T_EQ_INT(sq_mkdir_p(dir, NULL), 0);
+	p = sq_path_join(dir, "reconstruct.json");
+	T_EQ_INT(sq_write_file_atomic(p, rec.buf, rec.len, NULL), 0);
+	free(p);
+	p = sq_path_join(dir, "frames.json");
+	T_EQ_INT(sq_write_file_atomic(p, fr.buf, fr.len, NULL), 0);
+	free(p);
+	free(sq_strbuf_detach(&rec));
+	free(sq_strbuf_detach(&fr));
+}
+
+static double rot_error_deg(const struct sq_sim *a, const struct sq_sim *b)
+{
+	double M[9];
+
+	for (int r = 0; r < 3; r++) /* a.R * b.R^T */
+		for (int k = 0; k < 3; k++)
+			M[3 * r + k] = a->R[3 * r] * b->R[3 * k] +
+				       a->R[3 * r + 1] * b->R[3 * k + 1] +
+				       a->R[3 * r + 2] * b->R[3 * k + 2];
+	return sq_rot_angle_deg(M);
+}
+
+/* Centres on a straight line fix neither the roll about it nor, alone, the fit:
+ * the cameras' orientations must. */
+static void test_straight_track(const char *tmp)
+{
+	char *da = sq_path_join(tmp, "sa"), *db = sq_path_join(tmp, "sb");
+	struct stitch_cams a, b;
+	struct sq_sim Ta, Tb, want, inv, F;
+	struct stitch_pairs sp;
+	double rel = 1;
+
+	straight_path = 1;
+	random_sim(&Ta, 1.3);
+	random_sim(&Tb, 0.2);
+	write_task(da, "/v/ch02.mp4", 0, 37, 1.0 / 3, &Ta, 1);
+	write_task(db, "/v/ch02.mp4", 9.1, 64, 1.0 / 3, &Tb, 1);
+	straight_path = 0;
+	T_EQ_INT(stitch_cams_load(&a, da, NULL), 0);
+	T_EQ_INT(stitch_cams_load(&b, db, NULL), 0);
+	T_CHECK(a.has_q && b.has_q);
+	stitch_cams_shared(&a, &b, &sp);
+	T_CHECK(sp.ra != NULL && sp.n >= 8);
+	T_EQ_INT(stitch_cams_fit(&sp, &F, &rel), 0);
+	sq_sim_invert(&Ta, &inv);
+	sq_sim_compose(&Tb, &inv, &want);
+	T_CHECK(rot_error_deg(&F, &want) < 0.05);
+	T_CHECK(fabs(F.s / want.s - 1) < 1e-4);
+	stitch_pairs_release(&sp);
+	stitch_cams_release(&a);
+	stitch_cams_release(&b);
+	free(da);
+	free(db);
+}
+
+static void test_shared_cameras(const char *tmp)
+{
+	char *da = sq_path_join(tmp, "a"), *db = sq_path_join(tmp, "b"),
+	     *dc = sq_path_join(tmp, "c");
+	struct stitch_cams a, b, c;
+	struct sq_sim Ta, Tb, want, inv, F;
+	struct stitch_pairs sp;
+	double rel = 1;
+
+	random_sim(&Ta, 0.4);
+	random_sim(&Tb, 7.0);
+	/* a: 0..12 s at 3 fps; b: 9..30 s at 3 fps, sampled off a's grid */
+	write_task(da, "/v/ch02.mp4", 0, 37, 1.0 / 3, &Ta, 0);
+	write_task(db, "/v/ch02.mp4", 9.1, 64, 1.0 / 3, &Tb, 1);
+	write_task(dc, "/v/other.mp4", 9.1, 64, 1.0 / 3, &Tb, 1);
+	T_EQ_INT(stitch_cams_load(&a, da, NULL), 0);
+	T_EQ_INT(stitch_cams_load(&b, db, NULL), 0);
+	T_EQ_INT(stitch_cams_load(&c, dc, NULL), 0);
+	T_EQ_INT(a.n, 37 - 5); /* every 7th frame from the 4th is unregistered */
+	T_CHECK(fabs(b.dt - 1.0 / 3) < 1e-6);
+	stitch_cams_shared(&a, &b, &sp);
+	T_CHECK(sp.n >= 7 && sp.n <= 9); /* a's registered frames from 9.1 to 12 s */
+	T_EQ_INT(stitch_cams_fit(&sp, &F, &rel), 0);
+	sq_sim_invert(&Ta, &inv);
+	sq_sim_compose(&Tb, &inv, &want); /* a -> world -> b */
+	/* interpolation on a curve leaves a small error, far below 1 % */
+	T_CHECK(fabs(F.s / want.s - 1) < 0.01);
+	T_CHECK(rel < 0.01);
+	T_CHECK(rot_error_deg(&F, &want) < 0.2);
+	stitch_pairs_release(&sp);
+	stitch_cams_shared(&a, &c, &sp);
+	T_EQ_INT(sp.n, 0); /* another video: nothing shared */
+	stitch_pairs_release(&sp);
+	stitch_cams_release(&a);
+	stitch_cams_release(&b);
+	stitch_cams_release(&c);
+	/* a directory without records has no cameras; a broken record is an error */
+	T_EQ_INT(stitch_cams_load(&a, tmp, NULL), 0);
+	T_EQ_INT(a.n, 0);
+	{
+		char *bad = sq_path_join(da, "reconstruct.json");
+		struct sq_err err = {0};
+
+		T_EQ_INT(sq_write_file_atomic(bad, "{oops", 5, NULL), 0);
+		T_EQ_INT(stitch_cams_load(&a, da, &err), -1);
+		T_CONTAINS(err.msg, "reconstruct.json': not JSON");
+		free(bad);
+	}
+	free(da);
+	free(db);
+	free(dc);
+}
+
+int main(void)
+{
+	const char *tmp = getenv("SCANQ_TMP");
+
+	if (!tmp) {
+		fprintf(stderr, "SCANQ_TMP is not set (run through tests/run-test)\n");
+		return 1;
+	}
+	test_algebra();
+	test_fit();
+	test_eigen();
+	test_shared_cameras(tmp);
+	test_straight_track(tmp);
+	return t_done();
+}
