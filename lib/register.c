@@ -21,14 +21,22 @@
 #define EDGE_SIMILARITY 0.9 /* the three edge-length ratios of a sample agree this well */
 #define MUTUAL_MIN 48	    /* fewer mutual matches than this: use one-way matches */
 #define ICP_ITER 40
-#define ICP_POINT_WEIGHT 0.3 /* weight of the point-to-point residuals against the plane's */
+#define ICP_FINAL_THR_VOX 0.6 /* last pairing distance, target voxels */
+/* Weight of the point-to-point residuals against the point-to-plane one: they
+ * hold a flat patch from sliding while far off, then nearly leave the finish to
+ * the planes, because a sparse target's edge pulls point pairs inward (a scale
+ * bias) where planes do not. */
+#define ICP_POINT_WEIGHT 0.3
+#define ICP_POINT_WEIGHT_LATE 0.03
 
 /* --- preparation ---------------------------------------------------------------- */
 
-/* The cloud's least-variance axis: the "up" of a surface whose side is unknown. */
+/* The cloud's least-variance axis: the "up" of a surface whose side is unknown.
+ * Its sign is a guess: the side the surface's relief sticks out to (rocks and
+ * ridges rise from a seabed; a positive third moment along the axis). */
 static void normal_axis(const struct sq_cloud *c, double axis[3])
 {
-	double m[3] = {0}, C[9] = {0}, ev[3], V[9];
+	double m[3] = {0}, C[9] = {0}, ev[3], V[9], m3 = 0;
 
 	for (size_t i = 0; i < c->n; i++)
 		for (int k = 0; k < 3; k++)
@@ -41,6 +49,15 @@ static void normal_axis(const struct sq_cloud *c, double axis[3])
 	sq_sym3_eigen(C, ev, V);
 	for (int k = 0; k < 3; k++)
 		axis[k] = V[3 * k];
+	for (size_t i = 0; i < c->n; i++) {
+		double h = 0;
+
+		for (int k = 0; k < 3; k++)
+			h += (c->xyz[3 * i + (size_t)k] - m[k]) * axis[k];
+		m3 += h * h * h;
+	}
+	for (int k = 0; k < 3 && m3 < 0; k++)
+		axis[k] = -axis[k];
 }
 
 static void build_features(struct sq_reg_cloud *rc)
@@ -51,7 +68,8 @@ static void build_features(struct sq_reg_cloud *rc)
 	rc->ftree = sq_kdtree_build(rc->fpfh, rc->c.n, SQ_FPFH_DIM);
 }
 
-void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, const double *up)
+void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, const double *up,
+		    int features)
 {
 	double axis[3];
 
@@ -65,7 +83,19 @@ void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, c
 		up = axis;
 	}
 	sq_normals_estimate(&rc->c, rc->tree, NORMAL_RADIUS_VOX * voxel, NORMAL_MAX_NN, up);
-	build_features(rc);
+	if (features)
+		build_features(rc);
+}
+
+void sq_reg_set_icp_points(struct sq_reg_cloud *rc, const float *xyz, size_t n, size_t max)
+{
+	size_t step = n > max ? (n + max - 1) / max : 1;
+
+	free(rc->icp);
+	rc->icp = xcalloc(3 * (n / step + 1), sizeof(*rc->icp));
+	rc->nicp = 0;
+	for (size_t i = 0; i < n; i += step)
+		memcpy(&rc->icp[3 * rc->nicp++], &xyz[3 * i], 3 * sizeof(*xyz));
 }
 
 void sq_reg_flip(struct sq_reg_cloud *rc)
@@ -81,6 +111,7 @@ void sq_reg_release(struct sq_reg_cloud *rc)
 	sq_kdtree_free(rc->tree);
 	sq_kdtree_free(rc->ftree);
 	free(rc->fpfh);
+	free(rc->icp);
 	memset(rc, 0, sizeof(*rc));
 }
 
@@ -238,50 +269,157 @@ static size_t refit_inliers(const struct sq_reg_cloud *src, const struct sq_reg_
 	return best;
 }
 
-static size_t iterations_needed(size_t inliers, size_t n)
+static size_t iterations_needed(size_t inliers, size_t n, int sample)
 {
-	double w = (double)inliers / (double)n, w3 = w * w * w;
+	double w = (double)inliers / (double)n, ws = sample == 2 ? w * w : w * w * w;
 
-	if (w3 <= 0)
+	if (ws <= 0)
 		return RANSAC_MAX_ITER;
-	if (w3 >= 1)
+	if (ws >= 1)
 		return 1;
-	return (size_t)fmin(RANSAC_MAX_ITER, ceil(log(1 - RANSAC_CONFIDENCE) / log(1 - w3)));
+	return (size_t)fmin(RANSAC_MAX_ITER, ceil(log(1 - RANSAC_CONFIDENCE) / log(1 - ws)));
 }
 
-int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, double scale_lo,
-		  double scale_hi, unsigned seed, struct sq_sim *T, struct sq_reg_fit *fit)
+/* Rotation about unit axis u by angle th (Rodrigues). */
+static void axis_angle(const double u[3], double th, double R[9])
+{
+	double c = cos(th), s = sin(th);
+
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			R[3 * i + j] = (i == j) * c + (1 - c) * u[i] * u[j];
+	R[1] -= s * u[2], R[2] += s * u[1], R[3] += s * u[2];
+	R[5] -= s * u[0], R[6] -= s * u[1], R[7] += s * u[0];
+}
+
+static double dot3(const double a[3], const double b[3])
+{
+	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+static void cross3(const double a[3], const double b[3], double out[3])
+{
+	out[0] = a[1] * b[2] - a[2] * b[1];
+	out[1] = a[2] * b[0] - a[0] * b[2];
+	out[2] = a[0] * b[1] - a[1] * b[0];
+}
+
+/* The shortest rotation taking unit a onto unit b. */
+static void rot_between(const double a[3], const double b[3], double R[9])
+{
+	double axis[3], len, c = dot3(a, b);
+
+	cross3(a, b, axis);
+	len = sqrt(dot3(axis, axis));
+	if (len < 1e-12) { /* parallel, or opposite: half a turn about any normal */
+		double e[3] = {fabs(a[0]) < 0.9, fabs(a[0]) >= 0.9, 0};
+
+		cross3(a, e, axis);
+		len = sqrt(dot3(axis, axis));
+		for (int k = 0; k < 3; k++)
+			axis[k] /= len;
+		axis_angle(axis, c > 0 ? 0 : M_PI, R);
+		return;
+	}
+	for (int k = 0; k < 3; k++)
+		axis[k] /= len;
+	axis_angle(axis, atan2(len, c), R);
+}
+
+static void mat_vec(const double R[9], const double x[3], double y[3])
+{
+	for (int i = 0; i < 3; i++)
+		y[i] = R[3 * i] * x[0] + R[3 * i + 1] * x[1] + R[3 * i + 2] * x[2];
+}
+
+/* A 2-sample hypothesis for two surfaces whose up sides are known: R0 turns the
+ * source's up onto the target's, so only the turn about up, the scale and the
+ * shift are left, and two matches fix them. -1 when the pair is too short or
+ * its scale out of lo..hi. */
+static int hypothesis_upright(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+			      const struct corr *cr, const size_t k[2],
+			      const struct sq_reg_global_opts *o, const double R0[9],
+			      struct sq_sim *T)
+{
+	double p1[3], p2[3], q1[3], q2[3], a[3], bq[3], ah[3], bh[3], x[3], Ry[9];
+	const double *u = o->up_dst;
+	double la, lb, av, bv;
+
+	point_d(&src->c, cr->src[k[0]], p1);
+	point_d(&src->c, cr->src[k[1]], p2);
+	point_d(&dst->c, cr->dst[k[0]], q1);
+	point_d(&dst->c, cr->dst[k[1]], q2);
+	for (int i = 0; i < 3; i++)
+		x[i] = p2[i] - p1[i], bq[i] = q2[i] - q1[i];
+	mat_vec(R0, x, a);
+	av = dot3(a, u), bv = dot3(bq, u);
+	for (int i = 0; i < 3; i++)
+		ah[i] = a[i] - av * u[i], bh[i] = bq[i] - bv * u[i];
+	la = sqrt(dot3(ah, ah)), lb = sqrt(dot3(bh, bh));
+	if (la < 2 * src->voxel || lb / la < o->scale_lo || lb / la > o->scale_hi ||
+	    fabs(bv - lb / la * av) > RANSAC_THR_VOX * dst->voxel)
+		return -1;
+	cross3(ah, bh, x);
+	axis_angle(u, atan2(dot3(x, u), dot3(ah, bh)), Ry);
+	T->s = lb / la;
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			T->R[3 * i + j] = Ry[3 * i] * R0[j] + Ry[3 * i + 1] * R0[3 + j] +
+					  Ry[3 * i + 2] * R0[6 + j];
+	mat_vec(T->R, p1, x);
+	for (int i = 0; i < 3; i++)
+		T->t[i] = q1[i] - T->s * x[i];
+	return 0;
+}
+
+/* One RANSAC draw: a hypothesis from 2 (upright) or 3 matches, or -1. */
+static int draw(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+		const struct corr *cr, const struct sq_reg_global_opts *o, const double *R0,
+		uint64_t *rng, struct sq_sim *H)
+{
+	size_t k[3];
+	int m = R0 ? 2 : 3;
+
+	for (int i = 0; i < m; i++)
+		k[i] = (size_t)(rng_next(rng) % cr->n);
+	if (k[0] == k[1] || (m == 3 && (k[1] == k[2] || k[0] == k[2])))
+		return -1;
+	if (R0)
+		return hypothesis_upright(src, dst, cr, k, o, R0, H);
+	return hypothesis(src, dst, cr, k, o->scale_lo, o->scale_hi, H);
+}
+
+int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+		  const struct sq_reg_global_opts *o, struct sq_sim *T, struct sq_reg_fit *fit)
 {
 	struct corr cr = {0};
-	uint64_t rng = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)seed * 0x2545f4914f6cdd1dULL);
-	double thr = RANSAC_THR_VOX * dst->voxel;
+	uint64_t rng = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)o->seed * 0x2545f4914f6cdd1dULL);
+	double thr = RANSAC_THR_VOX * dst->voxel, R0[9];
 	size_t best = 0, needed = RANSAC_MAX_ITER;
+	int upright = o->up_src && o->up_dst;
 	struct sq_sim H;
 
 	memset(fit, 0, sizeof(*fit));
 	sq_sim_identity(T);
 	if (src->c.n < 3 || dst->c.n < 3)
 		return -1;
+	if (upright)
+		rot_between(o->up_src, o->up_dst, R0);
 	match_features(src, dst, &cr);
-	fit->corr = cr.n;
 	for (size_t it = 0; cr.n >= 3 && it < needed; it++) {
-		size_t k[3], got;
+		size_t got;
 
-		for (int i = 0; i < 3; i++)
-			k[i] = (size_t)(rng_next(&rng) % cr.n);
-		if (k[0] == k[1] || k[1] == k[2] || k[0] == k[2] ||
-		    hypothesis(src, dst, &cr, k, scale_lo, scale_hi, &H) < 0)
+		if (draw(src, dst, &cr, o, upright ? R0 : NULL, &rng, &H) < 0)
 			continue;
 		got = count_inliers(src, dst, &cr, &H, thr, NULL);
 		if (got > best) {
 			best = got;
 			*T = H;
-			needed = iterations_needed(best, cr.n);
+			needed = iterations_needed(best, cr.n, upright ? 2 : 3);
 		}
 	}
 	if (best >= 3)
 		best = refit_inliers(src, dst, &cr, thr, T);
-	fit->corr_inliers = best;
 	corr_release(&cr);
 	if (best < 3)
 		return -1;
@@ -346,7 +484,7 @@ static void accumulate(double *A, double *b, const double J[7], double r, double
  * normal n), for the update y' = (1 + d) (y - c + w x (y - c)) + c + tau with
  * unknowns (w, tau, d): the point-to-plane row and three point-to-point rows. */
 static void add_pair(double *A, double *b, const double y[3], const double c[3], const double q[3],
-		     const double n[3], double weight)
+		     const double n[3], double weight, double pw)
 {
 	double a[3] = {y[0] - c[0], y[1] - c[1], y[2] - c[2]}, e[3], J[7];
 
@@ -365,7 +503,7 @@ static void add_pair(double *A, double *b, const double y[3], const double c[3],
 		Jk[(k + 2) % 3] = -a[(k + 1) % 3];
 		Jk[3 + k] = 1;
 		Jk[6] = a[k];
-		accumulate(A, b, Jk, e[k], weight * ICP_POINT_WEIGHT * ICP_POINT_WEIGHT);
+		accumulate(A, b, Jk, e[k], weight * pw * pw);
 	}
 }
 
@@ -395,37 +533,43 @@ static void step_transform(const double x[7], const double c[3], struct sq_sim *
 
 /* One ICP step at distance thr. Returns the update size (0 when converged or
  * too few pairs). */
-static double icp_step(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
-		       struct sq_sim *T, double thr)
+/* Point i of pts (3 floats each) moved by T. */
+static void moved(const float *pts, size_t i, const struct sq_sim *T, double y[3])
+{
+	for (int k = 0; k < 3; k++)
+		y[k] = pts[3 * i + (size_t)k];
+	sq_sim_apply(T, y, y);
+}
+
+static double icp_step(const float *pts, size_t n, const struct sq_reg_cloud *dst, struct sq_sim *T,
+		       double thr, double pw)
 {
 	double A[49] = {0}, b[7] = {0}, x[7] = {0}, c[3] = {0}, y[3];
 	double huber = 0.5 * dst->voxel;
 	size_t m = 0;
 	struct sq_sim D;
 
-	for (size_t i = 0; i < src->c.n; i++) { /* centre of the moved source */
-		point_d(&src->c, i, y);
-		sq_sim_apply(T, y, y);
+	for (size_t i = 0; i < n; i++) { /* centre of the moved source */
+		moved(pts, i, T, y);
 		for (int k = 0; k < 3; k++)
-			c[k] += y[k] / (double)src->c.n;
+			c[k] += y[k] / (double)n;
 	}
-	for (size_t i = 0; i < src->c.n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		float yf[3], d2;
 		size_t j;
-		double q[3], n[3], r, w;
+		double q[3], nr[3], r, w;
 
-		point_d(&src->c, i, y);
-		sq_sim_apply(T, y, y);
+		moved(pts, i, T, y);
 		for (int k = 0; k < 3; k++)
 			yf[k] = (float)y[k];
 		if (!sq_kdtree_search(dst->tree, yf, 1, (float)(thr * thr), &j, &d2))
 			continue;
 		point_d(&dst->c, j, q);
 		for (int k = 0; k < 3; k++)
-			n[k] = dst->c.nrm[3 * j + (size_t)k];
-		r = fabs((y[0] - q[0]) * n[0] + (y[1] - q[1]) * n[1] + (y[2] - q[2]) * n[2]);
+			nr[k] = dst->c.nrm[3 * j + (size_t)k];
+		r = fabs((y[0] - q[0]) * nr[0] + (y[1] - q[1]) * nr[1] + (y[2] - q[2]) * nr[2]);
 		w = r <= huber ? 1 : huber / r;
-		add_pair(A, b, y, c, q, n, w);
+		add_pair(A, b, y, c, q, nr, w, pw);
 		m++;
 	}
 	if (m < 16 || solve(A, b, x, 7) < 0)
@@ -436,23 +580,54 @@ static double icp_step(const struct sq_reg_cloud *src, const struct sq_reg_cloud
 	       sqrt(x[3] * x[3] + x[4] * x[4] + x[5] * x[5]) / (dst->voxel * 100);
 }
 
-void sq_reg_icp(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, struct sq_sim *T,
-		struct sq_reg_fit *fit)
+void sq_reg_icp(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, int raw,
+		struct sq_sim *T, struct sq_reg_fit *fit)
 {
-	for (int it = 0; it < ICP_ITER; it++) {
-		/* from 3 voxels down to 1: wide enough to pull in, narrow to finish */
-		double thr = dst->voxel * fmax(1.0, 3.0 * pow(0.85, it));
+	const float *pts = raw && src->icp ? src->icp : src->c.xyz;
+	size_t n = raw && src->icp ? src->nicp : src->c.n;
 
-		if (icp_step(src, dst, T, thr) < 1e-6 && thr <= dst->voxel)
+	for (int it = 0; it < ICP_ITER; it++) {
+		/* from 3 voxels down: wide enough to pull in, narrow to finish */
+		double thr = dst->voxel * fmax(ICP_FINAL_THR_VOX, 3.0 * pow(0.85, it));
+		double pw = thr > dst->voxel ? ICP_POINT_WEIGHT : ICP_POINT_WEIGHT_LATE;
+
+		if (icp_step(pts, n, dst, T, thr, pw) < 1e-7 &&
+		    thr <= ICP_FINAL_THR_VOX * dst->voxel)
 			break;
 	}
 	sq_reg_evaluate(src, dst, T, 1.0, fit);
+}
+
+static double brightness(const unsigned char *rgb)
+{
+	return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
+}
+
+/* Running sums for a Pearson correlation. */
+struct corr_sums {
+	double n, x, y, xx, yy, xy;
+};
+
+static void corr_add(struct corr_sums *c, double x, double y)
+{
+	c->n++, c->x += x, c->y += y, c->xx += x * x, c->yy += y * y, c->xy += x * y;
+}
+
+static double corr_value(const struct corr_sums *c)
+{
+	double vx = c->xx - c->x * c->x / c->n, vy = c->yy - c->y * c->y / c->n;
+
+	if (c->n < 16 || !(vx > 0) || !(vy > 0))
+		return NAN;
+	return (c->xy - c->x * c->y / c->n) / sqrt(vx * vy);
 }
 
 void sq_reg_evaluate(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
 		     const struct sq_sim *T, double thr_vox, struct sq_reg_fit *fit)
 {
 	double thr = thr_vox * dst->voxel, sum = 0, y[3], q[3];
+	int colour = src->c.rgb && dst->c.rgb;
+	struct corr_sums cs = {0};
 	size_t in = 0;
 
 	for (size_t i = 0; i < src->c.n; i++) {
@@ -471,8 +646,12 @@ void sq_reg_evaluate(const struct sq_reg_cloud *src, const struct sq_reg_cloud *
 			r += (y[k] - q[k]) * dst->c.nrm[3 * j + (size_t)k];
 		sum += r * r;
 		in++;
+		if (colour)
+			corr_add(&cs, brightness(&src->c.rgb[3 * i]),
+				 brightness(&dst->c.rgb[3 * j]));
 	}
 	fit->inliers = in;
 	fit->fitness = src->c.n ? (double)in / (double)src->c.n : 0;
 	fit->rms = in ? sqrt(sum / (double)in) : 0;
+	fit->colour = colour ? corr_value(&cs) : NAN;
 }

@@ -22,12 +22,21 @@ struct sq_reg_cloud {
 	float *fpfh;		 /* c.n * SQ_FPFH_DIM */
 	struct sq_kdtree *ftree; /* over fpfh */
 	double voxel;		 /* downsampling cell, in the cloud's units */
+	float *icp;		 /* 3 * nicp raw points ICP moves (NULL: c's points) */
+	size_t nicp;
 };
 
 /* Takes ownership of *c (voxel-downsampled at `voxel`), estimates normals
- * (oriented along up when given, else along the cloud's least-variance axis) and
- * FPFH, and builds the trees. */
-void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, const double *up);
+ * (oriented along up when given, else along the cloud's least-variance axis)
+ * and, when features is set, FPFH; builds the trees. A cloud without features
+ * can only be an ICP target. */
+void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, const double *up,
+		    int features);
+/* Gives the cloud up to max of the raw points (every k-th of xyz, n points) for
+ * ICP to move when it is the source. Voxel centroids are pulled inward at a
+ * cloud's edges, which biases the scale a little; raw points are not. */
+void sq_reg_set_icp_points(struct sq_reg_cloud *rc, const float *xyz, size_t n, size_t max);
+
 /* Flips every normal and recomputes the features (the other orientation guess
  * for a cloud whose up side is unknown). */
 void sq_reg_flip(struct sq_reg_cloud *rc);
@@ -39,17 +48,30 @@ struct sq_reg_fit {
 	size_t inliers;	     /* that many source points */
 	size_t corr_inliers; /* global: feature correspondences agreeing with T */
 	size_t corr;	     /* global: feature correspondences tried */
+	/* Pearson correlation of the brightness of the paired points (both clouds
+	 * coloured; NAN otherwise): a textured surface placed where it belongs
+	 * agrees with itself, one placed wrongly does not (~0). */
+	double colour;
 };
 
-/* Global registration of src onto dst. scale_lo..scale_hi bound the scale
- * (target units per source unit). Fills *T and *fit; returns -1 when no
- * hypothesis had 3 agreeing correspondences. Deterministic for a seed. */
-int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, double scale_lo,
-		  double scale_hi, unsigned seed, struct sq_sim *T, struct sq_reg_fit *fit);
+struct sq_reg_global_opts {
+	double scale_lo, scale_hi; /* bounds on the scale (target units per source unit) */
+	unsigned seed;		   /* RANSAC's: results are deterministic for a seed */
+	/* The side each surface was seen from (unit vectors), when known for both:
+	 * hypotheses then come from 2 matches (turn about up, scale, shift), which
+	 * needs far fewer draws and cannot turn a seabed over. NULL: 3 matches. */
+	const double *up_src, *up_dst;
+};
 
-/* Refines *T (src -> dst) by ICP with scale; fills *fit. */
-void sq_reg_icp(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, struct sq_sim *T,
-		struct sq_reg_fit *fit);
+/* Global registration of src onto dst. Fills *T and *fit; returns -1 when no
+ * hypothesis had 3 agreeing correspondences. */
+int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+		  const struct sq_reg_global_opts *o, struct sq_sim *T, struct sq_reg_fit *fit);
+
+/* Refines *T (src -> dst) by ICP with scale, moving src's voxel points, or its
+ * raw points (sq_reg_set_icp_points) when raw is set; fills *fit. */
+void sq_reg_icp(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, int raw,
+		struct sq_sim *T, struct sq_reg_fit *fit);
 
 /* Measures *T without changing it: fitness and rms at `thr_vox` target voxels. */
 void sq_reg_evaluate(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,

@@ -36,14 +36,21 @@
 
 #define SAMPLE_MAX 150000      /* points kept per input for estimation */
 #define SPACING_PROBES 2000    /* sample points whose neighbour distance is measured */
-#define TARGET_POINTS 7000     /* downsampled size of the largest input */
+#define TARGET_POINTS 5000     /* downsampled size of the largest input */
 #define VOXEL_MIN_SPACINGS 3.0 /* registration voxel: at least this many point spacings */
+#define ICP_POINTS 6000	       /* raw points ICP moves per input */
+#define FINE_DIVISOR 2.0       /* ICP ends on a target this many times finer */
 #define MIN_SHARED_CAMS 6
-#define SCALE_SLACK 2.5	     /* the scale may differ from the units' ratio by this factor */
-#define MIN_FITNESS 0.08     /* accepted pair: share of source points on the target, */
-#define MIN_CORR_INLIERS 12  /* feature matches agreeing (global registration), */
-#define MIN_CORR_SHARE 0.02  /* also as a share of all matches (chance gives ~0.5 %), */
-#define MAX_RMS_VOX 0.35     /* and RMS point-to-plane residual in target voxels */
+#define CAMERA_EDGE_WEIGHT 1000.0 /* per shared camera: above any cloud fit's weight */
+#define SCALE_SLACK 2.5		  /* the scale may differ from the units' ratio by this factor */
+#define MIN_FITNESS 0.08	  /* accepted pair: share of source points on the target, */
+#define MIN_CORR_INLIERS 12	  /* feature matches agreeing (global registration), */
+#define CHANCE_THR_VOX 1.5	  /* RANSAC's inlier distance (register.c) */
+#define CHANCE_FACTOR 2.5	  /* agreeing matches must exceed 2.5x chance + 8 */
+#define CHANCE_MARGIN 8.0
+#define MAX_UP_ANGLE_DEG 30.0 /* placed up sides of two inputs with cameras */
+#define MAX_RMS_VOX 0.3 /* a wrong fit on a smooth seabed leaves ~0.4 voxel, a right one ~0.15 */
+#define MIN_COLOUR_CORR 0.3  /* brightness correlation of paired points */
 #define MAX_CAM_REL_RMS 0.05 /* shared cameras must agree to 5 % of their spread */
 #define ALL_PAIRS_MAX 10     /* up to this many inputs every pair is tried */
 #define NEIGHBOUR_SPAN 3     /* beyond: each input against the next few */
@@ -58,7 +65,7 @@ struct input {
 	int have_up;
 	double up[3];
 	struct stitch_cams cams;
-	struct sq_reg_cloud reg;
+	struct sq_reg_cloud reg, fine;
 	int reg_ready, comp;
 };
 
@@ -124,13 +131,18 @@ static int sample_chunk(void *ctx, const struct sq_ply_chunk *c, struct sq_err *
 
 		if (!isfinite(p[0]) || !isfinite(p[1]) || !isfinite(p[2]))
 			continue;
+		const unsigned char *rgb = c->rgb ? &c->rgb[3 * i] : NULL;
+
 		if (v->sample.n < SAMPLE_MAX) {
-			sq_cloud_push(&v->sample, p, NULL, NULL);
+			sq_cloud_push(&v->sample, p, rgb, NULL);
 			continue;
 		}
 		slot = (size_t)(rng_next(&v->rng) % (v->points + 1));
-		if (slot < SAMPLE_MAX)
-			memcpy(&v->sample.xyz[3 * slot], p, sizeof(p));
+		if (slot >= SAMPLE_MAX)
+			continue;
+		memcpy(&v->sample.xyz[3 * slot], p, sizeof(p));
+		if (rgb && v->sample.rgb)
+			memcpy(&v->sample.rgb[3 * slot], rgb, 3);
 	}
 	return 0;
 }
@@ -200,8 +212,11 @@ static void camera_unit(struct input *v, const struct sq_kdtree *t)
 static int read_input(struct run *r, struct input *v, size_t i, struct sq_err *err)
 {
 	struct sq_kdtree *t;
+	struct sq_ply_info info;
 
-	sq_cloud_init(&v->sample, 0, 0);
+	if (sq_ply_read_info(v->in->ply, &info, err) < 0)
+		return -1;
+	sq_cloud_init(&v->sample, info.has_rgb, 0);
 	v->rng = 0x243f6a8885a308d3ULL + i;
 	if (sq_ply_stream(v->in->ply, NULL, sample_chunk, v, err) < 0)
 		return -1;
@@ -266,30 +281,57 @@ static void choose_units(struct run *r)
 	    r->vox_phys);
 }
 
-static void prepare_input(struct run *r, struct input *v)
+/* The sample on a voxel grid of the given size. */
+static void downsample(const struct input *v, double voxel, struct sq_cloud *c)
 {
-	double voxel = r->vox_phys * v->unit;
-	struct sq_voxel_grid *g = sq_voxel_new(voxel, 0, 0);
-	struct sq_cloud c;
+	int rgb = v->sample.rgb != NULL;
+	struct sq_voxel_grid *g = sq_voxel_new(voxel, rgb, 0);
 
 	for (size_t i = 0; i < v->sample.n; i++) {
 		double p[3] = {v->sample.xyz[3 * i], v->sample.xyz[3 * i + 1],
 			       v->sample.xyz[3 * i + 2]};
 
-		sq_voxel_add(g, p, NULL, NULL);
+		sq_voxel_add(g, p, rgb ? &v->sample.rgb[3 * i] : NULL, NULL);
 	}
-	sq_cloud_init(&c, 0, 0);
-	sq_voxel_to_cloud(g, &c);
+	sq_cloud_init(c, rgb, 0);
+	sq_voxel_to_cloud(g, c);
 	sq_voxel_free(g);
-	sq_reg_prepare(&v->reg, &c, voxel, v->have_up ? v->up : NULL);
+}
+
+/* The registration cloud (features at the common physical voxel) and a finer
+ * one, at a few point spacings, that only serves as ICP's target at the end. */
+static void prepare_input(struct run *r, struct input *v)
+{
+	double voxel = r->vox_phys * v->unit, fine = voxel / FINE_DIVISOR;
+	const double *up = v->have_up ? v->up : NULL;
+	struct sq_cloud c;
+
+	downsample(v, voxel, &c);
+	sq_reg_prepare(&v->reg, &c, voxel, up, 1);
+	sq_reg_set_icp_points(&v->reg, v->sample.xyz, v->sample.n, ICP_POINTS);
+	downsample(v, fine, &c);
+	sq_reg_prepare(&v->fine, &c, fine, up, 0);
 	v->reg_ready = 1;
+}
+
+/* ICP of a onto b at the coarse voxel, then against b's fine cloud. */
+static void refine(const struct input *va, const struct input *vb, struct sq_sim *T,
+		   struct sq_reg_fit *fit)
+{
+	struct sq_reg_fit f;
+
+	sq_reg_icp(&va->reg, &vb->reg, 0, T, fit);
+	sq_reg_icp(&va->reg, &vb->fine, 1, T, &f);
+	sq_reg_evaluate(&va->reg, &vb->reg, T, 1.0, fit);
 }
 
 /* --- 3. pairs ----------------------------------------------------------------------- */
 
+/* Enough overlap, a tight fit, and where both are coloured, colours that agree. */
 static int good_fit(const struct sq_reg_fit *f, const struct input *dst)
 {
-	return f->fitness >= MIN_FITNESS && f->rms <= MAX_RMS_VOX * dst->reg.voxel;
+	return f->fitness >= MIN_FITNESS && f->rms <= MAX_RMS_VOX * dst->reg.voxel &&
+	       (isnan(f->colour) || f->colour >= MIN_COLOUR_CORR);
 }
 
 static void add_edge(struct run *r, int a, int b, const struct sq_sim *T,
@@ -307,68 +349,111 @@ static void add_edge(struct run *r, int a, int b, const struct sq_sim *T,
 	snprintf(e->method, sizeof(e->method), "%s", method);
 }
 
-/* a onto b by the cameras both saw at the same instants, refined by ICP.
- * Returns 1 when an edge was added, 0 when the pair shares too few cameras. */
+/* a onto b by the cameras both saw at the same instants. Returns 1 when an edge
+ * was added, 0 when the pair shares too few cameras. The cameras alone are
+ * trusted: on the synthetic surveys they fix a neighbour to 0.05 % in scale,
+ * where ICP on two sparse clouds overlapping by a few seconds of track wanders
+ * by 1 %. The clouds only confirm the placement (fit and colour). */
 static int pair_by_cameras(struct run *r, int a, int b)
 {
 	struct input *va = &r->v[a], *vb = &r->v[b];
 	struct stitch_pairs sp;
 	double rel = 1;
-	struct sq_sim T, U;
+	struct sq_sim T;
 	struct sq_reg_fit fit;
 	int rc = 0;
 
 	stitch_cams_shared(&va->cams, &vb->cams, &sp);
 	if (sp.n < MIN_SHARED_CAMS || stitch_cams_fit(&sp, &T, &rel) < 0 || rel > MAX_CAM_REL_RMS)
 		goto out;
-	U = T;
-	sq_reg_icp(&va->reg, &vb->reg, &U, &fit);
-	if (good_fit(&fit, vb) && fabs(log(U.s / T.s)) < 0.05) {
-		add_edge(r, a, b, &U, &fit, 2.0 * (double)fit.inliers + (double)sp.n,
-			 "shared-cameras+icp");
-	} else {
-		sq_reg_evaluate(&va->reg, &vb->reg, &T, 1.0, &fit);
-		add_edge(r, a, b, &T, &fit, (double)sp.n, "shared-cameras");
-	}
-	say(r, "'%s' -> '%s': %zu shared cameras (rms %.2f%% of their spread), fitness %.2f",
-	    va->in->name, vb->in->name, sp.n, 100 * rel, fit.fitness);
+	sq_reg_evaluate(&va->reg, &vb->reg, &T, 1.0, &fit);
+	say(r,
+	    "'%s' -> '%s': %zu shared cameras (rms %.2f%% of their spread); clouds: fitness "
+	    "%.2f, rms %.2f voxels, colour %.2f",
+	    va->in->name, vb->in->name, sp.n, 100 * rel, fit.fitness, fit.rms / vb->reg.voxel,
+	    fit.colour);
+	add_edge(r, a, b, &T, &fit, CAMERA_EDGE_WEIGHT * (double)sp.n, "shared-cameras");
 	rc = 1;
 out:
 	stitch_pairs_release(&sp);
 	return rc;
 }
 
-/* a onto b by features (trying a's normals both ways up when its up side is
- * unknown), then ICP. */
+/* How many feature matches could agree by chance. A wrong transform still puts
+ * each source point somewhere on the target, within RANSAC's threshold of its
+ * match with probability about pi thr^2 / (target area), and the target has
+ * about one point per voxel^2 of area: the expected count is lambda below. The
+ * best of thousands of hypotheses does better than expected, so the bound is
+ * well above lambda (a sparse cloud of a few hundred points has lambda ~ 6). */
+static double chance_bound(size_t corr, size_t target_points)
+{
+	double lambda = (double)corr * M_PI * CHANCE_THR_VOX * CHANCE_THR_VOX /
+			(double)(target_points ? target_points : 1);
+
+	return CHANCE_FACTOR * lambda + CHANCE_MARGIN;
+}
+
+/* With cameras on both sides, a placement must keep a's cameras on the side b
+ * was seen from (a flat seabed matched upside down fits its planes well). */
+static int same_side(const struct input *va, const struct input *vb, const struct sq_sim *T)
+{
+	double u[3], dot = 0;
+
+	if (!va->have_up || !vb->have_up)
+		return 1;
+	for (int k = 0; k < 3; k++)
+		u[k] = T->R[3 * k] * va->up[0] + T->R[3 * k + 1] * va->up[1] +
+		       T->R[3 * k + 2] * va->up[2];
+	for (int k = 0; k < 3; k++)
+		dot += u[k] * vb->up[k];
+	return dot >= cos(MAX_UP_ANGLE_DEG * M_PI / 180);
+}
+
+/* One global registration of a onto b, refined by ICP; 1 when it passes. */
+static int try_global(struct run *r, struct input *va, struct input *vb, struct sq_sim *T,
+		      struct sq_reg_fit *fit)
+{
+	double s0 = vb->unit / va->unit;
+	struct sq_reg_global_opts go = {
+	    .scale_lo = s0 / SCALE_SLACK, .scale_hi = s0 * SCALE_SLACK, .seed = r->o->seed};
+	struct sq_reg_fit g;
+	int ok;
+
+	if (va->have_up && vb->have_up)
+		go.up_src = va->up, go.up_dst = vb->up;
+	if (sq_reg_global(&va->reg, &vb->reg, &go, T, &g) < 0) {
+		memset(fit, 0, sizeof(*fit));
+		say(r, "'%s' -> '%s': no consistent feature matches", va->in->name, vb->in->name);
+		return 0;
+	}
+	refine(va, vb, T, fit);
+	fit->corr = g.corr, fit->corr_inliers = g.corr_inliers;
+	ok = fit->corr_inliers >= MIN_CORR_INLIERS &&
+	     (double)fit->corr_inliers >= chance_bound(fit->corr, vb->reg.c.n) &&
+	     good_fit(fit, vb) && same_side(va, vb, T);
+	say(r,
+	    "'%s' -> '%s': %zu/%zu feature matches agree (chance: %.0f), fitness %.2f, rms %.2f "
+	    "voxels, colour %.2f%s",
+	    va->in->name, vb->in->name, fit->corr_inliers, fit->corr,
+	    chance_bound(fit->corr, vb->reg.c.n), fit->fitness, fit->rms / vb->reg.voxel,
+	    fit->colour, ok ? "" : ": rejected");
+	return ok;
+}
+
+/* a onto b by features, then ICP. When a's up side is unknown (no cameras) its
+ * normals are a guess: if the fit fails, a is turned over and tried again (and
+ * stays turned, for its other pairs). */
 static void pair_global(struct run *r, int a, int b)
 {
 	struct input *va = &r->v[a], *vb = &r->v[b];
-	double s0 = vb->unit / va->unit;
-	struct sq_sim T, T2;
-	struct sq_reg_fit fit, fit2;
-	int ok = sq_reg_global(&va->reg, &vb->reg, s0 / SCALE_SLACK, s0 * SCALE_SLACK, r->o->seed,
-			       &T, &fit) == 0;
+	struct sq_sim T;
+	struct sq_reg_fit fit;
+	int ok = try_global(r, va, vb, &T, &fit);
 
-	if (!va->have_up) {
+	if (!ok && !va->have_up) {
 		sq_reg_flip(&va->reg);
-		if (sq_reg_global(&va->reg, &vb->reg, s0 / SCALE_SLACK, s0 * SCALE_SLACK,
-				  r->o->seed, &T2, &fit2) == 0 &&
-		    (!ok || fit2.corr_inliers > fit.corr_inliers))
-			ok = 1, T = T2, fit = fit2;
-		sq_reg_flip(&va->reg);
+		ok = try_global(r, va, vb, &T, &fit);
 	}
-	if (!ok) {
-		say(r, "'%s' -> '%s': no consistent feature matches", va->in->name, vb->in->name);
-		return;
-	}
-	fit2 = fit;
-	sq_reg_icp(&va->reg, &vb->reg, &T, &fit);
-	fit.corr = fit2.corr, fit.corr_inliers = fit2.corr_inliers;
-	ok = fit.corr_inliers >= MIN_CORR_INLIERS &&
-	     (double)fit.corr_inliers >= MIN_CORR_SHARE * (double)fit.corr && good_fit(&fit, vb);
-	say(r, "'%s' -> '%s': %zu/%zu feature matches agree, fitness %.2f, rms %.2f voxels%s",
-	    va->in->name, vb->in->name, fit.corr_inliers, fit.corr, fit.fitness,
-	    fit.rms / vb->reg.voxel, ok ? "" : ": rejected");
 	if (ok)
 		add_edge(r, a, b, &T, &fit, (double)fit.inliers, "global+icp");
 }
@@ -597,8 +682,10 @@ static void release_run(struct run *r)
 	for (size_t i = 0; i < r->n; i++) {
 		sq_cloud_release(&r->v[i].sample);
 		stitch_cams_release(&r->v[i].cams);
-		if (r->v[i].reg_ready)
+		if (r->v[i].reg_ready) {
 			sq_reg_release(&r->v[i].reg);
+			sq_reg_release(&r->v[i].fine);
+		}
 	}
 	free(r->v);
 	free(r->e);
@@ -624,14 +711,20 @@ static void report_unplaced(const struct run *r, struct sq_stitch_result *res)
 
 static int place_all(struct run *r, struct sq_stitch_result *res, int *ref, struct sq_err *err)
 {
+	long long t0 = sq_now_ms(), t1, t2;
+
 	for (size_t i = 0; i < r->n; i++)
 		if (read_input(r, &r->v[i], i, err) < 0 || cancelled(r, err) < 0)
 			return -1;
 	choose_units(r);
+	t1 = sq_now_ms();
 	for (size_t i = 0; i < r->n; i++)
 		prepare_input(r, &r->v[i]);
+	t2 = sq_now_ms();
 	if (register_pairs(r, err) < 0)
 		return -1;
+	say(r, "time: reading %lld ms, features %lld ms, pairs %lld ms", t1 - t0, t2 - t1,
+	    sq_now_ms() - t2);
 	*ref = pick_reference(r);
 	chain(r, res, *ref);
 	res->unit = r->v[*ref].unit;
