@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -22,7 +23,23 @@ static const char usage[] =
 	"  --check        validate only, push nothing\n"
 	"  --redis URL    redis://[user:pass@]host:port/db or unix:///path (env SCANQ_REDIS)\n"
 	"  --prefix P     key prefix shared by one deployment (env SCANQ_PREFIX)\n"
+	"  --ssh-key FILE private key for sftp:// videos (env SCANQ_SSH_KEY); default:\n"
+	"                 ssh-agent and the keys in ~/.ssh\n"
+	"  --ssh-known-hosts FILE\n"
+	"                 host keys of sftp:// hosts (env SCANQ_SSH_KNOWN_HOSTS); default\n"
+	"                 ~/.ssh/known_hosts; an unknown or changed key is refused\n"
 	"  -h, --help     this text\n";
+
+/* The SSH options travel in the environment, where lib/sftp.c reads them. */
+static void set_path_env(const char *name, const char *path)
+{
+	char cwd[4096];
+	char *abs = path[0] != '/' && getcwd(cwd, sizeof(cwd)) ? sq_path_resolve(cwd, path)
+								: xstrdup(path);
+
+	setenv(name, abs, 1);
+	free(abs);
+}
 
 static int probe(void *ctx, const char *video, struct sq_err *err)
 {
@@ -100,6 +117,8 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"check", no_argument, NULL, 'c'},   {"redis", required_argument, NULL, 'r'},
 		{"prefix", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+		{"ssh-key", required_argument, NULL, 'k'},
+		{"ssh-known-hosts", required_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *url = getenv("SCANQ_REDIS"), *prefix = getenv("SCANQ_PREFIX");
@@ -111,6 +130,8 @@ int main(int argc, char **argv)
 		case 'c': check = 1; break;
 		case 'r': url = optarg; break;
 		case 'p': prefix = optarg; break;
+		case 'k': set_path_env("SCANQ_SSH_KEY", optarg); break;
+		case 'K': set_path_env("SCANQ_SSH_KNOWN_HOSTS", optarg); break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}

@@ -26,13 +26,16 @@ const char *sq_media_av_err(int code, char *buf, size_t len);
 
 /* ---- inputs with a stall timeout (media_io.c) ---- */
 
+struct sq_sftp_file;
+
 struct sq_media_io {
 	long long stall_ms;	     /* give up after this long without a byte; 0: the default */
 	int (*cancelled)(void *ctx); /* polled while waiting; may be NULL */
 	void *ctx;
-	int fd;		 /* local files: ours, read non-blocking; else -1 */
-	AVIOContext *pb; /* ours for local files */
-	int stalled;	 /* a read gave up for lack of data */
+	int fd;			   /* local files: ours, read non-blocking; else -1 */
+	struct sq_sftp_file *sftp; /* sftp:// inputs: ours; else NULL */
+	AVIOContext *pb;	   /* ours for local files and sftp:// inputs */
+	int stalled;		   /* a read gave up for lack of data */
 };
 
 /* The stall timeout: SCANQ_STALL_TIMEOUT_MS from the environment, else 30 s. */
@@ -45,7 +48,9 @@ int sq_media_io_open(struct sq_media_io *io, const char *url, AVFormatContext **
 		     struct sq_err *err);
 
 /* After a libav read on io's input failed with ret: -1 with err set when that
- * was a stall (SQ_ERR_TIMEOUT) or a cancellation, else 0 (an ordinary error). */
+ * was a stall (SQ_ERR_TIMEOUT), a cancellation, or a remote input's transfer
+ * failing (a lost connection must fail the attempt, not end the video early),
+ * else 0 (an ordinary error). */
 int sq_media_io_failed(struct sq_media_io *io, const char *url, int ret, struct sq_err *err);
 
 void sq_media_io_close(struct sq_media_io *io, AVFormatContext **fmt);

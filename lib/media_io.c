@@ -5,11 +5,15 @@
  * byte would hang the probe or the extraction for ever. Local paths are
  * therefore read through our own AVIOContext: the file is opened non-blocking
  * and every read waits in poll() for at most the stall timeout, counted afresh
- * after each read that got data. Other URLs (libav protocols) get the same
- * limit through their rw_timeout option. The timeout is 30 s unless the
- * environment's SCANQ_STALL_TIMEOUT_MS says otherwise (tests shorten it). */
+ * after each read that got data. sftp:// URLs are streamed by sftp.c through
+ * an AVIOContext of ours too (libav's own sftp protocol reads one request at a
+ * time and checks no host key), under the same timeout and cancellation. Other
+ * URLs (libav protocols) get the same limit through their rw_timeout option.
+ * The timeout is 30 s unless the environment's SCANQ_STALL_TIMEOUT_MS says
+ * otherwise (tests shorten it). */
 #include "fsutil.h"
 #include "media_internal.h"
+#include "sftp.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -135,12 +139,83 @@ static int open_local(struct sq_media_io *io, const char *path, AVFormatContext 
 	return 0;
 }
 
+static int remote_read(void *opaque, uint8_t *buf, int size)
+{
+	struct sq_media_io *io = opaque;
+	struct sq_err err;
+	long n = sq_sftp_read(io->sftp, buf, (size_t)size, &err);
+
+	if (n > 0)
+		return (int)n;
+	if (n == 0)
+		return AVERROR_EOF;
+	if (err.code == SQ_ERR_TIMEOUT)
+		io->stalled = 1;
+	return err.code == SQ_ERR_TIMEOUT  ? AVERROR(ETIMEDOUT)
+	       : err.code == SQ_ERR_CANCEL ? AVERROR_EXIT
+					   : AVERROR(EIO);
+}
+
+static int64_t remote_seek(void *opaque, int64_t offset, int whence)
+{
+	struct sq_media_io *io = opaque;
+	long long size = sq_sftp_size(io->sftp), pos;
+
+	switch (whence & ~AVSEEK_FORCE) {
+	case AVSEEK_SIZE:
+		return size;
+	case SEEK_SET:
+		pos = offset;
+		break;
+	case SEEK_CUR:
+		pos = sq_sftp_tell(io->sftp) + offset;
+		break;
+	case SEEK_END:
+		pos = size + offset;
+		break;
+	default:
+		return AVERROR(EINVAL);
+	}
+	if (pos < 0)
+		return AVERROR(EINVAL);
+	sq_sftp_seek(io->sftp, pos);
+	return pos;
+}
+
+/* An sftp:// input: sftp.c connects, checks and streams it; nothing of it
+ * touches the local disk. */
+static int open_remote(struct sq_media_io *io, const char *url, AVFormatContext *fmt,
+		       struct sq_err *err)
+{
+	struct sq_sftp_opts so = {
+	    .stall_ms = io->stall_ms, .cancelled = io->cancelled, .ctx = io->ctx};
+	uint8_t *buf;
+
+	io->sftp = sq_sftp_open(url, &so, err);
+	if (!io->sftp)
+		return -1;
+	buf = av_malloc(IO_BUFFER_BYTES);
+	io->pb =
+	    buf ? avio_alloc_context(buf, IO_BUFFER_BYTES, 0, io, remote_read, NULL, remote_seek)
+		: NULL;
+	if (!io->pb) {
+		av_free(buf);
+		return sq_error(err, SQ_ERR_MEDIA, "out of memory opening '%s'", url);
+	}
+	fmt->pb = io->pb;
+	return 0;
+}
+
 /* The error for a failed libav call on io's input: the stall when there was one. */
 static int io_error(struct sq_media_io *io, const char *url, const char *what, int ret,
 		    struct sq_err *err)
 {
+	struct sq_err remote;
 	char ebuf[128];
 
+	/* a remote input's own account of its failure says the most */
+	if (io->sftp && sq_sftp_failed(io->sftp, &remote) < 0)
+		return sq_error(err, remote.code, "%s", remote.msg);
 	if (io->stalled || ret == AVERROR(ETIMEDOUT))
 		return sq_error(err, SQ_ERR_TIMEOUT,
 				"cannot read '%s': no data for %lld ms (stalled)", url,
@@ -165,6 +240,7 @@ int sq_media_io_open(struct sq_media_io *io, const char *url, AVFormatContext **
 
 	io->fd = -1;
 	io->pb = NULL;
+	io->sftp = NULL;
 	io->stalled = 0;
 	if (io->stall_ms <= 0)
 		io->stall_ms = sq_media_stall_ms();
@@ -172,13 +248,14 @@ int sq_media_io_open(struct sq_media_io *io, const char *url, AVFormatContext **
 		return sq_error(err, SQ_ERR_MEDIA, "out of memory opening '%s'", url);
 	fmt->interrupt_callback.callback = interrupt_cb;
 	fmt->interrupt_callback.opaque = io;
-	if (path && open_local(io, path, fmt, err) < 0) {
+	if ((path && open_local(io, path, fmt, err) < 0) ||
+	    (sq_sftp_is_url(url) && open_remote(io, url, fmt, err) < 0)) {
 		avformat_free_context(fmt); /* fmt->pb is set only on success */
 		fmt = NULL;
 		rc = -1;
 		goto out;
 	}
-	if (!path)
+	if (!path && !io->sftp)
 		av_dict_set_int(&opts, "rw_timeout", io->stall_ms * 1000, 0);
 	ret = avformat_open_input(&fmt, url, NULL, &opts); /* frees fmt on failure */
 	av_dict_free(&opts);
@@ -200,6 +277,9 @@ out:
 
 int sq_media_io_failed(struct sq_media_io *io, const char *url, int ret, struct sq_err *err)
 {
+	/* a remote file cut short by a lost connection must fail, not end early */
+	if (io->sftp && sq_sftp_failed(io->sftp, NULL) < 0)
+		return io_error(io, url, "read", ret, err);
 	if (!io->stalled && !(ret == AVERROR_EXIT && io->cancelled && io->cancelled(io->ctx)))
 		return 0;
 	return io_error(io, url, "read", ret, err);
@@ -215,4 +295,6 @@ void sq_media_io_close(struct sq_media_io *io, AVFormatContext **fmt)
 	if (io->fd >= 0)
 		close(io->fd);
 	io->fd = -1;
+	sq_sftp_close(io->sftp);
+	io->sftp = NULL;
 }

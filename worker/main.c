@@ -30,9 +30,26 @@ static const char usage[] =
 	"                 a second signal hands it back at once\n"
 	"  --redis URL    redis://[user:pass@]host:port/db or unix:///path (env SCANQ_REDIS)\n"
 	"  --prefix P     key prefix (env SCANQ_PREFIX)\n"
+	"  --ssh-key FILE private key for sftp:// videos (env SCANQ_SSH_KEY); default:\n"
+	"                 ssh-agent and the keys in ~/.ssh\n"
+	"  --ssh-known-hosts FILE\n"
+	"                 host keys of sftp:// hosts (env SCANQ_SSH_KNOWN_HOSTS); default\n"
+	"                 ~/.ssh/known_hosts; an unknown or changed key is refused\n"
 	"  -h, --help     this text\n";
 
 static volatile sig_atomic_t stop_level;
+
+/* The SSH options travel in the environment, where lib/sftp.c reads them (in
+ * every worker process). */
+static void set_path_env(const char *name, const char *path)
+{
+	char cwd[4096];
+	char *abs = path[0] != '/' && getcwd(cwd, sizeof(cwd)) ? sq_path_resolve(cwd, path)
+								: xstrdup(path);
+
+	setenv(name, abs, 1);
+	free(abs);
+}
 
 static void on_signal(int sig)
 {
@@ -136,6 +153,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{"local", required_argument, NULL, 'l'}, {"hwaccel", no_argument, NULL, 'H'},
 		{"lease", required_argument, NULL, 'L'}, {"grace", required_argument, NULL, 'G'},
 		{"redis", required_argument, NULL, 'r'}, {"prefix", required_argument, NULL, 'p'},
+		{"ssh-key", required_argument, NULL, 'k'},
+		{"ssh-known-hosts", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},	 {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -153,6 +172,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case 'G': bad = parse_duration("grace", optarg, &c->o.grace_ms); break;
 		case 'r': c->o.redis_url = optarg; break;
 		case 'p': c->o.prefix = optarg; break;
+		case 'k': set_path_env("SCANQ_SSH_KEY", optarg); break;
+		case 'K': set_path_env("SCANQ_SSH_KNOWN_HOSTS", optarg); break;
 		case 'n':
 			c->o.nprocs = (int)strtol(optarg, &end, 10);
 			bad = *end || c->o.nprocs < 1 || c->o.nprocs > 1024;

@@ -9,18 +9,29 @@
  * load of a shared machine), both peak RSS (wait4), the
  * packets scanq decoded and skipped, and whether the last run's files were
  * byte-identical. Inputs are made once with the ffmpeg program and cached (see
- * README.md). Run by hand, never by CI: it takes tens of minutes. */
+ * README.md). Run by hand, never by CI: it takes tens of minutes.
+ *
+ * --sftp makes another table instead: each case extracted by scanq from the same file
+ * read as sftp://127.0.0.1:PORT/... from a private sshd (its own keys and
+ * config in cache/sshd, started here, fork/exec, no shell) against scanq on
+ * the local file, alternating; the ratio is sftp/local. sshd's CPU is not in
+ * the sftp column (it runs on the same machine). */
 #include "fsutil.h"
 #include "media.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -275,8 +286,9 @@ static long max_rss(const struct run *r, int n)
 }
 
 struct opts {
-	int reps;
+	int reps, sftp;
 	const char *cache, *ffmpeg, *only;
+	char *sftp_prefix; /* sftp://127.0.0.1:PORT, with --sftp */
 };
 
 static void print_row(const struct bench_case *c, const struct run *s, const struct run *f,
@@ -327,6 +339,218 @@ static int bench_one(const struct opts *o, const struct bench_case *c)
 	return rc ? -1 : 0;
 }
 
+static int wanted(const struct opts *o, const char *name);
+
+/* ---- the SFTP row: a private sshd on loopback ---- */
+
+/* A free TCP port on 127.0.0.1 (released again: sshd binds it next). */
+static int free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static int port_open(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	return sq_write_file_atomic(path, text, strlen(text), NULL);
+}
+
+/* Host and client keys (made once), authorized_keys, known_hosts, config. */
+static int sshd_files(const char *dir, int port)
+{
+	static const char *const keys[] = {"host", "client"};
+	char *pub = NULL, *text, *path;
+	int rc = 0;
+
+	for (size_t i = 0; i < 2 && rc == 0; i++) {
+		path = xasprintf("%s/%s", dir, keys[i]);
+		if (!sq_path_exists(path)) {
+			char *argv[] = {"ssh-keygen", "-q", "-t", "ed25519", "-N",
+					"",	      "-f", path, NULL};
+
+			rc = spawn(argv, NULL) == 0 ? 0 : -1;
+		}
+		free(path);
+	}
+	path = xasprintf("%s/client.pub", dir);
+	text = rc == 0 ? sq_read_file(path, NULL, NULL) : NULL;
+	free(path);
+	path = xasprintf("%s/host.pub", dir);
+	pub = text ? sq_read_file(path, NULL, NULL) : NULL;
+	free(path);
+	if (!pub) {
+		free(text);
+		return -1;
+	}
+	path = xasprintf("%s/authorized_keys", dir);
+	rc |= write_text(path, text);
+	free(path);
+	free(text);
+	pub[strcspn(pub, "\n")] = '\0';
+	*strrchr(pub, ' ') = '\0'; /* the comment */
+	text = xasprintf("[127.0.0.1]:%d %s\n", port, pub);
+	path = xasprintf("%s/known_hosts", dir);
+	rc |= write_text(path, text);
+	free(path);
+	free(text);
+	free(pub);
+	text =
+	    xasprintf("Port %d\nListenAddress 127.0.0.1\nHostKey %s/host\nPidFile none\n"
+		      "AuthorizedKeysFile %s/authorized_keys\nPermitRootLogin prohibit-password\n"
+		      "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+		      "StrictModes no\nSubsystem sftp internal-sftp\n",
+		      port, dir, dir);
+	path = xasprintf("%s/config", dir);
+	rc |= write_text(path, text);
+	free(path);
+	free(text);
+	return rc ? -1 : 0;
+}
+
+/* Starts sshd on a free port; returns its pid (> 0) and sets o->sftp_prefix,
+ * SCANQ_SSH_KEY and SCANQ_SSH_KNOWN_HOSTS. */
+static pid_t start_sshd(struct opts *o)
+{
+	char *cache = realpath(o->cache, NULL); /* sshd wants absolute paths */
+	char *dir = xasprintf("%s/sshd", cache ? cache : o->cache);
+	char *cfg = xasprintf("%s/config", dir);
+	char *log = xasprintf("%s/log", dir), *key = xasprintf("%s/client", dir);
+	char *kh = xasprintf("%s/known_hosts", dir);
+	int port = free_port();
+	pid_t pid = -1;
+
+	if (getuid() == 0)
+		mkdir("/run/sshd", 0755); /* privilege separation */
+	if (port <= 0 || sq_mkdir_p(dir, NULL) < 0 || sshd_files(dir, port) < 0) {
+		fprintf(stderr, "cannot set up sshd in '%s'\n", dir);
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0)
+			dup2(fd, 2);
+		execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-e", "-f", cfg, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; pid > 0 && i < 100 && !port_open(port); i++)
+		usleep(100000);
+	if (pid < 0 || !port_open(port)) {
+		fprintf(stderr, "sshd did not start (see '%s')\n", log);
+		if (pid > 0)
+			kill(pid, SIGTERM);
+		pid = -1;
+		goto out;
+	}
+	setenv("SCANQ_SSH_KEY", key, 1);
+	setenv("SCANQ_SSH_KNOWN_HOSTS", kh, 1);
+	o->sftp_prefix = xasprintf("sftp://127.0.0.1:%d", port);
+out:
+	free(cache);
+	free(dir);
+	free(cfg);
+	free(log);
+	free(key);
+	free(kh);
+	return pid;
+}
+
+static void print_sftp_row(const struct bench_case *c, const struct run *s, const struct run *l,
+			   int reps, long nframes, int same)
+{
+	double sw = median_of(s, l, reps, 'w'), lw = median_of(l, s, reps, 'w');
+
+	printf(
+	    "| %-13s | %6.2f | %6.2f | %5.2f | %5.2f | %6.1f | %6.1f | %4ld | %4ld | %4ld %s |\n",
+	    c->name, sw, lw, sw / lw, median_of(s, l, reps, 'r'), median_of(s, l, reps, 'c'),
+	    median_of(l, s, reps, 'c'), max_rss(s, reps) / 1024, max_rss(l, reps) / 1024, nframes,
+	    same ? "yes" : "NO");
+}
+
+/* One case over SFTP against the same extraction from the local file. */
+static int bench_sftp(const struct opts *o, const struct bench_case *c)
+{
+	struct run s[MAX_REPS] = {0}, l[MAX_REPS] = {0};
+	char *in = xasprintf("%s/%s", o->cache, c->file), *abs = realpath(in, NULL);
+	char *url = abs ? xasprintf("%s%s", o->sftp_prefix, abs) : NULL;
+	char *ds = xasprintf("%s/out-sftp", o->cache), *dl = xasprintf("%s/out-local", o->cache);
+	int rc = url ? 0 : -1, same = 0;
+	long n = 0;
+
+	for (int i = 0; i < o->reps && rc == 0; i++) {
+		sq_rm_rf(ds, NULL);
+		sq_rm_rf(dl, NULL);
+		if (sq_mkdir_p(ds, NULL) < 0 || sq_mkdir_p(dl, NULL) < 0)
+			rc = -1;
+		else if (i % 2 == 0)
+			rc = run_scanq(url, ds, &s[i]) < 0 || run_scanq(in, dl, &l[i]) < 0;
+		else
+			rc = run_scanq(in, dl, &l[i]) < 0 || run_scanq(url, ds, &s[i]) < 0;
+		fprintf(stderr, "  %s run %d: sftp %.2f s, local %.2f s\n", c->name, i + 1,
+			s[i].wall_s, l[i].wall_s);
+	}
+	if (rc == 0) {
+		n = compare_dirs(dl, ds, &same);
+		print_sftp_row(c, s, l, o->reps, n, same);
+	} else {
+		printf("| %-13s | failed (see above) |\n", c->name);
+	}
+	fflush(stdout);
+	sq_rm_rf(ds, NULL);
+	sq_rm_rf(dl, NULL);
+	free(in);
+	free(abs);
+	free(url);
+	free(ds);
+	free(dl);
+	return rc ? -1 : 0;
+}
+
+static int sftp_table(struct opts *o)
+{
+	pid_t sshd = start_sshd(o);
+	int rc = 0, status;
+
+	if (sshd < 0)
+		return -1;
+	printf(
+	    "median of %d, alternating; fps=3, 518x294, q 4; scanq over sftp from a private "
+	    "sshd on loopback against scanq on the local file; ratio = sftp/local wall; peak RSS "
+	    "in MiB\n\n| case | sftp wall s | local wall s | ratio of medians "
+	    "| median of ratios | sftp cpu s | local cpu s | sftp RSS | local RSS | frames, "
+	    "identical |\n|---|---|---|---|---|---|---|---|---|---|\n",
+	    o->reps);
+	fflush(stdout);
+	for (size_t i = 0; i < NCASES; i++)
+		if (wanted(o, cases[i].name) && bench_sftp(o, &cases[i]) < 0)
+			rc = -1;
+	kill(sshd, SIGTERM);
+	waitpid(sshd, &status, 0);
+	return rc;
+}
+
 static char *default_cache(void)
 {
 	char exe[PATH_MAX];
@@ -347,16 +571,19 @@ static void usage(FILE *to)
 	fprintf(
 	    to,
 	    "usage: bench-extract [--reps N] [--cases a,b] [--cache DIR] "
-	    "[--ffmpeg PROG]\n"
+	    "[--ffmpeg PROG] [--sftp]\n"
 	    "cases: h264-noB h264-IBBP h264-7B h264-7B-pyr hevc-4k h264-IBBP-10s (default all)\n");
 }
 
 static int parse(int argc, char **argv, struct opts *o)
 {
-	static const struct option lo[] = {
-	    {"reps", required_argument, NULL, 'r'},  {"cases", required_argument, NULL, 'c'},
-	    {"cache", required_argument, NULL, 'C'}, {"ffmpeg", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {{"reps", required_argument, NULL, 'r'},
+					   {"cases", required_argument, NULL, 'c'},
+					   {"cache", required_argument, NULL, 'C'},
+					   {"ffmpeg", required_argument, NULL, 'f'},
+					   {"sftp", no_argument, NULL, 's'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -372,6 +599,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			o->ffmpeg = optarg;
+			break;
+		case 's':
+			o->sftp = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -413,6 +643,12 @@ int main(int argc, char **argv)
 		if ((wanted(&o, cases[i].name) || (i == 1 && wanted(&o, "h264-IBBP-10s"))) &&
 		    make_input(o.cache, &cases[i]) < 0)
 			return 1;
+	if (o.sftp) {
+		rc = sftp_table(&o) < 0;
+		free(o.sftp_prefix);
+		free(cache);
+		return rc;
+	}
 	printf("median of %d, alternating; fps=3, 518x294, q 4; ratio = scanq/cli wall; "
 	       "peak RSS in MiB\n\n",
 	       o.reps);
