@@ -14,6 +14,7 @@
  * The per-point loops run on a few threads, each taking blocks of points
  * from a shared counter. */
 #include "fpfh.h"
+#include "simil.h"
 #include "xalloc.h"
 
 #include <math.h>
@@ -90,65 +91,14 @@ static void par_for(size_t n, size_t scratch_bytes,
 
 /* ---- normals ---- */
 
-/* One Jacobi rotation of the symmetric A (row-major) zeroing A[p][q], with
- * the rotation accumulated into the columns of V. */
-static void jacobi_rotate(double A[9], double V[9], int p, int q)
+/* Unit eigenvector of the smallest eigenvalue of the symmetric 3x3 A. */
+static void smallest_eigvec(const double A[9], double out[3])
 {
-	double apq = A[3 * p + q], theta, t, c, s;
+	double ev[3], V[9];
 
-	if (apq == 0.0)
-		return;
-	theta = (A[3 * q + q] - A[3 * p + p]) / (2.0 * apq);
-	t = (theta >= 0.0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
-	c = 1.0 / sqrt(t * t + 1.0);
-	s = t * c;
-	for (int r = 0; r < 3; r++) { /* A <- A J */
-		double arp = A[3 * r + p], arq = A[3 * r + q];
-
-		A[3 * r + p] = c * arp - s * arq;
-		A[3 * r + q] = s * arp + c * arq;
-	}
-	for (int r = 0; r < 3; r++) { /* A <- J^T A */
-		double apr = A[3 * p + r], aqr = A[3 * q + r];
-
-		A[3 * p + r] = c * apr - s * aqr;
-		A[3 * q + r] = s * apr + c * aqr;
-	}
-	A[3 * p + q] = A[3 * q + p] = 0.0;
-	for (int r = 0; r < 3; r++) { /* V <- V J */
-		double vrp = V[3 * r + p], vrq = V[3 * r + q];
-
-		V[3 * r + p] = c * vrp - s * vrq;
-		V[3 * r + q] = s * vrp + c * vrq;
-	}
-}
-
-/* Unit eigenvector of the smallest eigenvalue of the symmetric 3x3 A, by
- * cyclic Jacobi (a few sweeps: robust when eigenvalues are close or zero,
- * which is when closed forms lose accuracy). The integrator may swap this for
- * sq_sym3_eigen from simil.c. */
-static void smallest_eigvec(const double A_in[9], double out[3])
-{
-	double A[9], V[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-	int m = 0;
-
-	memcpy(A, A_in, sizeof(A));
-	for (int sweep = 0; sweep < 30; sweep++) {
-		double off = fabs(A[1]) + fabs(A[2]) + fabs(A[5]);
-		double diag = fabs(A[0]) + fabs(A[4]) + fabs(A[8]);
-
-		if (off <= 1e-15 * diag || off == 0.0)
-			break;
-		jacobi_rotate(A, V, 0, 1);
-		jacobi_rotate(A, V, 0, 2);
-		jacobi_rotate(A, V, 1, 2);
-	}
-	if (A[4] < A[3 * m + m])
-		m = 1;
-	if (A[8] < A[3 * m + m])
-		m = 2;
+	sq_sym3_eigen(A, ev, V);
 	for (int r = 0; r < 3; r++)
-		out[r] = V[3 * r + m];
+		out[r] = V[3 * r];
 }
 
 struct normals_job {

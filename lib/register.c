@@ -18,8 +18,9 @@
 #define RANSAC_THR_VOX 1.5    /* an inlier correspondence is this close (target voxels) */
 #define RANSAC_MAX_ITER 50000 /* hard cap; early exit at 99.9 % confidence */
 #define RANSAC_CONFIDENCE 0.999
-#define EDGE_SIMILARITY 0.9 /* the three edge-length ratios of a sample agree this well */
-#define MUTUAL_MIN 48	    /* fewer mutual matches than this: use one-way matches */
+#define RANSAC_MIN_ITER 5000 /* draws at least: the runner-up placements matter too */
+#define EDGE_SIMILARITY 0.9  /* the three edge-length ratios of a sample agree this well */
+#define MUTUAL_MIN 48	     /* fewer mutual matches than this: use one-way matches */
 #define ICP_ITER 40
 #define ICP_FINAL_THR_VOX 0.6 /* last pairing distance, target voxels */
 /* Weight of the point-to-point residuals against the point-to-plane one: they
@@ -389,44 +390,104 @@ static int draw(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
 	return hypothesis(src, dst, cr, k, o->scale_lo, o->scale_hi, H);
 }
 
+/* Two hypotheses are the same placement when they put the source's centre
+ * within 2 target voxels and turn it alike within 3 degrees. */
+static int same_placement(const struct sq_sim *a, const struct sq_sim *b, const double centre[3],
+			  double voxel)
+{
+	double ya[3], yb[3], M[9];
+
+	sq_sim_apply(a, centre, ya);
+	sq_sim_apply(b, centre, yb);
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			M[3 * i + j] = a->R[3 * i] * b->R[3 * j] +
+				       a->R[3 * i + 1] * b->R[3 * j + 1] +
+				       a->R[3 * i + 2] * b->R[3 * j + 2];
+	return dist2(ya, yb) <= 4 * voxel * voxel && sq_rot_angle_deg(M) <= 3;
+}
+
+/* Keeps the best distinct hypotheses, most agreeing matches first. */
+static void keep_candidate(struct sq_reg_candidates *c, const struct sq_sim *H, size_t got,
+			   const double centre[3], double voxel)
+{
+	size_t at = c->n;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (same_placement(&c->T[i], H, centre, voxel)) {
+			if (got <= c->inliers[i])
+				return;
+			memmove(&c->T[i], &c->T[i + 1], (c->n - i - 1) * sizeof(c->T[0]));
+			memmove(&c->inliers[i], &c->inliers[i + 1],
+				(c->n - i - 1) * sizeof(c->inliers[0]));
+			c->n--;
+			break;
+		}
+	while (at > c->n)
+		at--;
+	for (at = 0; at < c->n && c->inliers[at] >= got; at++)
+		;
+	if (at >= SQ_REG_CANDIDATES)
+		return;
+	if (c->n == SQ_REG_CANDIDATES)
+		c->n--;
+	memmove(&c->T[at + 1], &c->T[at], (c->n - at) * sizeof(c->T[0]));
+	memmove(&c->inliers[at + 1], &c->inliers[at], (c->n - at) * sizeof(c->inliers[0]));
+	c->T[at] = *H;
+	c->inliers[at] = got;
+	c->n++;
+}
+
+static void centroid_of(const struct sq_cloud *c, double m[3])
+{
+	m[0] = m[1] = m[2] = 0;
+	for (size_t i = 0; i < c->n; i++)
+		for (int k = 0; k < 3; k++)
+			m[k] += c->xyz[3 * i + (size_t)k] / (double)c->n;
+}
+
 int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
-		  const struct sq_reg_global_opts *o, struct sq_sim *T, struct sq_reg_fit *fit)
+		  const struct sq_reg_global_opts *o, struct sq_reg_candidates *out)
 {
 	struct corr cr = {0};
 	uint64_t rng = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)o->seed * 0x2545f4914f6cdd1dULL);
-	double thr = RANSAC_THR_VOX * dst->voxel, R0[9];
-	size_t best = 0, needed = RANSAC_MAX_ITER;
+	double thr = RANSAC_THR_VOX * dst->voxel, R0[9], centre[3];
+	size_t gate = 2, needed = RANSAC_MAX_ITER;
 	int upright = o->up_src && o->up_dst;
 	struct sq_sim H;
 
-	memset(fit, 0, sizeof(*fit));
-	sq_sim_identity(T);
+	memset(out, 0, sizeof(*out));
 	if (src->c.n < 3 || dst->c.n < 3)
 		return -1;
 	if (upright)
 		rot_between(o->up_src, o->up_dst, R0);
+	centroid_of(&src->c, centre);
 	match_features(src, dst, &cr);
+	out->corr = cr.n;
 	for (size_t it = 0; cr.n >= 3 && it < needed; it++) {
 		size_t got;
 
 		if (draw(src, dst, &cr, o, upright ? R0 : NULL, &rng, &H) < 0)
 			continue;
 		got = count_inliers(src, dst, &cr, &H, thr, NULL);
-		if (got > best) {
-			best = got;
-			*T = H;
-			needed = iterations_needed(best, cr.n, upright ? 2 : 3);
-		}
+		if (got <= gate / 2 || got < 3) /* raw draws err: refit half as good ones too */
+			continue;
+		/* locally optimised RANSAC: a promising draw is refitted to all its
+		 * inliers before it is compared (a 2-match draw inherits the error
+		 * of the up estimates, which the refit removes); the best few
+		 * distinct placements are kept for the caller to verify */
+		got = refit_inliers(src, dst, &cr, thr, &H);
+		keep_candidate(out, &H, got, centre, dst->voxel);
+		if (out->n == SQ_REG_CANDIDATES && out->inliers[out->n - 1] > gate)
+			gate = out->inliers[out->n - 1];
+		needed = iterations_needed(out->inliers[0], cr.n, upright ? 2 : 3);
+		if (needed < RANSAC_MIN_ITER)
+			needed = RANSAC_MIN_ITER;
 	}
-	if (best >= 3)
-		best = refit_inliers(src, dst, &cr, thr, T);
 	corr_release(&cr);
-	if (best < 3)
-		return -1;
-	sq_reg_evaluate(src, dst, T, RANSAC_THR_VOX, fit);
-	fit->corr_inliers = best;
-	fit->corr = cr.n;
-	return 0;
+	while (out->n && out->inliers[out->n - 1] < 3)
+		out->n--;
+	return out->n ? 0 : -1;
 }
 
 /* --- ICP with scale --------------------------------------------------------------- */

@@ -63,10 +63,22 @@ struct sq_reg_global_opts {
 	const double *up_src, *up_dst;
 };
 
-/* Global registration of src onto dst. Fills *T and *fit; returns -1 when no
- * hypothesis had 3 agreeing correspondences. */
+#define SQ_REG_CANDIDATES 4
+
+/* The best distinct placements global registration found. On a smooth, sparse
+ * surface a wrong placement can gather nearly as many agreeing matches as the
+ * right one, so the caller verifies them in turn (ICP, fit, colour). */
+struct sq_reg_candidates {
+	size_t n;
+	struct sq_sim T[SQ_REG_CANDIDATES];
+	size_t inliers[SQ_REG_CANDIDATES]; /* agreeing feature matches, descending */
+	size_t corr;			   /* feature matches tried */
+};
+
+/* Global registration of src onto dst. Returns -1 when no hypothesis had 3
+ * agreeing matches. Deterministic for a seed. */
 int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
-		  const struct sq_reg_global_opts *o, struct sq_sim *T, struct sq_reg_fit *fit);
+		  const struct sq_reg_global_opts *o, struct sq_reg_candidates *out);
 
 /* Refines *T (src -> dst) by ICP with scale, moving src's voxel points, or its
  * raw points (sq_reg_set_icp_points) when raw is set; fills *fit. */

@@ -46,6 +46,25 @@ static int stitch_cancelled(void *ctx)
 	return g->sc->cancelled && g->sc->cancelled(g->sc->ctx);
 }
 
+/* "left out 1 of 3 inputs: auv2 (see stitch.json)" */
+static void say_left_out(struct glue *g, const struct sq_stitch_input *in,
+			 const struct sq_stitch_result *r)
+{
+	struct sq_strbuf sb;
+	int first = 1;
+
+	sq_strbuf_init(&sb);
+	sq_strbuf_addf(&sb, "left out %zu of %zu inputs: ", r->n - r->placed, r->n);
+	for (size_t i = 0; i < r->n; i++)
+		if (!r->p[i].placed) {
+			sq_strbuf_addf(&sb, "%s%s", first ? "" : ", ", in[i].name);
+			first = 0;
+		}
+	sq_strbuf_adds(&sb, " (see stitch.json)");
+	stitch_log(g, sb.buf);
+	sq_strbuf_release(&sb);
+}
+
 /* {"placed":2,"inputs":3,"unplaced":["auv2"]} */
 static char *summary_json(const struct sq_stitch_input *in, const struct sq_stitch_result *r)
 {
@@ -82,6 +101,8 @@ int sq_stage_builtin_stitch(const char *const *dirs, const char *const *plys, si
 	if (rc == 0) {
 		*record_json = sq_stitch_result_json(in, &res);
 		ctx->result_json = summary_json(in, &res);
+		if (res.placed < n)
+			say_left_out(&g, in, &res);
 	}
 	sq_stitch_result_release(&res);
 	if (g.log)

@@ -52,6 +52,7 @@
 #define MAX_RMS_VOX 0.3 /* a wrong fit on a smooth seabed leaves ~0.4 voxel, a right one ~0.15 */
 #define MIN_COLOUR_CORR 0.3  /* brightness correlation of paired points */
 #define MAX_CAM_REL_RMS 0.05 /* shared cameras must agree to 5 % of their spread */
+#define GLOBAL_ROUNDS 3	     /* RANSAC runs (other seeds) before a pair is given up */
 #define ALL_PAIRS_MAX 10     /* up to this many inputs every pair is tried */
 #define NEIGHBOUR_SPAN 3     /* beyond: each input against the next few */
 
@@ -409,35 +410,55 @@ static int same_side(const struct input *va, const struct input *vb, const struc
 	return dot >= cos(MAX_UP_ANGLE_DEG * M_PI / 180);
 }
 
-/* One global registration of a onto b, refined by ICP; 1 when it passes. */
+/* Refines and judges one candidate placement of a onto b; 1 when it passes. */
+static int verify(struct run *r, struct input *va, struct input *vb,
+		  const struct sq_reg_global_opts *go, size_t corr, size_t agree, struct sq_sim *T,
+		  struct sq_reg_fit *fit)
+{
+	int ok;
+
+	refine(va, vb, T, fit);
+	fit->corr = corr, fit->corr_inliers = agree;
+	/* ICP may shrink a source that fits nowhere onto one spot of the target:
+	 * the scale must stay in bounds, and coloured clouds must have colours
+	 * to compare */
+	ok = agree >= MIN_CORR_INLIERS && (double)agree >= chance_bound(corr, vb->reg.c.n) &&
+	     good_fit(fit, vb) && same_side(va, vb, T) && T->s >= go->scale_lo &&
+	     T->s <= go->scale_hi && (!va->reg.c.rgb || !vb->reg.c.rgb || !isnan(fit->colour));
+	say(r,
+	    "'%s' -> '%s': %zu/%zu feature matches agree (chance: %.0f), fitness %.2f, rms %.2f "
+	    "voxels, colour %.2f%s",
+	    va->in->name, vb->in->name, agree, corr, chance_bound(corr, vb->reg.c.n), fit->fitness,
+	    fit->rms / vb->reg.voxel, fit->colour, ok ? "" : ": rejected");
+	return ok;
+}
+
+/* Global registration of a onto b: its best few placements, each refined by
+ * ICP and judged, the first that passes wins; 1 when one did. */
 static int try_global(struct run *r, struct input *va, struct input *vb, struct sq_sim *T,
 		      struct sq_reg_fit *fit)
 {
 	double s0 = vb->unit / va->unit;
 	struct sq_reg_global_opts go = {
 	    .scale_lo = s0 / SCALE_SLACK, .scale_hi = s0 * SCALE_SLACK, .seed = r->o->seed};
-	struct sq_reg_fit g;
-	int ok;
+	struct sq_reg_candidates c;
 
+	memset(fit, 0, sizeof(*fit));
 	if (va->have_up && vb->have_up)
 		go.up_src = va->up, go.up_dst = vb->up;
-	if (sq_reg_global(&va->reg, &vb->reg, &go, T, &g) < 0) {
-		memset(fit, 0, sizeof(*fit));
-		say(r, "'%s' -> '%s': no consistent feature matches", va->in->name, vb->in->name);
-		return 0;
+	for (int round = 0; round < GLOBAL_ROUNDS; round++, go.seed += 7919) {
+		if (sq_reg_global(&va->reg, &vb->reg, &go, &c) < 0) {
+			say(r, "'%s' -> '%s': no consistent feature matches", va->in->name,
+			    vb->in->name);
+			return 0;
+		}
+		for (size_t k = 0; k < c.n; k++) {
+			*T = c.T[k];
+			if (verify(r, va, vb, &go, c.corr, c.inliers[k], T, fit))
+				return 1;
+		}
 	}
-	refine(va, vb, T, fit);
-	fit->corr = g.corr, fit->corr_inliers = g.corr_inliers;
-	ok = fit->corr_inliers >= MIN_CORR_INLIERS &&
-	     (double)fit->corr_inliers >= chance_bound(fit->corr, vb->reg.c.n) &&
-	     good_fit(fit, vb) && same_side(va, vb, T);
-	say(r,
-	    "'%s' -> '%s': %zu/%zu feature matches agree (chance: %.0f), fitness %.2f, rms %.2f "
-	    "voxels, colour %.2f%s",
-	    va->in->name, vb->in->name, fit->corr_inliers, fit->corr,
-	    chance_bound(fit->corr, vb->reg.c.n), fit->fitness, fit->rms / vb->reg.voxel,
-	    fit->colour, ok ? "" : ": rejected");
-	return ok;
+	return 0;
 }
 
 /* a onto b by features, then ICP. When a's up side is unknown (no cameras) its
@@ -547,61 +568,7 @@ static void chain(struct run *r, struct sq_stitch_result *res, int ref)
 	}
 }
 
-/* --- 5. the merge ---------------------------------------------------------------- */
-
-struct merge {
-	struct sq_voxel_grid *g;
-	const struct sq_sim *T;
-};
-
-static int merge_chunk(void *ctx, const struct sq_ply_chunk *c, struct sq_err *err)
-{
-	struct merge *m = ctx;
-
-	(void)err;
-	for (size_t i = 0; i < c->n; i++) {
-		double y[3];
-		float n[3];
-
-		if (!isfinite(c->xyz[3 * i]) || !isfinite(c->xyz[3 * i + 1]) ||
-		    !isfinite(c->xyz[3 * i + 2]))
-			continue;
-		sq_sim_apply(m->T, &c->xyz[3 * i], y);
-		for (int k = 0; c->nrm && k < 3; k++)
-			n[k] = (float)(m->T->R[3 * k] * c->nrm[3 * i] +
-				       m->T->R[3 * k + 1] * c->nrm[3 * i + 1] +
-				       m->T->R[3 * k + 2] * c->nrm[3 * i + 2]);
-		sq_voxel_add(m->g, y, c->rgb ? &c->rgb[3 * i] : NULL, c->nrm ? n : NULL);
-	}
-	return 0;
-}
-
-static int write_cloud(const struct sq_cloud *c, const char *path, struct sq_err *err)
-{
-	struct sq_ply_writer *w = sq_ply_writer_open(path, c->rgb != NULL, c->nrm != NULL, err);
-
-	if (!w)
-		return -1;
-	for (size_t i = 0; i < c->n; i += SQ_PLY_CHUNK) {
-		size_t m = c->n - i < SQ_PLY_CHUNK ? c->n - i : SQ_PLY_CHUNK;
-		double *xyz = xcalloc(3 * m, sizeof(*xyz));
-		struct sq_ply_chunk ch = {.n = m,
-					  .xyz = xyz,
-					  .rgb = c->rgb ? &c->rgb[3 * i] : NULL,
-					  .nrm = c->nrm ? &c->nrm[3 * i] : NULL};
-		int rc;
-
-		for (size_t k = 0; k < 3 * m; k++)
-			xyz[k] = c->xyz[3 * i + k];
-		rc = sq_ply_writer_add(w, &ch, err);
-		free(xyz);
-		if (rc < 0) {
-			sq_ply_writer_abort(w);
-			return -1;
-		}
-	}
-	return sq_ply_writer_close(w, err);
-}
+/* --- 5. the merge (stitch_merge.c) ---------------------------------------------- */
 
 /* Which optional attributes the output carries: those any placed input has. */
 static int output_attributes(const struct run *r, const struct sq_stitch_result *res, int *rgb,
@@ -625,30 +592,28 @@ static int merge(struct run *r, struct sq_stitch_result *res, int ref, const cha
 		 struct sq_err *err)
 {
 	double rel = r->o->out_voxel_rel > 0 ? r->o->out_voxel_rel : 1.0;
-	int rgb, nrm, rc = -1;
-	struct merge m = {0};
-	struct sq_cloud c;
+	const char **plys = xcalloc(r->n, sizeof(*plys));
+	struct sq_sim *T = xcalloc(r->n, sizeof(*T));
+	struct stitch_merge_opts mo = {.plys = plys,
+				       .T = T,
+				       .out_ply = out_ply,
+				       .cancelled = r->o->cancelled,
+				       .ctx = r->o->ctx,
+				       .in_memory_max = r->o->merge_in_memory_max};
+	int rc = -1;
 
-	res->voxel = rel * r->v[ref].spacing;
-	if (output_attributes(r, res, &rgb, &nrm, err) < 0)
-		return -1;
-	m.g = sq_voxel_new(res->voxel, rgb, nrm);
-	for (size_t i = 0; i < r->n; i++) {
-		if (!res->p[i].placed)
-			continue;
-		if (cancelled(r, err) < 0)
-			goto out;
-		m.T = &res->p[i].T;
-		if (sq_ply_stream(r->v[i].in->ply, NULL, merge_chunk, &m, err) < 0)
-			goto out;
-	}
-	sq_cloud_init(&c, rgb, nrm);
-	sq_voxel_to_cloud(m.g, &c);
-	res->points_out = c.n;
-	rc = write_cloud(&c, out_ply, err);
-	sq_cloud_release(&c);
+	res->voxel = mo.voxel = rel * r->v[ref].spacing;
+	if (output_attributes(r, res, &mo.rgb, &mo.nrm, err) < 0)
+		goto out;
+	for (size_t i = 0; i < r->n; i++)
+		if (res->p[i].placed) {
+			plys[mo.n] = r->v[i].in->ply;
+			T[mo.n++] = res->p[i].T;
+		}
+	rc = stitch_merge(&mo, &res->points_out, err);
 out:
-	sq_voxel_free(m.g);
+	free(plys);
+	free(T);
 	return rc;
 }
 

@@ -35,6 +35,9 @@ struct sq_stitch_opts {
 	 * (0: 1, which keeps the inputs' density and merges their duplicates). */
 	double out_voxel_rel;
 	unsigned seed; /* RANSAC seed (results are deterministic for a seed) */
+	/* Inputs of up to this many points in all are merged in one in-memory grid,
+	 * larger ones through bucket files (0: 4 million). */
+	size_t merge_in_memory_max;
 	void (*log)(void *ctx, const char *line); /* may be NULL */
 	int (*cancelled)(void *ctx);		  /* may be NULL */
 	void *ctx;
@@ -72,8 +75,7 @@ void sq_stitch_result_release(struct sq_stitch_result *r);
  * placed are listed in res and do not fail the call. res is filled on success
  * and on placement failure (so the report can say why). */
 int sq_stitch_run(const struct sq_stitch_input *in, size_t n, const char *out_ply,
-		  const struct sq_stitch_opts *o, struct sq_stitch_result *res,
-		  struct sq_err *err);
+		  const struct sq_stitch_opts *o, struct sq_stitch_result *res, struct sq_err *err);
 
 /* One input passes through unchanged: its PLY is copied (streamed) to out_ply
  * and res describes it as the reference, with its cameras. */

@@ -50,4 +50,22 @@ void stitch_pairs_release(struct stitch_pairs *p);
  * fraction of b's camera spread. Returns -1 when the pairs are degenerate. */
 int stitch_cams_fit(const struct stitch_pairs *p, struct sq_sim *T, double *rel_rms);
 
+/* The merge of the placed inputs (stitch_merge.c). */
+struct stitch_merge_opts {
+	const char *const *plys; /* n input PLYs */
+	const struct sq_sim *T;	 /* n: each input's placement */
+	size_t n;
+	double voxel;	      /* output cell, common-frame units */
+	int rgb, nrm;	      /* the output's optional attributes */
+	const char *out_ply;  /* written in place; buckets go beside it */
+	size_t in_memory_max; /* input points merged in one grid (0: default) */
+	int (*cancelled)(void *ctx);
+	void *ctx;
+};
+
+/* Moves every point of every input by its placement and writes one point per
+ * occupied output cell (mean position, colour, normal) to out_ply, in memory
+ * bounded by about one bucket's cells whatever the inputs' size. */
+int stitch_merge(const struct stitch_merge_opts *o, size_t *points_out, struct sq_err *err);
+
 #endif

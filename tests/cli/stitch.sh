@@ -1,0 +1,86 @@
+# stitch.sh - a synthetic survey of 2 vehicles x 3 chapters through extract,
+# colmap and the builtin stitch (each chapter's task also decodes the first
+# seconds of the next one, so neighbouring tasks share cameras), judged against
+# the truth by stitch-check: every input placed, rotation, position and scale
+# errors within the issue's limits, the stitched cloud no further from the true
+# seabed than the inputs placed one by one with their true transforms. Then the
+# checker must be able to fail, and a group with an input from another seabed
+# must leave it out and say so.
+. "$SCANQ_TESTS/cli/common.sh"
+
+command -v colmap >/dev/null || fail "colmap is not installed (scripts/deps installs it)"
+SC="$SCANQ_BUILD/tests/bench/stitch-check"
+[ -x "$SC" ] || fail "'$SC' is not built"
+
+t0=$(date +%s)
+scanq-synth --out "$T/s" --vehicles 2 --chapters 3 --duration 8 --width 640 --height 360 \
+	--fps 15 --seed 4 --chapter-overlap 4 --quiet
+cat >"$T/s/tasks/acquisition.yaml" <<EOF
+acquisition: st
+output_root: $T/out
+extract: { fps: 3, width: 640, height: -1, quality: 3 }
+reconstruct:
+  backend: colmap
+  colmap: { threads: 1, overlap: 10, max_image_size: 640 }
+stitch: { backend: builtin }
+retry: { max_attempts: 2, backoff: 1s }
+EOF
+grep -q 'until: 4s' "$T/s/tasks/auv1-ch01.yaml" || fail "synth wrote no chapter overlap"
+scanq-enqueue "$T/s/tasks" >/dev/null
+scanq-worker -n 2 --drain 2>"$T/worker.log" || { tail -20 "$T/worker.log" >&2; fail "workers failed"; }
+t1=$(date +%s)
+
+# the records say what was placed and how
+for g in auv1 auv2; do
+	jq -e '.backend == "builtin" and .placed == 3 and (.inputs | length) == 3 and
+		([.inputs[] | select(.placed and .method != "reference")] | length) == 2' \
+		"$T/out/$g/stitch.json" >/dev/null ||
+		fail "group $g: $(jq -c '[.inputs[] | {name, placed, method, why}]' "$T/out/$g/stitch.json")"
+	jq -e '[.inputs[] | select(.method == "shared-cameras")] | length == 2' \
+		"$T/out/$g/stitch.json" >/dev/null ||
+		fail "group $g was not chained by the cameras its tasks share"
+done
+jq -e '.placed == 2 and .inputs[1].placed and (.cameras | length) > 0' "$T/out/stitch.json" \
+	>/dev/null || fail "acquisition: $(jq -c '[.inputs[] | {name, placed, why}]' "$T/out/stitch.json")"
+grep -q "stitched 2 of 2 inputs" "$T/out/stitch.log" || fail "no stitch log beside the output"
+head -c 4 "$T/out/stitch.ply" | grep -q '^ply' || fail "no acquisition cloud"
+[ -z "$(ls -d "$T/out"/stitch.tmp.* "$T/out"/*/stitch.tmp.* 2>/dev/null)" ] ||
+	fail "work folders left behind"
+
+out=$("$SC" --root "$T/out" --truth "$T/s/truth" 2>&1) || fail "stitch targets missed:
+$out"
+printf '%s\n' "$out"
+echo "stitch: survey and pipeline $((t1 - t0)) s"
+
+# The checker must be able to fail: a 10 % scale error in one placement.
+rec="$T/out/auv1/stitch.json"
+cp "$rec" "$T/stitch.json.orig"
+jq '.inputs[1].transform.scale *= 1.1' "$T/stitch.json.orig" >"$rec"
+rc=0
+bad=$("$SC" --root "$T/out" --truth "$T/s/truth" 2>&1) || rc=$?
+cp "$T/stitch.json.orig" "$rec"
+[ "$rc" -eq 1 ] || fail "a 10 % scale error went unnoticed (exit $rc): $bad"
+
+# A group holding a reconstruction of another seabed: it is left out, named in
+# the record, the log and the stage's result, and the rest is still stitched.
+# (A smaller survey: one vehicle, two short chapters, and a stranger.)
+scanq-synth --out "$T/s2" --vehicles 1 --chapters 2 --duration 5 --width 480 --height 270 \
+	--fps 15 --seed 4 --chapter-overlap 3 --quiet
+scanq-synth --out "$T/other" --vehicles 1 --chapters 1 --duration 5 --width 480 --height 270 \
+	--fps 15 --seed 9 --quiet
+sed "s|^acquisition: st|acquisition: st2|; s|^output_root: .*|output_root: $T/out2|;
+	s|640|480|g" "$T/s/tasks/acquisition.yaml" >"$T/s2/tasks/acquisition.yaml"
+write_task "$T/s2/tasks" auv1 zz-stranger "$T/other/videos/auv1-ch01.mp4"
+scanq-enqueue "$T/s2/tasks" >/dev/null
+scanq-worker -n 2 --drain 2>"$T/worker2.log" || { tail -20 "$T/worker2.log" >&2; fail "workers failed"; }
+jq -e '.placed == 2 and ([.inputs[] | select(.name == "zz-stranger" and (.placed | not) and
+	(.why | length) > 0)] | length) == 1' "$T/out2/auv1/stitch.json" >/dev/null ||
+	fail "the stranger was not left out: $(jq -c '[.inputs[] | {name, placed, method}]' \
+		"$T/out2/auv1/stitch.json")"
+grep -q "cannot place 'zz-stranger'" "$T/worker2.log" || fail "the log does not name the stranger"
+grep -q "cannot place 'zz-stranger'" "$T/out2/auv1/stitch.log" || fail "stitch.log does not name it"
+grep -q "left out 1 of 3 inputs: zz-stranger" "$T/worker2.log" || fail "no summary of what was left out"
+for k in $(rcli --scan --pattern '*job:st2:*'); do rcli hget "$k" result; done |
+	grep -q '"placed":2,"inputs":3,.*"unplaced":\["zz-stranger"\]' ||
+	fail "the stage's result does not name the stranger"
+echo "stitch: ok"
