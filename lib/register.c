@@ -15,8 +15,12 @@
 #define NORMAL_MAX_NN 30
 #define FPFH_RADIUS_VOX 5.0 /* FPFH over 5 voxels, up to 100 neighbours */
 #define FPFH_MAX_NN 100
-#define RANSAC_THR_VOX 1.5    /* an inlier correspondence is this close (target voxels) */
-#define RANSAC_MAX_ITER 50000 /* hard cap; early exit at 99.9 % confidence */
+#define COLOUR_BINS 11
+#define COLOUR_RINGS 3
+#define COLOUR_DIM (COLOUR_BINS + COLOUR_RINGS) /* = SQ_REG_DESC_DIM - SQ_FPFH_DIM */
+#define COLOUR_SPAN 48.0	  /* brightness differences binned over +-this */
+#define RANSAC_THR_VOX 1.5	  /* an inlier correspondence is this close (target voxels) */
+#define RANSAC_MAX_ITER 50000	  /* hard cap; early exit at 99.9 % confidence */
 #define RANSAC_CONFIDENCE 0.999
 #define RANSAC_MIN_ITER 5000 /* draws at least: the runner-up placements matter too */
 #define EDGE_SIMILARITY 0.9  /* the three edge-length ratios of a sample agree this well */
@@ -61,12 +65,74 @@ static void normal_axis(const struct sq_cloud *c, double axis[3])
 		axis[k] = -axis[k];
 }
 
+static double brightness(const unsigned char *rgb)
+{
+	return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
+}
+
+/* The colour part of point i's descriptor, from its neighbours idx[0..k): how
+ * brightness varies around it, in terms that survive a change of exposure
+ * offset and any turn about the normal. COLOUR_BINS bins of each neighbour's
+ * brightness minus the neighbourhood's mean (summing to 100, like an FPFH
+ * histogram), then the mean of that difference in COLOUR_RINGS rings out to
+ * the radius (a bright spot, a dark patch's edge), centred on 50. A sparse
+ * cloud from structure from motion has too few points for its geometry alone
+ * to tell one stretch of smooth seabed from another; its colours can. */
+static void colour_descriptor(const struct sq_cloud *c, const size_t *idx, const float *d2,
+			      size_t k, double radius, float *out)
+{
+	double mean = 0, ring[COLOUR_RINGS] = {0}, nring[COLOUR_RINGS] = {0};
+
+	memset(out, 0, COLOUR_DIM * sizeof(*out));
+	for (size_t j = 0; j < k; j++)
+		mean += brightness(&c->rgb[3 * idx[j]]) / (double)k;
+	for (size_t j = 0; j < k; j++) {
+		double dv = brightness(&c->rgb[3 * idx[j]]) - mean;
+		int bin = (int)floor((dv + COLOUR_SPAN) / (2 * COLOUR_SPAN) * COLOUR_BINS);
+		int r = (int)(sqrt(d2[j]) / radius * COLOUR_RINGS);
+
+		bin = bin < 0 ? 0 : bin >= COLOUR_BINS ? COLOUR_BINS - 1 : bin;
+		out[bin] += (float)(100.0 / (double)k);
+		r = r >= COLOUR_RINGS ? COLOUR_RINGS - 1 : r;
+		ring[r] += dv, nring[r]++;
+	}
+	for (int r = 0; r < COLOUR_RINGS; r++) {
+		double v = 50 + (nring[r] > 0 ? ring[r] / nring[r] : 0);
+
+		out[COLOUR_BINS + r] = (float)(v < 0 ? 0 : v > 100 ? 100 : v);
+	}
+}
+
+/* Descriptors: FPFH, then the colour part (neutral for a cloud without
+ * colour, so that any two clouds compare in the same space). */
 static void build_features(struct sq_reg_cloud *rc)
 {
+	double radius = FPFH_RADIUS_VOX * rc->voxel;
+	float *fpfh = sq_fpfh_compute(&rc->c, rc->tree, radius, FPFH_MAX_NN);
+	size_t *idx = xcalloc(FPFH_MAX_NN, sizeof(*idx));
+	float *d2 = xcalloc(FPFH_MAX_NN, sizeof(*d2));
+
 	free(rc->fpfh);
 	sq_kdtree_free(rc->ftree);
-	rc->fpfh = sq_fpfh_compute(&rc->c, rc->tree, FPFH_RADIUS_VOX * rc->voxel, FPFH_MAX_NN);
-	rc->ftree = sq_kdtree_build(rc->fpfh, rc->c.n, SQ_FPFH_DIM);
+	rc->fpfh = xcalloc(rc->c.n * SQ_REG_DESC_DIM + 1, sizeof(*rc->fpfh));
+	for (size_t i = 0; i < rc->c.n; i++) {
+		float *desc = rc->fpfh + i * SQ_REG_DESC_DIM;
+
+		memcpy(desc, fpfh + i * SQ_FPFH_DIM, SQ_FPFH_DIM * sizeof(*desc));
+		if (rc->c.rgb) {
+			size_t k = sq_kdtree_search(rc->tree, &rc->c.xyz[3 * i], FPFH_MAX_NN,
+						    (float)(radius * radius), idx, d2);
+
+			colour_descriptor(&rc->c, idx, d2, k, radius, desc + SQ_FPFH_DIM);
+		} else {
+			for (int b = 0; b < COLOUR_DIM; b++)
+				desc[SQ_FPFH_DIM + b] = b < COLOUR_BINS ? 100.0f / COLOUR_BINS : 50;
+		}
+	}
+	free(fpfh);
+	free(idx);
+	free(d2);
+	rc->ftree = sq_kdtree_build(rc->fpfh, rc->c.n, SQ_REG_DESC_DIM);
 }
 
 void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, const double *up,
@@ -134,23 +200,23 @@ static size_t nearest_feature(const struct sq_reg_cloud *in, const float *f)
 /* Each source point's nearest target in feature space, kept when that target's
  * nearest source is the same point; one-way matches when too few are mutual. */
 static void match_features(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
-			   struct corr *cr)
+			   int one_way, struct corr *cr)
 {
 	size_t *fwd = xcalloc(src->c.n + 1, sizeof(*fwd));
 	size_t *back = xcalloc(dst->c.n + 1, sizeof(*back));
 	size_t nm = 0;
 
 	for (size_t i = 0; i < src->c.n; i++)
-		fwd[i] = nearest_feature(dst, src->fpfh + i * SQ_FPFH_DIM);
+		fwd[i] = nearest_feature(dst, src->fpfh + i * SQ_REG_DESC_DIM);
 	for (size_t j = 0; j < dst->c.n; j++)
-		back[j] = nearest_feature(src, dst->fpfh + j * SQ_FPFH_DIM);
+		back[j] = nearest_feature(src, dst->fpfh + j * SQ_REG_DESC_DIM);
 	for (size_t i = 0; i < src->c.n; i++)
 		nm += back[fwd[i]] == i;
 	cr->src = xcalloc(src->c.n + 1, sizeof(*cr->src));
 	cr->dst = xcalloc(src->c.n + 1, sizeof(*cr->dst));
 	cr->n = 0;
 	for (size_t i = 0; i < src->c.n; i++) {
-		if (nm >= MUTUAL_MIN && back[fwd[i]] != i)
+		if (!one_way && nm >= MUTUAL_MIN && back[fwd[i]] != i)
 			continue;
 		cr->src[cr->n] = i;
 		cr->dst[cr->n++] = fwd[i];
@@ -281,18 +347,6 @@ static size_t iterations_needed(size_t inliers, size_t n, int sample)
 	return (size_t)fmin(RANSAC_MAX_ITER, ceil(log(1 - RANSAC_CONFIDENCE) / log(1 - ws)));
 }
 
-/* Rotation about unit axis u by angle th (Rodrigues). */
-static void axis_angle(const double u[3], double th, double R[9])
-{
-	double c = cos(th), s = sin(th);
-
-	for (int i = 0; i < 3; i++)
-		for (int j = 0; j < 3; j++)
-			R[3 * i + j] = (i == j) * c + (1 - c) * u[i] * u[j];
-	R[1] -= s * u[2], R[2] += s * u[1], R[3] += s * u[2];
-	R[5] -= s * u[0], R[6] -= s * u[1], R[7] += s * u[0];
-}
-
 static double dot3(const double a[3], const double b[3])
 {
 	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -303,28 +357,6 @@ static void cross3(const double a[3], const double b[3], double out[3])
 	out[0] = a[1] * b[2] - a[2] * b[1];
 	out[1] = a[2] * b[0] - a[0] * b[2];
 	out[2] = a[0] * b[1] - a[1] * b[0];
-}
-
-/* The shortest rotation taking unit a onto unit b. */
-static void rot_between(const double a[3], const double b[3], double R[9])
-{
-	double axis[3], len, c = dot3(a, b);
-
-	cross3(a, b, axis);
-	len = sqrt(dot3(axis, axis));
-	if (len < 1e-12) { /* parallel, or opposite: half a turn about any normal */
-		double e[3] = {fabs(a[0]) < 0.9, fabs(a[0]) >= 0.9, 0};
-
-		cross3(a, e, axis);
-		len = sqrt(dot3(axis, axis));
-		for (int k = 0; k < 3; k++)
-			axis[k] /= len;
-		axis_angle(axis, c > 0 ? 0 : M_PI, R);
-		return;
-	}
-	for (int k = 0; k < 3; k++)
-		axis[k] /= len;
-	axis_angle(axis, atan2(len, c), R);
 }
 
 static void mat_vec(const double R[9], const double x[3], double y[3])
@@ -361,7 +393,7 @@ static int hypothesis_upright(const struct sq_reg_cloud *src, const struct sq_re
 	    fabs(bv - lb / la * av) > RANSAC_THR_VOX * dst->voxel)
 		return -1;
 	cross3(ah, bh, x);
-	axis_angle(u, atan2(dot3(x, u), dot3(ah, bh)), Ry);
+	sq_rot_axis_angle(u, atan2(dot3(x, u), dot3(ah, bh)), Ry);
 	T->s = lb / la;
 	for (int i = 0; i < 3; i++)
 		for (int j = 0; j < 3; j++)
@@ -460,9 +492,9 @@ int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst
 	if (src->c.n < 3 || dst->c.n < 3)
 		return -1;
 	if (upright)
-		rot_between(o->up_src, o->up_dst, R0);
+		sq_rot_between(o->up_src, o->up_dst, R0);
 	centroid_of(&src->c, centre);
-	match_features(src, dst, &cr);
+	match_features(src, dst, o->one_way, &cr);
 	out->corr = cr.n;
 	for (size_t it = 0; cr.n >= 3 && it < needed; it++) {
 		size_t got;
@@ -657,11 +689,6 @@ void sq_reg_icp(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, 
 			break;
 	}
 	sq_reg_evaluate(src, dst, T, 1.0, fit);
-}
-
-static double brightness(const unsigned char *rgb)
-{
-	return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
 }
 
 /* Running sums for a Pearson correlation. */

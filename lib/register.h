@@ -13,13 +13,17 @@
 #define SQ_REGISTER_H
 
 #include "cloud.h"
+#include "fpfh.h"
 #include "kdtree.h"
 #include "simil.h"
+
+/* FPFH's 33 values and 14 of colour (register.c says which). */
+#define SQ_REG_DESC_DIM (SQ_FPFH_DIM + 14)
 
 struct sq_reg_cloud {
 	struct sq_cloud c;	 /* downsampled, with normals */
 	struct sq_kdtree *tree;	 /* over c.xyz */
-	float *fpfh;		 /* c.n * SQ_FPFH_DIM */
+	float *fpfh;		 /* c.n * SQ_REG_DESC_DIM: FPFH, then colour */
 	struct sq_kdtree *ftree; /* over fpfh */
 	double voxel;		 /* downsampling cell, in the cloud's units */
 	float *icp;		 /* 3 * nicp raw points ICP moves (NULL: c's points) */
@@ -61,6 +65,9 @@ struct sq_reg_global_opts {
 	 * hypotheses then come from 2 matches (turn about up, scale, shift), which
 	 * needs far fewer draws and cannot turn a seabed over. NULL: 3 matches. */
 	const double *up_src, *up_dst;
+	/* Every source point's best match, not only mutual best matches: more
+	 * true matches among more false ones (a second try on sparse clouds). */
+	int one_way;
 };
 
 #define SQ_REG_CANDIDATES 4

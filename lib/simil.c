@@ -245,3 +245,36 @@ int sq_sim_fit(const double *src, const double *dst, const double *w, size_t n, 
 					      out->R[3 * i + 2] * cs[2]);
 	return 0;
 }
+
+void sq_rot_axis_angle(const double u[3], double th, double R[9])
+{
+	double c = cos(th), s = sin(th);
+
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			R[3 * i + j] = (i == j) * c + (1 - c) * u[i] * u[j];
+	R[1] -= s * u[2], R[2] += s * u[1], R[3] += s * u[2];
+	R[5] -= s * u[0], R[6] -= s * u[1], R[7] += s * u[0];
+}
+
+void sq_rot_between(const double a[3], const double b[3], double R[9])
+{
+	double axis[3] = {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+			  a[0] * b[1] - a[1] * b[0]};
+	double c = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+	double len = sqrt(axis[0] * axis[0] + axis[1] * axis[1] + axis[2] * axis[2]);
+	double th = atan2(len, c);
+
+	if (len < 1e-12) { /* parallel, or opposite: half a turn about any normal */
+		double e[3] = {fabs(a[0]) < 0.9, fabs(a[0]) >= 0.9, 0};
+
+		axis[0] = a[1] * e[2] - a[2] * e[1];
+		axis[1] = a[2] * e[0] - a[0] * e[2];
+		axis[2] = a[0] * e[1] - a[1] * e[0];
+		len = sqrt(axis[0] * axis[0] + axis[1] * axis[1] + axis[2] * axis[2]);
+		th = c > 0 ? 0 : M_PI;
+	}
+	for (int k = 0; k < 3; k++)
+		axis[k] /= len;
+	sq_rot_axis_angle(axis, th, R);
+}

@@ -21,6 +21,11 @@ void sq_sim_compose(const struct sq_sim *a, const struct sq_sim *b, struct sq_si
 void sq_sim_invert(const struct sq_sim *T, struct sq_sim *out);
 /* Angle of the rotation R, in degrees, 0..180. */
 double sq_rot_angle_deg(const double R[9]);
+/* Rotation by angle th (radians) about the unit axis u (Rodrigues). */
+void sq_rot_axis_angle(const double u[3], double th, double R[9]);
+/* The shortest rotation taking unit vector a onto unit vector b (half a turn
+ * about some normal of a when they are opposite). */
+void sq_rot_between(const double a[3], const double b[3], double R[9]);
 /* Unit quaternion (w, x, y, z) to rotation matrix. */
 void sq_quat_to_rot(const double q[4], double R[9]);
 

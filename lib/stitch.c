@@ -447,6 +447,7 @@ static int try_global(struct run *r, struct input *va, struct input *vb, struct 
 	if (va->have_up && vb->have_up)
 		go.up_src = va->up, go.up_dst = vb->up;
 	for (int round = 0; round < GLOBAL_ROUNDS; round++, go.seed += 7919) {
+		go.one_way = round > 0;
 		if (sq_reg_global(&va->reg, &vb->reg, &go, &c) < 0) {
 			say(r, "'%s' -> '%s': no consistent feature matches", va->in->name,
 			    vb->in->name);

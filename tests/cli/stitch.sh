@@ -1,11 +1,13 @@
-# stitch.sh - a synthetic survey of 2 vehicles x 3 chapters through extract,
-# colmap and the builtin stitch (each chapter's task also decodes the first
-# seconds of the next one, so neighbouring tasks share cameras), judged against
-# the truth by stitch-check: every input placed, rotation, position and scale
-# errors within the issue's limits, the stitched cloud no further from the true
-# seabed than the inputs placed one by one with their true transforms. Then the
-# checker must be able to fail, and a group with an input from another seabed
-# must leave it out and say so.
+# stitch.sh - a synthetic survey (one vehicle, three chapters) through extract,
+# colmap and the builtin stitch: each chapter's task also decodes the first
+# seconds of the next one, so neighbouring tasks share cameras, and the group
+# stitch must chain all three on them. stitch-check judges the result against
+# the truth: every input placed, rotation, position and scale errors within
+# issue 5's limits, the stitched cloud no further from the true seabed than the
+# inputs placed one by one with their true transforms. Then the checker must be
+# able to fail, and a group with an input from another seabed must leave it out
+# and say so. (Registration of clouds without shared cameras is tested on
+# clouds with known transforms in unit/register.)
 . "$SCANQ_TESTS/cli/common.sh"
 
 command -v colmap >/dev/null || fail "colmap is not installed (scripts/deps installs it)"
@@ -13,7 +15,7 @@ SC="$SCANQ_BUILD/tests/bench/stitch-check"
 [ -x "$SC" ] || fail "'$SC' is not built"
 
 t0=$(date +%s)
-scanq-synth --out "$T/s" --vehicles 2 --chapters 3 --duration 8 --width 640 --height 360 \
+scanq-synth --out "$T/s" --vehicles 1 --chapters 3 --duration 8 --width 640 --height 360 \
 	--fps 15 --seed 4 --chapter-overlap 4 --quiet
 cat >"$T/s/tasks/acquisition.yaml" <<EOF
 acquisition: st
@@ -30,22 +32,17 @@ scanq-enqueue "$T/s/tasks" >/dev/null
 scanq-worker -n 2 --drain 2>"$T/worker.log" || { tail -20 "$T/worker.log" >&2; fail "workers failed"; }
 t1=$(date +%s)
 
-# the records say what was placed and how
-for g in auv1 auv2; do
-	jq -e '.backend == "builtin" and .placed == 3 and (.inputs | length) == 3 and
-		([.inputs[] | select(.placed and .method != "reference")] | length) == 2' \
-		"$T/out/$g/stitch.json" >/dev/null ||
-		fail "group $g: $(jq -c '[.inputs[] | {name, placed, method, why}]' "$T/out/$g/stitch.json")"
-	jq -e '[.inputs[] | select(.method == "shared-cameras")] | length == 2' \
-		"$T/out/$g/stitch.json" >/dev/null ||
-		fail "group $g was not chained by the cameras its tasks share"
-done
-jq -e '.placed == 2 and .inputs[1].placed and (.cameras | length) > 0' "$T/out/stitch.json" \
-	>/dev/null || fail "acquisition: $(jq -c '[.inputs[] | {name, placed, why}]' "$T/out/stitch.json")"
-grep -q "stitched 2 of 2 inputs" "$T/out/stitch.log" || fail "no stitch log beside the output"
-head -c 4 "$T/out/stitch.ply" | grep -q '^ply' || fail "no acquisition cloud"
-[ -z "$(ls -d "$T/out"/stitch.tmp.* "$T/out"/*/stitch.tmp.* 2>/dev/null)" ] ||
-	fail "work folders left behind"
+# the record says what was placed and how: the chapters by their shared cameras
+rec="$T/out/auv1/stitch.json"
+jq -e '.backend == "builtin" and .placed == 3 and (.inputs | length) == 3 and
+	([.inputs[] | select(.method == "shared-cameras")] | length) == 2 and
+	([.inputs[] | select(.method == "reference")] | length) == 1' "$rec" >/dev/null ||
+	fail "group: $(jq -c '[.inputs[] | {name, placed, method, why}]' "$rec")"
+jq -e '(.cameras | length) > 50 and all(.inputs[]; .transform.scale > 0)' "$rec" \
+	>/dev/null || fail "the record lacks cameras or transforms"
+grep -q "stitched 3 of 3 inputs" "$T/out/auv1/stitch.log" || fail "no stitch log beside the output"
+head -c 4 "$T/out/auv1/stitch.ply" | grep -q '^ply' || fail "no group cloud"
+[ -z "$(ls -d "$T/out"/*/stitch.tmp.* 2>/dev/null)" ] || fail "work folders left behind"
 
 out=$("$SC" --root "$T/out" --truth "$T/s/truth" 2>&1) || fail "stitch targets missed:
 $out"
@@ -53,7 +50,6 @@ printf '%s\n' "$out"
 echo "stitch: survey and pipeline $((t1 - t0)) s"
 
 # The checker must be able to fail: a 10 % scale error in one placement.
-rec="$T/out/auv1/stitch.json"
 cp "$rec" "$T/stitch.json.orig"
 jq '.inputs[1].transform.scale *= 1.1' "$T/stitch.json.orig" >"$rec"
 rc=0

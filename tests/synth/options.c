@@ -28,6 +28,7 @@ static const char usage_text[] =
     "  --duration S        seconds per chapter (default 10)\n"
     "  --area WxH          survey area in metres (default 60x40)\n"
     "  --altitude M        camera height above the mean seabed (default 6)\n"
+    "  --sidelap S         share of a footprint adjacent vehicles both see (default 0.4)\n"
     "  --speed M/S         vehicle speed (default 1)\n"
     "  --wobble DEG        roll/pitch amplitude (default 2)\n"
     "  --seed N            the world and the wobble (default 1)\n"
@@ -80,6 +81,7 @@ static const struct opt_spec specs[] = {
     {"duration", K_DOUBLE, F(duration_s), 0, 0.01, 36000},
     {"area", K_AREA, F(area_w_m), F(area_h_m), 0, 0},
     {"altitude", K_DOUBLE, F(altitude_m), 0, 0.5, 1000},
+    {"sidelap", K_DOUBLE, F(sidelap), 0, 0, 0.9},
     {"speed", K_DOUBLE, F(speed_mps), 0, 0.01, 100},
     {"wobble", K_DOUBLE, F(wobble_deg), 0, 0, 10},
     {"seed", K_SEED, F(seed), 0, 0, 0},
@@ -274,6 +276,7 @@ static void set_defaults(struct synth_opts *o)
 	o->bframes = 2;
 	o->duration_s = 10.0;
 	o->altitude_m = 6.0;
+	o->sidelap = 0.4;
 	o->speed_mps = 1.0;
 	o->fov_deg = 90.0;
 	o->wobble_deg = 2.0;

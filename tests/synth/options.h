@@ -9,6 +9,7 @@ struct synth_opts {
 	const char *out, *name, *codec, *task_fps; /* borrowed from argv */
 	int vehicles, chapters, width, height, fps_num, fps_den, gop, bframes;
 	double duration_s, altitude_m, speed_mps, fov_deg, k1, wobble_deg, area_w_m, area_h_m;
+	double sidelap; /* share of a footprint adjacent vehicles both see */
 	double chapter_overlap_s; /* > 0: chapter k's task also takes this much of k+1 */
 	uint32_t seed;
 	char **reconstruct_argv, **stitch_argv; /* NULL or new: the split --*-cmd */

@@ -35,7 +35,6 @@
 
 #define PROG "scanq-synth"
 #define DESIGN_ALTITUDE_M 6.0 /* the world is drawn for this altitude, then scaled */
-#define SIDELAP 0.4	      /* overlap of adjacent vehicles' footprints */
 #define DEPTH_BOUND 0.25      /* deepest seabed below the mean, fraction of altitude */
 #define TILT_MAX_DEG 80.0     /* steepest ray allowed (from straight down) */
 #define EXTRACT_WIDTH_MAX 480 /* frame width of the generated tasks */
@@ -160,7 +159,7 @@ static int setup_plan(struct synth *s, struct sq_err *err)
 	po.altitude_m = o->altitude_m;
 	po.speed_mps = o->speed_mps;
 	po.footprint_m = 2.0 * o->altitude_m * fabs(xn);
-	po.sidelap = SIDELAP;
+	po.sidelap = o->sidelap;
 	po.wobble_deg = o->wobble_deg;
 	po.seed = o->seed;
 	if (synth_plan_init(&s->plan, &po, err) < 0)

@@ -105,6 +105,29 @@ static void test_fit(void)
 	T_EQ_INT(sq_sim_fit(src, dst, NULL, N, 1, &F), -1);
 }
 
+/* R a == b for the shortest turns, including the parallel and opposite ends. */
+static void test_rot_between(void)
+{
+	double cases[4][6] = {{0, 0, 1, 0, 0, 1},
+			      {0, 0, 1, 0, 0, -1},
+			      {1, 0, 0, 0, 1, 0},
+			      {0.6, 0, 0.8, -0.48, 0.6, 0.64}};
+
+	for (int c = 0; c < 4; c++) {
+		double R[9], y[3], det;
+
+		sq_rot_between(cases[c], cases[c] + 3, R);
+		for (int k = 0; k < 3; k++)
+			y[k] = R[3 * k] * cases[c][0] + R[3 * k + 1] * cases[c][1] +
+			       R[3 * k + 2] * cases[c][2];
+		for (int k = 0; k < 3; k++)
+			T_CHECK(fabs(y[k] - cases[c][3 + k]) < 1e-12);
+		det = R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) +
+		      R[2] * (R[3] * R[7] - R[4] * R[6]);
+		T_CHECK(fabs(det - 1) < 1e-12); /* a rotation, never a reflection */
+	}
+}
+
 static void test_eigen(void)
 {
 	double A[9] = {4, 1, 0, 1, 3, 0, 0, 0, 1}, ev[3], V[9];
@@ -306,6 +329,7 @@ int main(void)
 	test_algebra();
 	test_fit();
 	test_eigen();
+	test_rot_between();
 	test_shared_cameras(tmp);
 	test_straight_track(tmp);
 	return t_done();
