@@ -30,17 +30,8 @@ static const char usage[] =
 	"                 ~/.ssh/known_hosts; an unknown or changed key is refused\n"
 	"  -h, --help     this text\n";
 
-/* The SSH options travel in the environment, where lib/sftp.c reads them. */
-static void set_path_env(const char *name, const char *path)
-{
-	char cwd[4096];
-	char *abs = path[0] != '/' && getcwd(cwd, sizeof(cwd)) ? sq_path_resolve(cwd, path)
-								: xstrdup(path);
-
-	setenv(name, abs, 1);
-	free(abs);
-}
-
+/* The SSH options travel in the environment (sq_setenv_path), where
+ * lib/sftp.c reads them, in every process. */
 static int probe(void *ctx, const char *video, struct sq_err *err)
 {
 	(void)ctx;
@@ -130,8 +121,8 @@ int main(int argc, char **argv)
 		case 'c': check = 1; break;
 		case 'r': url = optarg; break;
 		case 'p': prefix = optarg; break;
-		case 'k': set_path_env("SCANQ_SSH_KEY", optarg); break;
-		case 'K': set_path_env("SCANQ_SSH_KNOWN_HOSTS", optarg); break;
+		case 'k': sq_setenv_path("SCANQ_SSH_KEY", optarg); break;
+		case 'K': sq_setenv_path("SCANQ_SSH_KNOWN_HOSTS", optarg); break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}

@@ -39,18 +39,8 @@ static const char usage[] =
 
 static volatile sig_atomic_t stop_level;
 
-/* The SSH options travel in the environment, where lib/sftp.c reads them (in
- * every worker process). */
-static void set_path_env(const char *name, const char *path)
-{
-	char cwd[4096];
-	char *abs = path[0] != '/' && getcwd(cwd, sizeof(cwd)) ? sq_path_resolve(cwd, path)
-								: xstrdup(path);
-
-	setenv(name, abs, 1);
-	free(abs);
-}
-
+/* The SSH options travel in the environment (sq_setenv_path), where
+ * lib/sftp.c reads them, in every process. */
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -172,8 +162,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case 'G': bad = parse_duration("grace", optarg, &c->o.grace_ms); break;
 		case 'r': c->o.redis_url = optarg; break;
 		case 'p': c->o.prefix = optarg; break;
-		case 'k': set_path_env("SCANQ_SSH_KEY", optarg); break;
-		case 'K': set_path_env("SCANQ_SSH_KNOWN_HOSTS", optarg); break;
+		case 'k': sq_setenv_path("SCANQ_SSH_KEY", optarg); break;
+		case 'K': sq_setenv_path("SCANQ_SSH_KNOWN_HOSTS", optarg); break;
 		case 'n':
 			c->o.nprocs = (int)strtol(optarg, &end, 10);
 			bad = *end || c->o.nprocs < 1 || c->o.nprocs > 1024;

@@ -6,6 +6,7 @@
  * the colours must agree far better than with a wrong pose. */
 #include "t.h"
 #include "fsutil.h"
+#include "simil.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -249,22 +250,6 @@ static int read_ply(const char *path, struct cloud *c)
 	return 0;
 }
 
-/* World-from-camera rotation matrix (row-major) of a unit quaternion. */
-static void quat_to_r(const double q[4], double r[9])
-{
-	double w = q[0], x = q[1], y = q[2], z = q[3];
-
-	r[0] = 1 - 2 * (y * y + z * z);
-	r[1] = 2 * (x * y - w * z);
-	r[2] = 2 * (x * z + w * y);
-	r[3] = 2 * (x * y + w * z);
-	r[4] = 1 - 2 * (x * x + z * z);
-	r[5] = 2 * (y * z - w * x);
-	r[6] = 2 * (x * z - w * y);
-	r[7] = 2 * (y * z + w * x);
-	r[8] = 1 - 2 * (x * x + y * y);
-}
-
 /* Mean absolute colour difference between terrain points and the frame pixels
  * they project to under pose p shifted by dx metres; *used counts the points. */
 static double colour_error(const struct cloud *c, const unsigned char *frame,
@@ -272,7 +257,7 @@ static double colour_error(const struct cloud *c, const unsigned char *frame,
 {
 	double r[9], sum = 0.0;
 
-	quat_to_r(p->q, r);
+	sq_quat_to_rot(p->q, r);
 	*used = 0;
 	for (long i = 0; i < c->n; i++) {
 		double w[3] = {c->xyz[i * 3] - (p->c[0] + dx), c->xyz[i * 3 + 1] - p->c[1],
@@ -377,7 +362,7 @@ static void check_vehicle_poses(const struct pose_row *r, size_t n)
 		T_CHECK(fabs(norm - 1.0) < 1e-6);
 		T_CHECK(r[k].fx == 160.0 && r[k].fy == 160.0 && r[k].cx == 160.0 &&
 			r[k].cy == 90.0 && r[k].k1 == 0.0);
-		quat_to_r(r[k].q, rot);
+		sq_quat_to_rot(r[k].q, rot);
 		/* the optical axis (third column) points down, tilted a little */
 		T_CHECK(rot[8] < -0.99);
 		tilt_max = fmax(tilt_max, acos(-rot[8]) * 180.0 / M_PI);
