@@ -161,6 +161,9 @@ static void test_stitch_passthrough(void)
 	a = sq_read_file(out_ply, NULL, NULL);
 	b = sq_read_file(in_ply, NULL, NULL);
 	T_CHECK(a && b && strcmp(a, b) == 0); /* a single input passes through unchanged */
+	T_CONTAINS(ctx.result_json, "\"placed\":1,\"inputs\":1");
+	free(ctx.result_json);
+	ctx.result_json = NULL;
 	free(a);
 	free(b);
 	/* an input that is not done is refused, naming it */
