@@ -18,11 +18,11 @@
 #define COLOUR_BINS 11
 #define COLOUR_RINGS 3
 #define COLOUR_DIM (COLOUR_BINS + COLOUR_RINGS) /* = SQ_REG_DESC_DIM - SQ_FPFH_DIM */
-#define COLOUR_SPAN 48.0	  /* brightness differences binned over +-this */
-#define RANSAC_THR_VOX 1.5	  /* an inlier correspondence is this close (target voxels) */
-#define RANSAC_MAX_ITER 50000	  /* hard cap; early exit at 99.9 % confidence */
+#define COLOUR_SPAN 48.0			/* brightness differences binned over +-this */
+#define RANSAC_THR_VOX 1.5    /* an inlier correspondence is this close (target voxels) */
+#define RANSAC_MAX_ITER 50000 /* hard cap; early exit at 99.9 % confidence */
 #define RANSAC_CONFIDENCE 0.999
-#define RANSAC_MIN_ITER 5000 /* draws at least: the runner-up placements matter too */
+#define RANSAC_MIN_ITER 1000 /* draws at least: the runner-up placements matter too */
 #define EDGE_SIMILARITY 0.9  /* the three edge-length ratios of a sample agree this well */
 #define MUTUAL_MIN 48	     /* fewer mutual matches than this: use one-way matches */
 #define ICP_ITER 40
@@ -103,8 +103,8 @@ static void colour_descriptor(const struct sq_cloud *c, const size_t *idx, const
 	}
 }
 
-/* Descriptors: FPFH, then the colour part (neutral for a cloud without
- * colour, so that any two clouds compare in the same space). */
+/* Descriptors: FPFH, then the colour part (neutral unless rc->colour_desc, so
+ * that any two clouds compare in the same space). */
 static void build_features(struct sq_reg_cloud *rc)
 {
 	double radius = FPFH_RADIUS_VOX * rc->voxel;
@@ -119,7 +119,7 @@ static void build_features(struct sq_reg_cloud *rc)
 		float *desc = rc->fpfh + i * SQ_REG_DESC_DIM;
 
 		memcpy(desc, fpfh + i * SQ_FPFH_DIM, SQ_FPFH_DIM * sizeof(*desc));
-		if (rc->c.rgb) {
+		if (rc->colour_desc && rc->c.rgb) {
 			size_t k = sq_kdtree_search(rc->tree, &rc->c.xyz[3 * i], FPFH_MAX_NN,
 						    (float)(radius * radius), idx, d2);
 
@@ -136,7 +136,7 @@ static void build_features(struct sq_reg_cloud *rc)
 }
 
 void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, const double *up,
-		    int features)
+		    int features, int colour)
 {
 	double axis[3];
 
@@ -144,6 +144,7 @@ void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, c
 	rc->c = *c;
 	memset(c, 0, sizeof(*c));
 	rc->voxel = voxel;
+	rc->colour_desc = colour;
 	rc->tree = sq_kdtree_build(rc->c.xyz, rc->c.n, 3);
 	if (!up && rc->c.n >= 3) {
 		normal_axis(&rc->c, axis);
@@ -484,7 +485,7 @@ int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst
 	struct corr cr = {0};
 	uint64_t rng = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)o->seed * 0x2545f4914f6cdd1dULL);
 	double thr = RANSAC_THR_VOX * dst->voxel, R0[9], centre[3];
-	size_t gate = 2, needed = RANSAC_MAX_ITER;
+	size_t raw_best = 0, needed = RANSAC_MAX_ITER;
 	int upright = o->up_src && o->up_dst;
 	struct sq_sim H;
 
@@ -502,16 +503,16 @@ int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst
 		if (draw(src, dst, &cr, o, upright ? R0 : NULL, &rng, &H) < 0)
 			continue;
 		got = count_inliers(src, dst, &cr, &H, thr, NULL);
-		if (got <= gate / 2 || got < 3) /* raw draws err: refit half as good ones too */
+		if (got < 3 || (2 * got <= raw_best && out->n == SQ_REG_CANDIDATES))
 			continue;
+		if (got > raw_best)
+			raw_best = got;
 		/* locally optimised RANSAC: a promising draw is refitted to all its
 		 * inliers before it is compared (a 2-match draw inherits the error
 		 * of the up estimates, which the refit removes); the best few
 		 * distinct placements are kept for the caller to verify */
 		got = refit_inliers(src, dst, &cr, thr, &H);
 		keep_candidate(out, &H, got, centre, dst->voxel);
-		if (out->n == SQ_REG_CANDIDATES && out->inliers[out->n - 1] > gate)
-			gate = out->inliers[out->n - 1];
 		needed = iterations_needed(out->inliers[0], cr.n, upright ? 2 : 3);
 		if (needed < RANSAC_MIN_ITER)
 			needed = RANSAC_MIN_ITER;

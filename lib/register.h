@@ -26,16 +26,19 @@ struct sq_reg_cloud {
 	float *fpfh;		 /* c.n * SQ_REG_DESC_DIM: FPFH, then colour */
 	struct sq_kdtree *ftree; /* over fpfh */
 	double voxel;		 /* downsampling cell, in the cloud's units */
+	int colour_desc;	 /* descriptors carry colour (else a neutral part) */
 	float *icp;		 /* 3 * nicp raw points ICP moves (NULL: c's points) */
 	size_t nicp;
 };
 
 /* Takes ownership of *c (voxel-downsampled at `voxel`), estimates normals
  * (oriented along up when given, else along the cloud's least-variance axis)
- * and, when features is set, FPFH; builds the trees. A cloud without features
- * can only be an ICP target. */
+ * and, when features is set, descriptors (FPFH, plus brightness structure
+ * when colour is set and the cloud has colours: it helps sparse clouds and
+ * slows matching, so clouds that are matched together must agree on it);
+ * builds the trees. A cloud without features can only be an ICP target. */
 void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, const double *up,
-		    int features);
+		    int features, int colour);
 /* Gives the cloud up to max of the raw points (every k-th of xyz, n points) for
  * ICP to move when it is the source. Voxel centroids are pulled inward at a
  * cloud's edges, which biases the scale a little; raw points are not. */

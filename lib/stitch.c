@@ -84,7 +84,8 @@ struct run {
 	size_t n;
 	struct edge *e;
 	size_t ne, ecap;
-	int by_cameras; /* units are altitudes (every input has cameras) */
+	int by_cameras;	 /* units are altitudes (every input has cameras) */
+	int colour_desc; /* sparse coloured inputs: colour in the descriptors */
 	double vox_phys;
 };
 
@@ -278,8 +279,12 @@ static void choose_units(struct run *r)
 	 * gives a few thousand points) still has several points per voxel, or its
 	 * normals and features are noise */
 	r->vox_phys = fmax(sqrt(area_max / TARGET_POINTS), VOXEL_MIN_SPACINGS * spacing_phys);
-	say(r, "units: %s; registration voxel %.4g units", r->by_cameras ? "altitude" : "spacing",
-	    r->vox_phys);
+	/* clouds too sparse to fill TARGET_POINTS are where geometry alone fails */
+	r->colour_desc = VOXEL_MIN_SPACINGS * spacing_phys > sqrt(area_max / TARGET_POINTS);
+	for (size_t i = 0; i < r->n; i++)
+		r->colour_desc &= r->v[i].sample.rgb != NULL;
+	say(r, "units: %s; registration voxel %.4g units%s", r->by_cameras ? "altitude" : "spacing",
+	    r->vox_phys, r->colour_desc ? "; sparse: colour in descriptors" : "");
 }
 
 /* The sample on a voxel grid of the given size. */
@@ -308,10 +313,10 @@ static void prepare_input(struct run *r, struct input *v)
 	struct sq_cloud c;
 
 	downsample(v, voxel, &c);
-	sq_reg_prepare(&v->reg, &c, voxel, up, 1);
+	sq_reg_prepare(&v->reg, &c, voxel, up, 1, r->colour_desc);
 	sq_reg_set_icp_points(&v->reg, v->sample.xyz, v->sample.n, ICP_POINTS);
 	downsample(v, fine, &c);
-	sq_reg_prepare(&v->fine, &c, fine, up, 0);
+	sq_reg_prepare(&v->fine, &c, fine, up, 0, 0);
 	v->reg_ready = 1;
 }
 
