@@ -1,5 +1,6 @@
-/* fixture.h - helpers shared by the tests/redis programs: read a job hash field
- * straight from Redis, to check what the scripts wrote. */
+/* fixture.h - helpers shared by the tests/redis programs: open a queue, build
+ * an acquisition of tasks to enqueue, read a job hash field straight from
+ * Redis to check what the scripts wrote. */
 #ifndef SQ_TEST_REDIS_FIXTURE_H
 #define SQ_TEST_REDIS_FIXTURE_H
 
@@ -10,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Opens a queue on SCANQ_REDIS under prefix, or exits: a test without its Redis
  * has nothing to check. eval_only: run the scripts as EVALSHA, not functions. */
@@ -25,6 +27,66 @@ static struct sq_queue *fx_open(const char *prefix, long long lease_ms, int eval
 	}
 	sq_redis_debug_eval_only(sq_queue_redis(q), eval_only);
 	return q;
+}
+
+/* An acquisition of ngroups x per_group tasks named g<G>-<i> in groups g1, g2,
+ * ..., with its stitch spec, ready for sq_queue_enqueue (acq_make). */
+struct acq {
+	struct sq_task *tasks;
+	size_t n;
+	struct sq_stitch_spec stitch;
+	enum sq_enqueue_outcome *out; /* n entries */
+};
+
+/* One task of acquisition acq with one video; max_attempts <= 0 keeps the task
+ * model's retry defaults. */
+static inline void task_make(struct sq_task *t, const char *acq, const char *group,
+			     const char *name, int max_attempts, long long backoff_ms)
+{
+	sq_task_init(t);
+	t->acquisition = xstrdup(acq);
+	t->group = xstrdup(group);
+	t->name = xstrdup(name);
+	t->output_root = xasprintf("/out/%s", acq);
+	t->videos = xcalloc(1, sizeof(*t->videos));
+	t->videos[0] = xasprintf("/videos/%s.mp4", name);
+	t->nvideos = 1;
+	if (max_attempts > 0) {
+		t->retry.max_attempts = max_attempts;
+		t->retry.backoff_ms = backoff_ms;
+	}
+	sq_task_finalize(t);
+}
+
+static inline void acq_make(struct acq *a, const char *name, int ngroups, int per_group,
+			    int max_attempts, long long backoff_ms)
+{
+	size_t cap = (size_t)(ngroups * per_group) + 1;
+
+	memset(a, 0, sizeof(*a));
+	a->tasks = xcalloc(cap, sizeof(*a->tasks));
+	a->out = xcalloc(cap, sizeof(*a->out));
+	for (int g = 1; g <= ngroups; g++)
+		for (int i = 1; i <= per_group; i++) {
+			char group[16], task[32];
+
+			snprintf(group, sizeof(group), "g%d", g);
+			snprintf(task, sizeof(task), "g%d-%d", g, i);
+			task_make(&a->tasks[a->n++], name, group, task, max_attempts, backoff_ms);
+		}
+	sq_stitch_spec_init(&a->stitch);
+	a->stitch.acquisition = xstrdup(name);
+	a->stitch.outdir = xasprintf("/out/%s", name);
+	sq_stitch_spec_finalize(&a->stitch);
+}
+
+static inline void acq_free(struct acq *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		sq_task_release(&a->tasks[i]);
+	free(a->tasks);
+	free(a->out);
+	sq_stitch_spec_release(&a->stitch);
 }
 
 /* HGET P job:<acq>:<jid> f, as a new string or NULL. */

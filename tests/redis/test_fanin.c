@@ -34,47 +34,6 @@ static struct sq_queue *open_q(char *prefix, size_t len)
 	return open_prefix(prefix);
 }
 
-struct acq {
-	struct sq_task tasks[16];
-	size_t n;
-	struct sq_stitch_spec stitch;
-	enum sq_enqueue_outcome out[16];
-};
-
-static void acq_make(struct acq *a, const char *name, int ngroups, int per_group)
-{
-	int g, i;
-
-	memset(a, 0, sizeof(*a));
-	for (g = 1; g <= ngroups; g++)
-		for (i = 1; i <= per_group; i++) {
-			struct sq_task *t = &a->tasks[a->n++];
-
-			sq_task_init(t);
-			t->acquisition = xstrdup(name);
-			t->group = xasprintf("g%d", g);
-			t->name = xasprintf("g%d-%d", g, i);
-			t->output_root = xasprintf("/out/%s", name);
-			t->videos = xcalloc(1, sizeof(*t->videos));
-			t->videos[0] = xasprintf("/videos/%s.mp4", t->name);
-			t->nvideos = 1;
-			sq_task_finalize(t);
-		}
-	sq_stitch_spec_init(&a->stitch);
-	a->stitch.acquisition = xstrdup(name);
-	a->stitch.outdir = xasprintf("/out/%s", name);
-	sq_stitch_spec_finalize(&a->stitch);
-}
-
-static void acq_free(struct acq *a)
-{
-	size_t i;
-
-	for (i = 0; i < a->n; i++)
-		sq_task_release(&a->tasks[i]);
-	sq_stitch_spec_release(&a->stitch);
-}
-
 static void enqueue(struct sq_queue *q, struct acq *a)
 {
 	struct sq_err err = {0};
@@ -190,7 +149,7 @@ static void test_two_groups(void)
 	struct sq_job j1, j2, ja;
 	struct acq a;
 
-	acq_make(&a, "demo", 2, 3);
+	acq_make(&a, "demo", 2, 3, 0, 0);
 	enqueue(q, &a);
 	T_EQ_INT(run_stage(q, SQ_STAGE_EXTRACT), 6);
 	T_EQ_INT(cmd_int(q, "LLEN", "stitch:demo", NULL), 0);
@@ -252,7 +211,7 @@ static void test_single_group(void)
 	struct sq_job job;
 	struct acq a;
 
-	acq_make(&a, "solo", 1, 2);
+	acq_make(&a, "solo", 1, 2, 0, 0);
 	enqueue(q, &a);
 	T_EQ_INT(run_stage(q, SQ_STAGE_EXTRACT), 2);
 	T_EQ_INT(run_stage(q, SQ_STAGE_RECONSTRUCT), 2);
@@ -309,7 +268,7 @@ static void test_repair_ops(void)
 	struct sq_job job;
 	struct acq a;
 
-	acq_make(&a, "demo", 2, 3);
+	acq_make(&a, "demo", 2, 3, 0, 0);
 	enqueue(q, &a);
 	run_stage(q, SQ_STAGE_EXTRACT);
 	run_stage(q, SQ_STAGE_RECONSTRUCT);
@@ -412,7 +371,7 @@ static void test_mark_stitch_done(void)
 	struct acq a;
 	size_t i;
 
-	acq_make(&a, "demo", 2, 2);
+	acq_make(&a, "demo", 2, 2, 0, 0);
 	/* the acquisition's own registration (no task pushed): '@acq' has a spec */
 	T_EQ_INT(sq_queue_enqueue(q, a.tasks, 0, &a.stitch, a.out, &err), 0);
 	for (i = 0; i < a.n; i++)
@@ -545,7 +504,7 @@ static void test_chain(void)
 	char *h;
 	struct acq a;
 
-	acq_make(&a, "demo", 1, 3);
+	acq_make(&a, "demo", 1, 3, 0, 0);
 	a.tasks[2].reconstruct.min_vram_mib = 8000;
 	sq_task_finalize(&a.tasks[2]);
 	enqueue(q, &a);
@@ -621,7 +580,7 @@ static void test_fused_stale(void)
 
 	snprintf(p, sizeof(p), "tf%d.%d:", (int)getpid(), ++case_no);
 	q = open_lease(p, 200);
-	acq_make(&a, "demo", 1, 2);
+	acq_make(&a, "demo", 1, 2, 0, 0);
 	enqueue(q, &a);
 	T_EQ_INT(claim_o(q, &o1, &j1), 1);
 	T_EQ_STR(j1.jid, "g1-1");
@@ -661,7 +620,7 @@ static void test_fused_fan_in(void)
 	enum sq_stage stage;
 	char *prev = NULL;
 
-	acq_make(&a, "demo", 2, 3);
+	acq_make(&a, "demo", 2, 3, 0, 0);
 	enqueue(q, &a);
 	got = claim_o(q, &o, &job);
 	while (got == 1) {
@@ -705,7 +664,7 @@ static void test_chained_lease_expiry(void)
 
 	snprintf(p, sizeof(p), "tf%d.%d:", (int)getpid(), ++case_no);
 	q = open_lease(p, 1000);
-	acq_make(&a, "demo", 1, 1);
+	acq_make(&a, "demo", 1, 1, 0, 0);
 	enqueue(q, &a);
 	T_EQ_INT(claim_o(q, &o, &job), 1);
 	usleep(600000);
@@ -767,7 +726,7 @@ static int race_once(const char *prefix, int fused, int *pushed)
 	pid_t pids[2];
 	int gate[2], i, status, ok = 1;
 
-	acq_make(&a, "race", 1, 2);
+	acq_make(&a, "race", 1, 2, 0, 0);
 	enqueue(q, &a);
 	run_stage(q, SQ_STAGE_EXTRACT);
 	if (claim(q, "c1", SQ_STAGE_RECONSTRUCT, &j1) != 1 ||

@@ -25,80 +25,14 @@ static int eval_only; /* second pass: scripts as EVALSHA */
 
 static struct sq_queue *open_q(char *prefix, size_t len, long long lease_ms)
 {
-	struct sq_queue_opts o = {getenv("SCANQ_REDIS"), prefix, lease_ms, 0, 0};
-	struct sq_err err = {0};
-	struct sq_queue *q;
-
 	snprintf(prefix, len, "tq%d.%d:", (int)getpid(), ++case_no);
-	q = sq_queue_open(&o, &err);
-	if (!q) {
-		fprintf(stderr, "cannot open queue: %s\n", err.msg);
-		exit(1);
-	}
-	sq_redis_debug_eval_only(sq_queue_redis(q), eval_only);
-	return q;
+	return fx_open(prefix, lease_ms, eval_only);
 }
 
 /* Another handle on the same prefix (a second worker host). */
 static struct sq_queue *reopen_q(const char *prefix, long long lease_ms)
 {
 	return fx_open(prefix, lease_ms, eval_only);
-}
-
-struct acq {
-	struct sq_task *tasks;
-	size_t n;
-	struct sq_stitch_spec stitch;
-	enum sq_enqueue_outcome *out; /* n entries */
-};
-
-static void task_make(struct sq_task *t, const char *acq, const char *group, const char *name,
-		      int max_attempts, long long backoff_ms)
-{
-	sq_task_init(t);
-	t->acquisition = xstrdup(acq);
-	t->group = xstrdup(group);
-	t->name = xstrdup(name);
-	t->output_root = xasprintf("/out/%s", acq);
-	t->videos = xcalloc(1, sizeof(*t->videos));
-	t->videos[0] = xasprintf("/videos/%s.mp4", name);
-	t->nvideos = 1;
-	t->retry.max_attempts = max_attempts;
-	t->retry.backoff_ms = backoff_ms;
-	sq_task_finalize(t);
-}
-
-/* ngroups x per_group tasks named <group>-<i>, groups g1, g2, ... */
-static void acq_make(struct acq *a, const char *name, int ngroups, int per_group, int max_attempts,
-		     long long backoff_ms)
-{
-	char group[16], task[32];
-	int g, i;
-
-	memset(a, 0, sizeof(*a));
-	a->tasks = xcalloc((size_t)(ngroups * per_group) + 1, sizeof(*a->tasks));
-	a->out = xcalloc((size_t)(ngroups * per_group) + 1, sizeof(*a->out));
-	for (g = 1; g <= ngroups; g++)
-		for (i = 1; i <= per_group; i++) {
-			snprintf(group, sizeof(group), "g%d", g);
-			snprintf(task, sizeof(task), "g%d-%d", g, i);
-			task_make(&a->tasks[a->n++], name, group, task, max_attempts, backoff_ms);
-		}
-	sq_stitch_spec_init(&a->stitch);
-	a->stitch.acquisition = xstrdup(name);
-	a->stitch.outdir = xasprintf("/out/%s", name);
-	sq_stitch_spec_finalize(&a->stitch);
-}
-
-static void acq_free(struct acq *a)
-{
-	size_t i;
-
-	for (i = 0; i < a->n; i++)
-		sq_task_release(&a->tasks[i]);
-	free(a->tasks);
-	free(a->out);
-	sq_stitch_spec_release(&a->stitch);
 }
 
 static int enqueue(struct sq_queue *q, struct acq *a)
