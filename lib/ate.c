@@ -2,6 +2,7 @@
 #include "ate.h"
 #include "simil.h"
 #include "xalloc.h"
+#include "mathutil.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -160,13 +161,6 @@ static size_t nearest(const struct sq_ate_truth *t, double ts)
 	return lo;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static double half_interval(const struct sq_ate_truth *t)
 {
 	double *d = xcalloc(t->n + 1, sizeof(*d)), m;
@@ -174,7 +168,7 @@ static double half_interval(const struct sq_ate_truth *t)
 
 	for (size_t i = 1; i < t->n; i++)
 		d[n++] = t->t_s[i] - t->t_s[i - 1];
-	qsort(d, n, sizeof(*d), cmp_double);
+	qsort(d, n, sizeof(*d), sq_cmp_double);
 	m = n ? d[n / 2] / 2 : 1e-3;
 	free(d);
 	return m;

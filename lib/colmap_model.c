@@ -8,6 +8,7 @@
 #include "fsutil.h"
 #include "strbuf.h"
 #include "xalloc.h"
+#include "mathutil.h"
 
 #include <errno.h>
 #include <math.h>
@@ -320,13 +321,6 @@ void sq_colmap_image_pose(const struct sq_colmap_image *im, double centre[3], do
 
 /* --- assessing ------------------------------------------------------------------ */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Diagonal of the box spanning the lo..hi quantiles of each axis of n points
  * (xyz: 3n values). Quantiles rather than the extremes, so that a few stray
  * points or cameras do not decide the figure. */
@@ -337,21 +331,13 @@ static double extent(const double *xyz, size_t n, double lo, double hi)
 	for (int a = 0; n && a < 3; a++) {
 		for (size_t i = 0; i < n; i++)
 			v[i] = xyz[3 * i + (size_t)a];
-		qsort(v, n, sizeof(*v), cmp_double);
+		qsort(v, n, sizeof(*v), sq_cmp_double);
 		double d = v[(size_t)(hi * (double)(n - 1) + 0.5)] -
 			   v[(size_t)(lo * (double)(n - 1) + 0.5)];
 		sum += d * d;
 	}
 	free(v);
 	return sqrt(sum);
-}
-
-static double median(double *v, size_t n)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static double dist(const double a[3], const double b[3])
@@ -426,8 +412,8 @@ static void assess_path(const struct sq_colmap_pose *poses, size_t n, struct sq_
 		last = i;
 	}
 	q->path_extent = extent(centres, nc, 0.05, 0.95);
-	memcpy(centres, steps, ns * sizeof(double)); /* median() sorts: keep steps in order */
-	q->median_step = median(centres, ns);
+	memcpy(centres, steps, ns * sizeof(double)); /* sq_median() sorts: keep steps in order */
+	q->median_step = sq_median(centres, ns);
 	for (size_t i = 0; i < ns; i++)
 		if (steps[i] > 10 * q->median_step && steps[i] > 0.05 * q->scene_extent)
 			jumps++;

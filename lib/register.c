@@ -3,6 +3,7 @@
 #include "register.h"
 #include "fpfh.h"
 #include "xalloc.h"
+#include "mathutil.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -234,14 +235,6 @@ static void corr_release(struct corr *cr)
 
 /* --- RANSAC ---------------------------------------------------------------------- */
 
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void point_d(const struct sq_cloud *c, size_t i, double p[3])
 {
 	for (int k = 0; k < 3; k++)
@@ -415,7 +408,7 @@ static int draw(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
 	int m = R0 ? 2 : 3;
 
 	for (int i = 0; i < m; i++)
-		k[i] = (size_t)(rng_next(rng) % cr->n);
+		k[i] = (size_t)(sq_xorshift64(rng) % cr->n);
 	if (k[0] == k[1] || (m == 3 && (k[1] == k[2] || k[0] == k[2])))
 		return -1;
 	if (R0)
@@ -635,6 +628,25 @@ static void moved(const float *pts, size_t i, const struct sq_sim *T, double y[3
 	sq_sim_apply(T, y, y);
 }
 
+/* Moves point i of pts by T into y and pairs it with its nearest target point
+ * *j within thr; *r gets the signed point-to-plane distance. 0: no pair. */
+static int pair_on_target(const float *pts, size_t i, const struct sq_sim *T,
+			  const struct sq_reg_cloud *dst, double thr, double y[3], size_t *j,
+			  double *r)
+{
+	float yf[3], d2;
+
+	moved(pts, i, T, y);
+	for (int k = 0; k < 3; k++)
+		yf[k] = (float)y[k];
+	if (!sq_kdtree_search(dst->tree, yf, 1, (float)(thr * thr), j, &d2))
+		return 0;
+	*r = 0;
+	for (int k = 0; k < 3; k++)
+		*r += (y[k] - dst->c.xyz[3 * *j + (size_t)k]) * dst->c.nrm[3 * *j + (size_t)k];
+	return 1;
+}
+
 static double icp_step(const float *pts, size_t n, const struct sq_reg_cloud *dst, struct sq_sim *T,
 		       double thr, double pw)
 {
@@ -649,19 +661,15 @@ static double icp_step(const float *pts, size_t n, const struct sq_reg_cloud *ds
 			c[k] += y[k] / (double)n;
 	}
 	for (size_t i = 0; i < n; i++) {
-		float yf[3], d2;
 		size_t j;
 		double q[3], nr[3], r, w;
 
-		moved(pts, i, T, y);
-		for (int k = 0; k < 3; k++)
-			yf[k] = (float)y[k];
-		if (!sq_kdtree_search(dst->tree, yf, 1, (float)(thr * thr), &j, &d2))
+		if (!pair_on_target(pts, i, T, dst, thr, y, &j, &r))
 			continue;
 		point_d(&dst->c, j, q);
 		for (int k = 0; k < 3; k++)
 			nr[k] = dst->c.nrm[3 * j + (size_t)k];
-		r = fabs((y[0] - q[0]) * nr[0] + (y[1] - q[1]) * nr[1] + (y[2] - q[2]) * nr[2]);
+		r = fabs(r);
 		w = r <= huber ? 1 : huber / r;
 		add_pair(A, b, y, c, q, nr, w, pw);
 		m++;
@@ -714,25 +722,17 @@ static double corr_value(const struct corr_sums *c)
 void sq_reg_evaluate(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
 		     const struct sq_sim *T, double thr_vox, struct sq_reg_fit *fit)
 {
-	double thr = thr_vox * dst->voxel, sum = 0, y[3], q[3];
+	double thr = thr_vox * dst->voxel, sum = 0, y[3];
 	int colour = src->c.rgb && dst->c.rgb;
 	struct corr_sums cs = {0};
 	size_t in = 0;
 
 	for (size_t i = 0; i < src->c.n; i++) {
-		float yf[3], d2;
 		size_t j;
-		double r = 0;
+		double r;
 
-		point_d(&src->c, i, y);
-		sq_sim_apply(T, y, y);
-		for (int k = 0; k < 3; k++)
-			yf[k] = (float)y[k];
-		if (!sq_kdtree_search(dst->tree, yf, 1, (float)(thr * thr), &j, &d2))
+		if (!pair_on_target(src->c.xyz, i, T, dst, thr, y, &j, &r))
 			continue;
-		point_d(&dst->c, j, q);
-		for (int k = 0; k < 3; k++)
-			r += (y[k] - q[k]) * dst->c.nrm[3 * j + (size_t)k];
 		sum += r * r;
 		in++;
 		if (colour)

@@ -21,6 +21,7 @@
 #include "stitch_internal.h"
 #include "voxel.h"
 #include "xalloc.h"
+#include "mathutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,14 +112,6 @@ static int cancelled(const struct run *r, struct sq_err *err)
 
 /* --- 1. sampling ------------------------------------------------------------------ */
 
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /* Reservoir sampling (algorithm R): every point read has the same chance to be
  * in the sample, whatever the file's size or order. */
 static int sample_chunk(void *ctx, const struct sq_ply_chunk *c, struct sq_err *err)
@@ -139,7 +132,7 @@ static int sample_chunk(void *ctx, const struct sq_ply_chunk *c, struct sq_err *
 			sq_cloud_push(&v->sample, p, rgb, NULL);
 			continue;
 		}
-		slot = (size_t)(rng_next(&v->rng) % (v->points + 1));
+		slot = (size_t)(sq_xorshift64(&v->rng) % (v->points + 1));
 		if (slot >= SAMPLE_MAX)
 			continue;
 		memcpy(&v->sample.xyz[3 * slot], p, sizeof(p));
@@ -147,21 +140,6 @@ static int sample_chunk(void *ctx, const struct sq_ply_chunk *c, struct sq_err *
 			memcpy(&v->sample.rgb[3 * slot], rgb, 3);
 	}
 	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *d, size_t n)
-{
-	if (!n)
-		return 0;
-	qsort(d, n, sizeof(*d), cmp_double);
-	return d[n / 2];
 }
 
 /* Median nearest-neighbour distance of the sample, scaled to the full cloud
@@ -178,7 +156,7 @@ static double sample_spacing(const struct input *v, const struct sq_kdtree *t)
 		if (sq_kdtree_search(t, &v->sample.xyz[3 * i], 2, INFINITY, idx, d2) == 2)
 			d[k++] = sqrt(d2[1]);
 	}
-	s = median(d, k);
+	s = sq_median(d, k);
 	free(d);
 	if (v->points > v->sample.n && v->sample.n)
 		s *= sqrt((double)v->sample.n / (double)v->points);
@@ -203,7 +181,7 @@ static void camera_unit(struct input *v, const struct sq_kdtree *t)
 		for (int a = 0; a < 3; a++)
 			up[a] += (c[a] - v->sample.xyz[3 * j + (size_t)a]) / sqrt(d2);
 	}
-	v->unit = median(d, k);
+	v->unit = sq_median(d, k);
 	len = sqrt(up[0] * up[0] + up[1] * up[1] + up[2] * up[2]);
 	v->have_up = k >= 3 && len > 0;
 	for (int a = 0; a < 3 && v->have_up; a++)

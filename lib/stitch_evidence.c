@@ -10,6 +10,7 @@
 #include "fsutil.h"
 #include "stitch_internal.h"
 #include "xalloc.h"
+#include "mathutil.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -117,13 +118,6 @@ static void read_sources(struct stitch_cams *cams, const cJSON *extract)
 	}
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Median time between consecutive cameras of one source (frames come in order). */
 static double median_dt(const struct stitch_cams *cams)
 {
@@ -134,10 +128,7 @@ static double median_dt(const struct stitch_cams *cams)
 		if (cams->src[i] >= 0 && cams->src[i] == cams->src[i - 1] &&
 		    cams->t[i] > cams->t[i - 1])
 			d[m++] = cams->t[i] - cams->t[i - 1];
-	if (m) {
-		qsort(d, m, sizeof(*d), cmp_double);
-		med = d[m / 2];
-	}
+	med = sq_median(d, m);
 	free(d);
 	return med;
 }
@@ -413,8 +404,7 @@ int stitch_cams_fit(const struct stitch_pairs *p, struct sq_sim *T, double *rel_
 	for (size_t i = 0; i < n; i++)
 		r[i] = residual(T, p->pa, p->pb, i);
 	memcpy(w, r, n * sizeof(*w));
-	qsort(w, n, sizeof(*w), cmp_double);
-	med = w[n / 2];
+	med = sq_median(w, n);
 	for (size_t i = 0; i < n; i++) {
 		w[i] = r[i] <= 3 * med + 1e-12 * sp;
 		kept += w[i] > 0;
