@@ -11,83 +11,24 @@
  * Open3D does), and each histogram of that sum is finally scaled to sum 100,
  * so values are Open3D's halved.
  *
- * The per-point loops run on a few threads, each taking blocks of points
- * from a shared counter. */
+ * The per-point loops run on a few threads (parallel.h). */
 #include "fpfh.h"
+#include "parallel.h"
 #include "simil.h"
 #include "xalloc.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "banned.h"
 
 enum {
 	FPFH_BINS = 11,
-	PAR_MAX_THREADS = 8,
 	PAR_BLOCK = 64,	      /* points taken from the counter at a time */
 	PAR_MIN_POINTS = 512, /* below this a thread costs more than it saves */
 };
-
-/* ---- a small parallel for ---- */
-
-struct par_job {
-	size_t n;
-	atomic_size_t next;
-	size_t scratch_bytes; /* each thread's private buffer */
-	void (*fn)(void *ctx, size_t begin, size_t end, void *scratch);
-	void *ctx;
-};
-
-static void *par_worker(void *arg)
-{
-	struct par_job *job = arg;
-	void *scratch = xmalloc(job->scratch_bytes ? job->scratch_bytes : 1);
-
-	for (;;) {
-		size_t begin = atomic_fetch_add(&job->next, PAR_BLOCK);
-
-		if (begin >= job->n)
-			break;
-		job->fn(job->ctx, begin, begin + PAR_BLOCK < job->n ? begin + PAR_BLOCK : job->n,
-			scratch);
-	}
-	free(scratch);
-	return NULL;
-}
-
-static int par_threads(size_t n)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (n < PAR_MIN_POINTS || cpus <= 1)
-		return 1;
-	return cpus > PAR_MAX_THREADS ? PAR_MAX_THREADS : (int)cpus;
-}
-
-/* Calls fn over blocks of [0, n) on up to PAR_MAX_THREADS threads, the caller's
- * among them; a thread that cannot be started just leaves its share to the
- * others. */
-static void par_for(size_t n, size_t scratch_bytes,
-		    void (*fn)(void *ctx, size_t begin, size_t end, void *scratch), void *ctx)
-{
-	struct par_job job = {.n = n, .scratch_bytes = scratch_bytes, .fn = fn, .ctx = ctx};
-	pthread_t tid[PAR_MAX_THREADS];
-	int started = 0, want = par_threads(n);
-
-	atomic_init(&job.next, 0);
-	for (int i = 1; i < want; i++)
-		if (pthread_create(&tid[started], NULL, par_worker, &job) == 0)
-			started++;
-	par_worker(&job);
-	for (int i = 0; i < started; i++)
-		pthread_join(tid[i], NULL);
-}
 
 /* ---- normals ---- */
 
@@ -187,7 +128,7 @@ void sq_normals_estimate(struct sq_cloud *c, const struct sq_kdtree *t, double r
 	/* Sized like the cloud's other arrays (cap) so that later pushes fit. */
 	if (!c->nrm)
 		c->nrm = xcalloc(3 * (c->cap > c->n ? c->cap : c->n), sizeof(float));
-	par_for(c->n, J.max_nn * sizeof(size_t), normals_block, &J);
+	sq_par_for(c->n, PAR_BLOCK, PAR_MIN_POINTS, J.max_nn * sizeof(size_t), normals_block, &J);
 }
 
 /* ---- FPFH ---- */
@@ -396,8 +337,8 @@ float *sq_fpfh_compute(const struct sq_cloud *c, const struct sq_kdtree *t, doub
 		J.nb_count = xmalloc((n + 1) * sizeof(*J.nb_count));
 	}
 	scratch = J.max_nn * (sizeof(size_t) + sizeof(uint32_t));
-	par_for(n, scratch, spfh_block, &J);
-	par_for(n, scratch, fpfh_block, &J);
+	sq_par_for(n, PAR_BLOCK, PAR_MIN_POINTS, scratch, spfh_block, &J);
+	sq_par_for(n, PAR_BLOCK, PAR_MIN_POINTS, scratch, fpfh_block, &J);
 	free(J.nb_idx);
 	free(J.nb_count);
 	free(J.spfh);

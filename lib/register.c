@@ -2,6 +2,7 @@
  * of two prepared clouds (see register.h). */
 #include "register.h"
 #include "fpfh.h"
+#include "parallel.h"
 #include "xalloc.h"
 #include "mathutil.h"
 
@@ -27,6 +28,7 @@
 #define EDGE_SIMILARITY 0.9  /* the three edge-length ratios of a sample agree this well */
 #define MUTUAL_MIN 48	     /* fewer mutual matches than this: use one-way matches */
 #define ICP_ITER 40
+#define ICP_CONVERGED 1e-5 /* update size (radians, log scale, voxel/100) that ends ICP */
 #define ICP_FINAL_THR_VOX 0.6 /* last pairing distance, target voxels */
 /* Weight of the point-to-point residuals against the point-to-plane one: they
  * hold a flat patch from sliding while far off, then nearly leave the finish to
@@ -34,6 +36,11 @@
  * bias) where planes do not. */
 #define ICP_POINT_WEIGHT 0.3
 #define ICP_POINT_WEIGHT_LATE 0.03
+/* Per-point loops run in blocks of this many points (parallel.h); sums are
+ * taken per block and added in block order, so results do not depend on the
+ * number of threads. */
+#define PAR_BLOCK 256
+#define PAR_MIN_POINTS 1024
 
 /* --- preparation ---------------------------------------------------------------- */
 
@@ -104,36 +111,60 @@ static void colour_descriptor(const struct sq_cloud *c, const size_t *idx, const
 	}
 }
 
-/* Descriptors: FPFH, then the colour part (neutral unless rc->colour_desc, so
- * that any two clouds compare in the same space). */
+struct colour_job {
+	struct sq_reg_cloud *rc;
+	const float *fpfh;
+	double radius;
+};
+
+static void colour_block(void *ctx, size_t begin, size_t end, void *scratch)
+{
+	struct colour_job *J = ctx;
+	size_t *idx = scratch;
+	float *d2 = (float *)(idx + FPFH_MAX_NN);
+	const struct sq_reg_cloud *rc = J->rc;
+
+	for (size_t i = begin; i < end; i++) {
+		float *desc = rc->fpfh + i * SQ_REG_DESC_DIM;
+		size_t k = sq_kdtree_search(rc->tree, &rc->c.xyz[3 * i], FPFH_MAX_NN,
+					    (float)(J->radius * J->radius), idx, d2);
+
+		memcpy(desc, J->fpfh + i * SQ_FPFH_DIM, SQ_FPFH_DIM * sizeof(*desc));
+		colour_descriptor(&rc->c, idx, d2, k, J->radius, desc + SQ_FPFH_DIM);
+	}
+}
+
+/* Descriptors: FPFH, then the colour part when rc->colour_desc. A cloud asked
+ * for colour that has none gets a neutral colour part, so that it still
+ * compares with the others in the same space. */
 static void build_features(struct sq_reg_cloud *rc)
 {
-	double radius = FPFH_RADIUS_VOX * rc->voxel;
-	float *fpfh = sq_fpfh_compute(&rc->c, rc->tree, radius, FPFH_MAX_NN);
-	size_t *idx = xcalloc(FPFH_MAX_NN, sizeof(*idx));
-	float *d2 = xcalloc(FPFH_MAX_NN, sizeof(*d2));
+	struct colour_job J = {.rc = rc, .radius = FPFH_RADIUS_VOX * rc->voxel};
+	float *fpfh = sq_fpfh_compute(&rc->c, rc->tree, J.radius, FPFH_MAX_NN);
 
 	free(rc->fpfh);
 	sq_kdtree_free(rc->ftree);
-	rc->fpfh = xcalloc(rc->c.n * SQ_REG_DESC_DIM + 1, sizeof(*rc->fpfh));
-	for (size_t i = 0; i < rc->c.n; i++) {
-		float *desc = rc->fpfh + i * SQ_REG_DESC_DIM;
+	rc->desc_dim = rc->colour_desc ? SQ_REG_DESC_DIM : SQ_FPFH_DIM;
+	if (!rc->colour_desc) {
+		rc->fpfh = fpfh;
+	} else if (!rc->c.rgb) {
+		rc->fpfh = xcalloc(rc->c.n * SQ_REG_DESC_DIM + 1, sizeof(*rc->fpfh));
+		for (size_t i = 0; i < rc->c.n; i++) {
+			float *desc = rc->fpfh + i * SQ_REG_DESC_DIM;
 
-		memcpy(desc, fpfh + i * SQ_FPFH_DIM, SQ_FPFH_DIM * sizeof(*desc));
-		if (rc->colour_desc && rc->c.rgb) {
-			size_t k = sq_kdtree_search(rc->tree, &rc->c.xyz[3 * i], FPFH_MAX_NN,
-						    (float)(radius * radius), idx, d2);
-
-			colour_descriptor(&rc->c, idx, d2, k, radius, desc + SQ_FPFH_DIM);
-		} else {
+			memcpy(desc, fpfh + i * SQ_FPFH_DIM, SQ_FPFH_DIM * sizeof(*desc));
 			for (int b = 0; b < COLOUR_DIM; b++)
 				desc[SQ_FPFH_DIM + b] = b < COLOUR_BINS ? 100.0f / COLOUR_BINS : 50;
 		}
+		free(fpfh);
+	} else {
+		rc->fpfh = xcalloc(rc->c.n * SQ_REG_DESC_DIM + 1, sizeof(*rc->fpfh));
+		J.fpfh = fpfh;
+		sq_par_for(rc->c.n, PAR_BLOCK, PAR_MIN_POINTS,
+			   FPFH_MAX_NN * (sizeof(size_t) + sizeof(float)), colour_block, &J);
+		free(fpfh);
 	}
-	free(fpfh);
-	free(idx);
-	free(d2);
-	rc->ftree = sq_kdtree_build(rc->fpfh, rc->c.n, SQ_REG_DESC_DIM);
+	rc->ftree = sq_kdtree_build(rc->fpfh, rc->c.n, (int)rc->desc_dim);
 }
 
 void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, const double *up,
@@ -199,6 +230,20 @@ static size_t nearest_feature(const struct sq_reg_cloud *in, const float *f)
 	return idx;
 }
 
+struct nearest_job {
+	const struct sq_reg_cloud *from, *in;
+	size_t *out; /* per point of from: its nearest in `in` */
+};
+
+static void nearest_block(void *ctx, size_t begin, size_t end, void *scratch)
+{
+	struct nearest_job *J = ctx;
+
+	(void)scratch;
+	for (size_t i = begin; i < end; i++)
+		J->out[i] = nearest_feature(J->in, J->from->fpfh + i * J->from->desc_dim);
+}
+
 /* Each source point's nearest target in feature space, kept when that target's
  * nearest source is the same point; one-way matches when too few are mutual. */
 static void match_features(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
@@ -208,10 +253,10 @@ static void match_features(const struct sq_reg_cloud *src, const struct sq_reg_c
 	size_t *back = xcalloc(dst->c.n + 1, sizeof(*back));
 	size_t nm = 0;
 
-	for (size_t i = 0; i < src->c.n; i++)
-		fwd[i] = nearest_feature(dst, src->fpfh + i * SQ_REG_DESC_DIM);
-	for (size_t j = 0; j < dst->c.n; j++)
-		back[j] = nearest_feature(src, dst->fpfh + j * SQ_REG_DESC_DIM);
+	struct nearest_job jf = {src, dst, fwd}, jb = {dst, src, back};
+
+	sq_par_for(src->c.n, PAR_BLOCK, PAR_MIN_POINTS, 0, nearest_block, &jf);
+	sq_par_for(dst->c.n, PAR_BLOCK, PAR_MIN_POINTS, 0, nearest_block, &jb);
 	for (size_t i = 0; i < src->c.n; i++)
 		nm += back[fwd[i]] == i;
 	cr->src = xcalloc(src->c.n + 1, sizeof(*cr->src));
@@ -483,8 +528,8 @@ int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst
 	struct sq_sim H;
 
 	memset(out, 0, sizeof(*out));
-	if (src->c.n < 3 || dst->c.n < 3)
-		return -1;
+	if (src->c.n < 3 || dst->c.n < 3 || src->desc_dim != dst->desc_dim)
+		return -1; /* or descriptors of different kinds */
 	if (upright)
 		sq_rot_between(o->up_src, o->up_dst, R0);
 	centroid_of(&src->c, centre);
@@ -618,8 +663,6 @@ static void step_transform(const double x[7], const double c[3], struct sq_sim *
 		D->t[i] = c[i] - Rc[i] + x[3 + i];
 }
 
-/* One ICP step at distance thr. Returns the update size (0 when converged or
- * too few pairs). */
 /* Point i of pts (3 floats each) moved by T. */
 static void moved(const float *pts, size_t i, const struct sq_sim *T, double y[3])
 {
@@ -647,36 +690,82 @@ static int pair_on_target(const float *pts, size_t i, const struct sq_sim *T,
 	return 1;
 }
 
+enum { ICP_SUMS = 49 + 7 + 1 }; /* per block: A, b, pairs */
+
+struct icp_job {
+	const float *pts;
+	const struct sq_reg_cloud *dst;
+	const struct sq_sim *T;
+	double thr, pw, huber, c[3];
+	double *sums; /* per block: 3 (centre) or ICP_SUMS doubles */
+};
+
+static void centre_block(void *ctx, size_t begin, size_t end, void *scratch)
+{
+	struct icp_job *J = ctx;
+	double *S = J->sums + 3 * (begin / PAR_BLOCK), y[3];
+
+	(void)scratch;
+	for (size_t i = begin; i < end; i++) {
+		moved(J->pts, i, J->T, y);
+		for (int k = 0; k < 3; k++)
+			S[k] += y[k];
+	}
+}
+
+static void icp_block(void *ctx, size_t begin, size_t end, void *scratch)
+{
+	struct icp_job *J = ctx;
+	double *S = J->sums + ICP_SUMS * (begin / PAR_BLOCK);
+
+	(void)scratch;
+	for (size_t i = begin; i < end; i++) {
+		size_t j;
+		double q[3], nr[3], y[3], r, w;
+
+		if (!pair_on_target(J->pts, i, J->T, J->dst, J->thr, y, &j, &r))
+			continue;
+		point_d(&J->dst->c, j, q);
+		for (int k = 0; k < 3; k++)
+			nr[k] = J->dst->c.nrm[3 * j + (size_t)k];
+		r = fabs(r);
+		w = r <= J->huber ? 1 : J->huber / r;
+		add_pair(S, S + 49, y, J->c, q, nr, w, J->pw);
+		S[56]++;
+	}
+}
+
+/* One ICP step at distance thr. Returns the update size (0 when converged or
+ * too few pairs). */
 static double icp_step(const float *pts, size_t n, const struct sq_reg_cloud *dst, struct sq_sim *T,
 		       double thr, double pw)
 {
-	double A[49] = {0}, b[7] = {0}, x[7] = {0}, c[3] = {0}, y[3];
-	double huber = 0.5 * dst->voxel;
-	size_t m = 0;
+	size_t nb = sq_par_blocks(n, PAR_BLOCK);
+	struct icp_job J = {.pts = pts, .dst = dst, .T = T, .thr = thr, .pw = pw,
+			    .huber = 0.5 * dst->voxel};
+	double A[49] = {0}, b[7] = {0}, x[7] = {0}, m = 0;
 	struct sq_sim D;
 
-	for (size_t i = 0; i < n; i++) { /* centre of the moved source */
-		moved(pts, i, T, y);
+	J.sums = xcalloc(ICP_SUMS * nb + 1, sizeof(double));
+	sq_par_for(n, PAR_BLOCK, PAR_MIN_POINTS, 0, centre_block, &J);
+	for (size_t blk = 0; blk < nb; blk++) /* centre of the moved source */
 		for (int k = 0; k < 3; k++)
-			c[k] += y[k] / (double)n;
-	}
-	for (size_t i = 0; i < n; i++) {
-		size_t j;
-		double q[3], nr[3], r, w;
+			J.c[k] += J.sums[3 * blk + (size_t)k] / (double)n;
+	memset(J.sums, 0, (ICP_SUMS * nb + 1) * sizeof(double));
+	sq_par_for(n, PAR_BLOCK, PAR_MIN_POINTS, 0, icp_block, &J);
+	for (size_t blk = 0; blk < nb; blk++) {
+		const double *S = J.sums + ICP_SUMS * blk;
 
-		if (!pair_on_target(pts, i, T, dst, thr, y, &j, &r))
-			continue;
-		point_d(&dst->c, j, q);
-		for (int k = 0; k < 3; k++)
-			nr[k] = dst->c.nrm[3 * j + (size_t)k];
-		r = fabs(r);
-		w = r <= huber ? 1 : huber / r;
-		add_pair(A, b, y, c, q, nr, w, pw);
-		m++;
+		for (int k = 0; k < 49; k++)
+			A[k] += S[k];
+		for (int k = 0; k < 7; k++)
+			b[k] += S[49 + k];
+		m += S[56];
 	}
+	free(J.sums);
 	if (m < 16 || solve(A, b, x, 7) < 0)
 		return 0;
-	step_transform(x, c, &D);
+	step_transform(x, J.c, &D);
 	sq_sim_compose(&D, T, T);
 	return sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2] + x[6] * x[6]) +
 	       sqrt(x[3] * x[3] + x[4] * x[4] + x[5] * x[5]) / (dst->voxel * 100);
@@ -693,7 +782,7 @@ void sq_reg_icp(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, 
 		double thr = dst->voxel * fmax(ICP_FINAL_THR_VOX, 3.0 * pow(0.85, it));
 		double pw = thr > dst->voxel ? ICP_POINT_WEIGHT : ICP_POINT_WEIGHT_LATE;
 
-		if (icp_step(pts, n, dst, T, thr, pw) < 1e-7 &&
+		if (icp_step(pts, n, dst, T, thr, pw) < ICP_CONVERGED &&
 		    thr <= ICP_FINAL_THR_VOX * dst->voxel)
 			break;
 	}
@@ -719,28 +808,60 @@ static double corr_value(const struct corr_sums *c)
 	return (c->xy - c->x * c->y / c->n) / sqrt(vx * vy);
 }
 
-void sq_reg_evaluate(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
-		     const struct sq_sim *T, double thr_vox, struct sq_reg_fit *fit)
-{
-	double thr = thr_vox * dst->voxel, sum = 0, y[3];
-	int colour = src->c.rgb && dst->c.rgb;
-	struct corr_sums cs = {0};
-	size_t in = 0;
+struct eval_sums { /* one block's */
+	double in, sum; /* pairs, sum of r^2 */
+	struct corr_sums cs;
+};
 
-	for (size_t i = 0; i < src->c.n; i++) {
+struct eval_job {
+	const struct sq_reg_cloud *src, *dst;
+	const struct sq_sim *T;
+	double thr;
+	int colour;
+	struct eval_sums *sums;
+};
+
+static void eval_block(void *ctx, size_t begin, size_t end, void *scratch)
+{
+	struct eval_job *J = ctx;
+	struct eval_sums *S = &J->sums[begin / PAR_BLOCK];
+	double y[3];
+
+	(void)scratch;
+	for (size_t i = begin; i < end; i++) {
 		size_t j;
 		double r;
 
-		if (!pair_on_target(src->c.xyz, i, T, dst, thr, y, &j, &r))
+		if (!pair_on_target(J->src->c.xyz, i, J->T, J->dst, J->thr, y, &j, &r))
 			continue;
-		sum += r * r;
-		in++;
-		if (colour)
-			corr_add(&cs, brightness(&src->c.rgb[3 * i]),
-				 brightness(&dst->c.rgb[3 * j]));
+		S->in++;
+		S->sum += r * r;
+		if (J->colour)
+			corr_add(&S->cs, brightness(&J->src->c.rgb[3 * i]),
+				 brightness(&J->dst->c.rgb[3 * j]));
 	}
-	fit->inliers = in;
-	fit->fitness = src->c.n ? (double)in / (double)src->c.n : 0;
-	fit->rms = in ? sqrt(sum / (double)in) : 0;
-	fit->colour = colour ? corr_value(&cs) : NAN;
+}
+
+void sq_reg_evaluate(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+		     const struct sq_sim *T, double thr_vox, struct sq_reg_fit *fit)
+{
+	size_t nb = sq_par_blocks(src->c.n, PAR_BLOCK);
+	struct eval_job J = {.src = src, .dst = dst, .T = T, .thr = thr_vox * dst->voxel,
+			     .colour = src->c.rgb && dst->c.rgb};
+	struct eval_sums t = {0};
+
+	J.sums = xcalloc(nb + 1, sizeof(*J.sums));
+	sq_par_for(src->c.n, PAR_BLOCK, PAR_MIN_POINTS, 0, eval_block, &J);
+	for (size_t blk = 0; blk < nb; blk++) {
+		const struct eval_sums *S = &J.sums[blk];
+
+		t.in += S->in, t.sum += S->sum;
+		t.cs.n += S->cs.n, t.cs.x += S->cs.x, t.cs.y += S->cs.y;
+		t.cs.xx += S->cs.xx, t.cs.yy += S->cs.yy, t.cs.xy += S->cs.xy;
+	}
+	free(J.sums);
+	fit->inliers = (size_t)t.in;
+	fit->fitness = src->c.n ? t.in / (double)src->c.n : 0;
+	fit->rms = t.in > 0 ? sqrt(t.sum / t.in) : 0;
+	fit->colour = J.colour ? corr_value(&t.cs) : NAN;
 }

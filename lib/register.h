@@ -23,7 +23,8 @@
 struct sq_reg_cloud {
 	struct sq_cloud c;	 /* downsampled, with normals */
 	struct sq_kdtree *tree;	 /* over c.xyz */
-	float *fpfh;		 /* c.n * SQ_REG_DESC_DIM: FPFH, then colour */
+	float *fpfh;		 /* c.n * desc_dim: FPFH, then colour when colour_desc */
+	size_t desc_dim;	 /* SQ_REG_DESC_DIM with colour, else SQ_FPFH_DIM */
 	struct sq_kdtree *ftree; /* over fpfh */
 	double voxel;		 /* downsampling cell, in the cloud's units */
 	int colour_desc;	 /* descriptors carry colour (else a neutral part) */

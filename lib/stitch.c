@@ -22,6 +22,7 @@
 #include "voxel.h"
 #include "xalloc.h"
 #include "mathutil.h"
+#include "parallel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +40,7 @@
 #define SPACING_PROBES 2000    /* sample points whose neighbour distance is measured */
 #define TARGET_POINTS 5000     /* downsampled size of the largest input */
 #define VOXEL_MIN_SPACINGS 3.0 /* registration voxel: at least this many point spacings */
-#define ICP_POINTS 6000	       /* raw points ICP moves per input */
+#define ICP_POINTS 20000       /* raw points ICP moves per input */
 #define FINE_DIVISOR 2.0       /* ICP ends on a target this many times finer */
 #define MIN_SHARED_CAMS 6
 #define CAMERA_EDGE_WEIGHT 1000.0 /* per shared camera: above any cloud fit's weight */
@@ -189,7 +190,7 @@ static void camera_unit(struct input *v, const struct sq_kdtree *t)
 	free(d);
 }
 
-static int read_input(struct run *r, struct input *v, size_t i, struct sq_err *err)
+static int read_input(struct input *v, size_t i, struct sq_err *err)
 {
 	struct sq_kdtree *t;
 	struct sq_ply_info info;
@@ -210,19 +211,56 @@ static int read_input(struct run *r, struct input *v, size_t i, struct sq_err *e
 	if (v->cams.n >= 3)
 		camera_unit(v, t);
 	sq_kdtree_free(t);
-	say(r, "input '%s': %zu points, spacing %.4g, %zu cameras", v->in->name, v->points,
-	    v->spacing, v->cams.n);
 	return 0;
+}
+
+/* Inputs are read, and later prepared, side by side (parallel.h): each is
+ * independent of the others until units are chosen. */
+struct input_job {
+	struct run *r;
+	struct sq_err *errs; /* per input */
+	int *rc;
+};
+
+static void read_block(void *ctx, size_t begin, size_t end, void *scratch)
+{
+	struct input_job *J = ctx;
+
+	(void)scratch;
+	for (size_t i = begin; i < end; i++)
+		J->rc[i] = read_input(&J->r->v[i], i, &J->errs[i]);
+}
+
+static int read_inputs(struct run *r, struct sq_err *err)
+{
+	struct input_job J = {.r = r, .errs = xcalloc(r->n, sizeof(*J.errs)),
+			      .rc = xcalloc(r->n, sizeof(*J.rc))};
+	int rc = 0;
+
+	sq_par_for(r->n, 1, 2, 0, read_block, &J);
+	for (size_t i = 0; i < r->n && rc == 0; i++) {
+		struct input *v = &r->v[i];
+
+		if ((rc = J.rc[i]) < 0) {
+			if (err) /* the first failure in input order, whatever ran first */
+				*err = J.errs[i];
+			break;
+		}
+		say(r, "input '%s': %zu points, spacing %.4g, %zu cameras", v->in->name,
+		    v->points, v->spacing, v->cams.n);
+	}
+	free(J.errs);
+	free(J.rc);
+	return rc < 0 ? -1 : cancelled(r, err);
 }
 
 /* --- 2. units and downsampling ----------------------------------------------------- */
 
-/* Area of the sample's surface in its own units: occupied cells of a grid twice
- * as coarse as the sample's spacing, times the cell's area. */
-static double sample_area(const struct input *v)
+/* Cells of the given size the sample occupies. */
+static size_t occupied_cells(const struct input *v, double cell)
 {
-	double cell = 2 * v->spacing * sqrt((double)v->points / (double)v->sample.n), area;
 	struct sq_voxel_grid *g = sq_voxel_new(cell, 0, 0);
+	size_t n;
 
 	for (size_t i = 0; i < v->sample.n; i++) {
 		double p[3] = {v->sample.xyz[3 * i], v->sample.xyz[3 * i + 1],
@@ -230,14 +268,24 @@ static double sample_area(const struct input *v)
 
 		sq_voxel_add(g, p, NULL, NULL);
 	}
-	area = (double)sq_voxel_count(g) * cell * cell;
+	n = sq_voxel_count(g);
 	sq_voxel_free(g);
-	return area;
+	return n;
+}
+
+/* Area of the sample's surface in its own units: occupied cells of a grid twice
+ * as coarse as the sample's spacing, times the cell's area. */
+static double sample_area(const struct input *v)
+{
+	double cell = 2 * v->spacing * sqrt((double)v->points / (double)v->sample.n);
+
+	return (double)occupied_cells(v, cell) * cell * cell;
 }
 
 static void choose_units(struct run *r)
 {
-	double area_max = 0, spacing_phys = 0;
+	double area_max = 0, spacing_phys = 0, vox_area;
+	size_t largest = 0, cells;
 
 	r->by_cameras = 1;
 	for (size_t i = 0; i < r->n; i++)
@@ -249,16 +297,24 @@ static void choose_units(struct run *r)
 		if (!r->by_cameras)
 			v->unit = v->spacing;
 		a = sample_area(v) / (v->unit * v->unit);
-		area_max = fmax(area_max, a);
+		if (a > area_max)
+			area_max = a, largest = i;
 		spacing_phys = fmax(spacing_phys, v->spacing / v->unit);
 	}
 	/* the same physical voxel for all, coarse enough that the largest input
 	 * keeps about TARGET_POINTS, and that a sparse cloud (structure from motion
 	 * gives a few thousand points) still has several points per voxel, or its
 	 * normals and features are noise */
-	r->vox_phys = fmax(sqrt(area_max / TARGET_POINTS), VOXEL_MIN_SPACINGS * spacing_phys);
+	vox_area = sqrt(area_max / TARGET_POINTS);
+	/* a rough or tilted surface fills more cells of a 3-D grid than its area
+	 * says, and more at the voxel's size than at the area's finer cells: one
+	 * trial downsampling of the largest input corrects for it */
+	cells = occupied_cells(&r->v[largest], vox_area * r->v[largest].unit);
+	if (cells > TARGET_POINTS)
+		vox_area *= sqrt((double)cells / TARGET_POINTS);
+	r->vox_phys = fmax(vox_area, VOXEL_MIN_SPACINGS * spacing_phys);
 	/* clouds too sparse to fill TARGET_POINTS are where geometry alone fails */
-	r->colour_desc = VOXEL_MIN_SPACINGS * spacing_phys > sqrt(area_max / TARGET_POINTS);
+	r->colour_desc = VOXEL_MIN_SPACINGS * spacing_phys > vox_area;
 	for (size_t i = 0; i < r->n; i++)
 		r->colour_desc &= r->v[i].sample.rgb != NULL;
 	say(r, "units: %s; registration voxel %.4g units%s", r->by_cameras ? "altitude" : "spacing",
@@ -296,6 +352,15 @@ static void prepare_input(struct run *r, struct input *v)
 	downsample(v, fine, &c);
 	sq_reg_prepare(&v->fine, &c, fine, up, 0, 0);
 	v->reg_ready = 1;
+}
+
+static void prepare_block(void *ctx, size_t begin, size_t end, void *scratch)
+{
+	struct run *r = ctx;
+
+	(void)scratch;
+	for (size_t i = begin; i < end; i++)
+		prepare_input(r, &r->v[i]);
 }
 
 /* ICP of a onto b at the coarse voxel, then against b's fine cloud. */
@@ -662,13 +727,11 @@ static int place_all(struct run *r, struct sq_stitch_result *res, int *ref, stru
 {
 	long long t0 = sq_now_ms(), t1, t2;
 
-	for (size_t i = 0; i < r->n; i++)
-		if (read_input(r, &r->v[i], i, err) < 0 || cancelled(r, err) < 0)
-			return -1;
+	if (read_inputs(r, err) < 0)
+		return -1;
 	choose_units(r);
 	t1 = sq_now_ms();
-	for (size_t i = 0; i < r->n; i++)
-		prepare_input(r, &r->v[i]);
+	sq_par_for(r->n, 1, 2, 0, prepare_block, r);
 	t2 = sq_now_ms();
 	if (register_pairs(r, err) < 0)
 		return -1;
