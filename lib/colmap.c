@@ -395,6 +395,14 @@ static int finish(struct run *ru, const struct sq_colmap_model *m, int model, in
 		goto out;
 	if (convert(ru, model, ru->r->output, "PLY", err) < 0)
 		goto out;
+	if (ru->r->sift_output) {
+		size_t n = 0;
+
+		if (sq_colmap_write_sift(m, ru->db, ru->r->sift_output, &n, err) < 0)
+			goto out;
+		run_log(ru, "%zu of %zu points with descriptors in '%s'", n, m->npoints,
+			ru->r->sift_output);
+	}
 	*record = record_json(ru, m, model, nmodels, &q, poses);
 	rc = 0;
 out:

@@ -45,6 +45,13 @@ struct sq_colmap_point {
 	double xyz[3];
 	double error_px; /* mean reprojection error over its track */
 	int track;	 /* number of images seeing it */
+	size_t obs;	 /* its track: model->obs[obs, obs + track) */
+};
+
+/* One observation of a point: keypoint point2d of image `image` (the
+ * database's numbering, which the model keeps). */
+struct sq_colmap_obs {
+	long image, point2d;
 };
 
 struct sq_colmap_model {
@@ -54,6 +61,8 @@ struct sq_colmap_model {
 	size_t nimages;
 	struct sq_colmap_point *points;
 	size_t npoints;
+	struct sq_colmap_obs *obs;
+	size_t nobs, obs_alloc;
 };
 
 /* Parsers for the three files model_converter --output_type TXT writes. They do
@@ -66,6 +75,12 @@ int sq_colmap_parse_points(struct sq_colmap_model *m, const char *text, struct s
 /* Reads cameras.txt, images.txt and points3D.txt of dir into a zeroed m. */
 int sq_colmap_model_load(struct sq_colmap_model *m, const char *dir, struct sq_err *err);
 void sq_colmap_model_release(struct sq_colmap_model *m);
+
+/* Writes to `out` (siftpts.h) every point of m whose track has descriptors in
+ * the COLMAP database db_path, with the mean of them; *written (may be NULL)
+ * gets how many. */
+int sq_colmap_write_sift(const struct sq_colmap_model *m, const char *db_path, const char *out,
+			 size_t *written, struct sq_err *err);
 
 /* Camera centre (-R^T t) and camera-to-world rotation (qw qx qy qz, qw >= 0) of
  * an image. */
@@ -120,6 +135,7 @@ struct sq_colmap_run {
 	const char *frames_json; /* extract's record (frame names and timestamps) */
 	const char *workdir;	 /* an empty folder of the caller's, removed by it */
 	const char *output;	 /* the PLY to write */
+	const char *sift_output; /* its points with descriptors (siftpts.h), or NULL */
 	const char *log_path;	 /* every step's output is appended here */
 	const char *program;	 /* NULL: "colmap" looked up in PATH */
 	int (*cancelled)(void *ctx);

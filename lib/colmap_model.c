@@ -220,12 +220,13 @@ int sq_colmap_parse_images(struct sq_colmap_model *m, const char *text, struct s
 /* --- points3D.txt ----------------------------------------------------------------- */
 
 /* POINT3D_ID X Y Z R G B ERROR TRACK[] as (IMAGE_ID, POINT2D_IDX) */
-static int point_line(struct sq_colmap_point *pt, const char *line)
+static int point_line(struct sq_colmap_model *m, struct sq_colmap_point *pt, const char *line)
 {
 	const char *p = line;
 	long id, rgb, a, b;
 
 	memset(pt, 0, sizeof(*pt));
+	pt->obs = m->nobs;
 	if (read_long(&p, &id) < 0)
 		return -1;
 	for (int i = 0; i < 3; i++)
@@ -239,6 +240,8 @@ static int point_line(struct sq_colmap_point *pt, const char *line)
 	while (*skip_blanks(p)) {
 		if (read_long(&p, &a) < 0 || read_long(&p, &b) < 0)
 			return -1;
+		xgrow((void **)&m->obs, &m->obs_alloc, m->nobs + 1, sizeof(*m->obs));
+		m->obs[m->nobs++] = (struct sq_colmap_obs){a, b};
 		pt->track++;
 	}
 	return 0;
@@ -254,7 +257,7 @@ int sq_colmap_parse_points(struct sq_colmap_model *m, const char *text, struct s
 	while (rc == 0 && (line = next_data_line(&l))) {
 		if (*skip_blanks(line)) {
 			xgrow((void **)&m->points, &alloc, m->npoints + 1, sizeof(*m->points));
-			if (point_line(&m->points[m->npoints], line) < 0)
+			if (point_line(m, &m->points[m->npoints], line) < 0)
 				rc = bad_line(err, "points3D.txt", l.lineno,
 					      "expected POINT3D_ID X Y Z R G B ERROR TRACK");
 			else
@@ -296,6 +299,7 @@ void sq_colmap_model_release(struct sq_colmap_model *m)
 	free(m->images);
 	free(m->cameras);
 	free(m->points);
+	free(m->obs);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -2,8 +2,12 @@
  *
  *   task extract      <outdir>/frames/ + <outdir>/frames.json
  *   task reconstruct  <outdir>/reconstruction.ply + <outdir>/reconstruct.json
- *   group stitch      <root>/<group>/stitch.ply + stitch.json
- *   acq stitch        <root>/stitch.ply + <root>/stitch.json
+ *                     (+ reconstruction.sift from the colmap backend)
+ *   group stitch      <root>/<group>/stitch.ply + stitch.json (+ stitch.sift)
+ *   acq stitch        <root>/stitch.ply + <root>/stitch.json (+ stitch.sift)
+ *
+ * The .sift files (siftpts.h) are evidence for the stitch that follows: written
+ * before the record, removed before a stage runs again.
  *
  * Every record is a JSON object with at least "stage", "version" (the task or
  * stitch version it was made from), "created_ms" and "host". Nothing but a
@@ -21,6 +25,9 @@ char *sq_record_stitch_path(const char *outdir);
 /* Returns new path of the main output: frames dir, reconstruction.ply, stitch.ply. */
 char *sq_record_task_output(const char *outdir, enum sq_stage stage);
 char *sq_record_stitch_output(const char *outdir);
+
+#define SQ_RECONSTRUCT_SIFT "reconstruction.sift"
+#define SQ_STITCH_SIFT "stitch.sift"
 
 /* 1 if the record at path exists, parses, has stage `stage` and version `version`
  * (NULL: any version); 0 otherwise. */

@@ -517,30 +517,28 @@ static void centroid_of(const struct sq_cloud *c, double m[3])
 			m[k] += c->xyz[3 * i + (size_t)k] / (double)c->n;
 }
 
-int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
-		  const struct sq_reg_global_opts *o, struct sq_reg_candidates *out)
+/* RANSAC over the correspondences cr of src's points to dst's; see
+ * sq_reg_global. */
+static int ransac(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+		  const struct corr *cr, const struct sq_reg_global_opts *o,
+		  struct sq_reg_candidates *out)
 {
-	struct corr cr = {0};
 	uint64_t rng = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)o->seed * 0x2545f4914f6cdd1dULL);
 	double thr = RANSAC_THR_VOX * dst->voxel, R0[9], centre[3];
 	size_t raw_best = 0, needed = RANSAC_MAX_ITER;
 	int upright = o->up_src && o->up_dst;
 	struct sq_sim H;
 
-	memset(out, 0, sizeof(*out));
-	if (src->c.n < 3 || dst->c.n < 3 || src->desc_dim != dst->desc_dim)
-		return -1; /* or descriptors of different kinds */
 	if (upright)
 		sq_rot_between(o->up_src, o->up_dst, R0);
 	centroid_of(&src->c, centre);
-	match_features(src, dst, o->one_way, &cr);
-	out->corr = cr.n;
-	for (size_t it = 0; cr.n >= 3 && it < needed; it++) {
+	out->corr = cr->n;
+	for (size_t it = 0; cr->n >= 3 && it < needed; it++) {
 		size_t got;
 
-		if (draw(src, dst, &cr, o, upright ? R0 : NULL, &rng, &H) < 0)
+		if (draw(src, dst, cr, o, upright ? R0 : NULL, &rng, &H) < 0)
 			continue;
-		got = count_inliers(src, dst, &cr, &H, thr, NULL);
+		got = count_inliers(src, dst, cr, &H, thr, NULL);
 		if (got < 3 || (2 * got <= raw_best && out->n == SQ_REG_CANDIDATES))
 			continue;
 		if (got > raw_best)
@@ -549,16 +547,44 @@ int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst
 		 * inliers before it is compared (a 2-match draw inherits the error
 		 * of the up estimates, which the refit removes); the best few
 		 * distinct placements are kept for the caller to verify */
-		got = refit_inliers(src, dst, &cr, thr, &H);
+		got = refit_inliers(src, dst, cr, thr, &H);
 		keep_candidate(out, &H, got, centre, dst->voxel);
-		needed = iterations_needed(out->inliers[0], cr.n, upright ? 2 : 3);
+		needed = iterations_needed(out->inliers[0], cr->n, upright ? 2 : 3);
 		if (needed < RANSAC_MIN_ITER)
 			needed = RANSAC_MIN_ITER;
 	}
-	corr_release(&cr);
 	while (out->n && out->inliers[out->n - 1] < 3)
 		out->n--;
 	return out->n ? 0 : -1;
+}
+
+int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+		  const struct sq_reg_global_opts *o, struct sq_reg_candidates *out)
+{
+	struct corr cr = {0};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (src->c.n < 3 || dst->c.n < 3 || src->desc_dim != dst->desc_dim)
+		return -1; /* or descriptors of different kinds */
+	match_features(src, dst, o->one_way, &cr);
+	rc = ransac(src, dst, &cr, o, out);
+	corr_release(&cr);
+	return rc;
+}
+
+int sq_reg_global_matched(const struct sq_cloud *src, double src_voxel,
+			  const struct sq_cloud *dst, double dst_voxel, const size_t *si,
+			  const size_t *di, size_t n, const struct sq_reg_global_opts *o,
+			  struct sq_reg_candidates *out)
+{
+	struct sq_reg_cloud s = {.c = *src, .voxel = src_voxel}, d = {.c = *dst, .voxel = dst_voxel};
+	struct corr cr = {.n = n, .src = (size_t *)si, .dst = (size_t *)di};
+
+	memset(out, 0, sizeof(*out));
+	if (src->n < 3 || dst->n < 3)
+		return -1;
+	return ransac(&s, &d, &cr, o, out);
 }
 
 /* --- ICP with scale --------------------------------------------------------------- */

@@ -91,6 +91,14 @@ struct sq_reg_candidates {
 int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
 		  const struct sq_reg_global_opts *o, struct sq_reg_candidates *out);
 
+/* The same RANSAC over given matches: src's point si[k] corresponds to dst's
+ * di[k] (image descriptors, say, rather than FPFH). Only the clouds' points
+ * are read; each voxel sets that cloud's distances as in sq_reg_cloud. */
+int sq_reg_global_matched(const struct sq_cloud *src, double src_voxel,
+			  const struct sq_cloud *dst, double dst_voxel, const size_t *si,
+			  const size_t *di, size_t n, const struct sq_reg_global_opts *o,
+			  struct sq_reg_candidates *out);
+
 /* Refines *T (src -> dst) by ICP with scale, moving src's voxel points, or its
  * raw points (sq_reg_set_icp_points) when raw is set; fills *fit. */
 void sq_reg_icp(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, int raw,

@@ -206,6 +206,7 @@ struct command_run {
 	const struct sq_backend_spec *backend;
 	struct sq_proc_vars vars;
 	const char *log_path;
+	const char *sift; /* where a builtin backend puts its descriptors (siftpts.h) */
 	struct sq_proc_result res;
 };
 
@@ -283,6 +284,7 @@ static int reconstruct_colmap(const struct sq_task *t, const struct command_run 
 	    .frames_json = frames_json,
 	    .workdir = cr->vars.workdir,
 	    .output = cr->vars.output,
+	    .sift_output = cr->sift,
 	    .log_path = cr->log_path,
 	    .cancelled = ctx->cancelled,
 	    .progress = ctx->progress,
@@ -329,9 +331,11 @@ static int run_reconstruct(const struct sq_task *t, struct sq_stage_ctx *ctx, st
 	char *frames = sq_record_task_output(t->outdir, SQ_STAGE_EXTRACT);
 	char *work = xasprintf("%s/reconstruct.tmp.%ld", t->outdir, (long)getpid());
 	char *tmp_out = sq_path_join(work, "reconstruction.ply");
+	char *sift = sq_path_join(t->outdir, SQ_RECONSTRUCT_SIFT);
+	char *tmp_sift = sq_path_join(work, SQ_RECONSTRUCT_SIFT);
 	char *log_path = sq_path_join(t->outdir, "reconstruct.log");
 	char *json = NULL, *frames_json = NULL;
-	struct command_run cr = {.backend = &t->reconstruct, .log_path = log_path};
+	struct command_run cr = {.backend = &t->reconstruct, .log_path = log_path, .sift = tmp_sift};
 	int rc = -1;
 
 	if (!sq_record_is_current(frames_rec, SQ_STAGE_EXTRACT, t->version)) {
@@ -339,8 +343,10 @@ static int run_reconstruct(const struct sq_task *t, struct sq_stage_ctx *ctx, st
 			 t->name, frames_rec);
 		goto out;
 	}
-	if (drop_record(record, err) < 0 || clean_leftovers(t->outdir, "reconstruct", err) < 0 ||
-	    sq_mkdir_p(work, err) < 0)
+	/* the descriptors belong to the PLY they came with: an old file must not
+	 * outlive a new reconstruction (a command backend writes none) */
+	if (drop_record(record, err) < 0 || drop_record(sift, err) < 0 ||
+	    clean_leftovers(t->outdir, "reconstruct", err) < 0 || sq_mkdir_p(work, err) < 0)
 		goto out;
 	log_attempt_header(log_path);
 	if (!(frames_json = sq_read_file(frames_rec, NULL, err)))
@@ -359,11 +365,14 @@ static int run_reconstruct(const struct sq_task *t, struct sq_stage_ctx *ctx, st
 		goto out;
 	}
 	if (swap_into_place(tmp_out, output, err) < 0 ||
+	    (access(tmp_sift, F_OK) == 0 && swap_into_place(tmp_sift, sift, err) < 0) ||
 	    sq_record_write(record, SQ_STAGE_RECONSTRUCT, t->version, json, err) < 0)
 		goto out;
 	rc = 0;
 out:
 	sq_rm_rf(work, NULL);
+	free(sift);
+	free(tmp_sift);
 	free(frames_json);
 	free(json);
 	free(log_path);
@@ -431,7 +440,8 @@ static int stitch_produce(const struct sq_stitch_spec *s, struct command_run *cr
 {
 	if (s->backend.kind != SQ_BACKEND_COMMAND)
 		return sq_stage_builtin_stitch(dirs, cr->vars.inputs, cr->vars.ninputs,
-					       cr->vars.output, cr->log_path, ctx, json, err);
+					       cr->vars.output, cr->sift, cr->log_path, ctx, json,
+					       err);
 	if (run_command(cr, ctx, err) < 0)
 		return -1;
 	*json = command_record_json(cr, cr->vars.ninputs);
@@ -445,9 +455,11 @@ int sq_stage_run_stitch(const struct sq_stitch_spec *s, const char *const *input
 	char *output = sq_record_stitch_output(s->outdir);
 	char *work = xasprintf("%s/stitch.tmp.%ld", s->outdir, (long)getpid());
 	char *tmp_out = sq_path_join(work, "stitch.ply");
+	char *sift = sq_path_join(s->outdir, SQ_STITCH_SIFT);
+	char *tmp_sift = sq_path_join(work, SQ_STITCH_SIFT);
 	char *log_path = sq_path_join(s->outdir, "stitch.log");
 	char **plys = NULL, *json = NULL;
-	struct command_run cr = {.backend = &s->backend, .log_path = log_path};
+	struct command_run cr = {.backend = &s->backend, .log_path = log_path, .sift = tmp_sift};
 	int rc = -1;
 
 	if (ninputs == 0) {
@@ -457,7 +469,8 @@ int sq_stage_run_stitch(const struct sq_stitch_spec *s, const char *const *input
 	if (!(plys = stitch_input_plys(s, inputs, ninputs, err)))
 		goto out;
 	if (sq_mkdir_p(s->outdir, err) < 0 || drop_record(record, err) < 0 ||
-	    clean_leftovers(s->outdir, "stitch", err) < 0 || sq_mkdir_p(work, err) < 0)
+	    drop_record(sift, err) < 0 || clean_leftovers(s->outdir, "stitch", err) < 0 ||
+	    sq_mkdir_p(work, err) < 0)
 		goto out;
 	log_attempt_header(log_path);
 	cr.vars = (struct sq_proc_vars){.output = tmp_out, .workdir = work,
@@ -471,12 +484,15 @@ int sq_stage_run_stitch(const struct sq_stitch_spec *s, const char *const *input
 		goto out;
 	}
 	if (swap_into_place(tmp_out, output, err) < 0 ||
+	    (access(tmp_sift, F_OK) == 0 && swap_into_place(tmp_sift, sift, err) < 0) ||
 	    sq_record_write(record, SQ_STAGE_STITCH, s->version, json, err) < 0)
 		goto out;
 	stage_log(ctx, "stitched %zu input%s into '%s'", ninputs, ninputs == 1 ? "" : "s", output);
 	rc = 0;
 out:
 	sq_rm_rf(work, NULL);
+	free(sift);
+	free(tmp_sift);
 	sq_argv_free(plys);
 	free(json);
 	free(log_path);

@@ -84,19 +84,20 @@ static char *summary_json(const struct sq_stitch_input *in, const struct sq_stit
 }
 
 int sq_stage_builtin_stitch(const char *const *dirs, const char *const *plys, size_t n,
-			    const char *out_ply, const char *log_path, struct sq_stage_ctx *ctx,
-			    char **record_json, struct sq_err *err)
+			    const char *out_ply, const char *sift_out, const char *log_path,
+			    struct sq_stage_ctx *ctx, char **record_json, struct sq_err *err)
 {
 	struct sq_stitch_input *in = xcalloc(n, sizeof(*in));
 	struct glue g = {.sc = ctx, .log = fopen(log_path, "ae")};
-	struct sq_stitch_opts o = {.log = stitch_log, .cancelled = stitch_cancelled, .ctx = &g};
+	struct sq_stitch_opts o = {
+	    .sift_out = sift_out, .log = stitch_log, .cancelled = stitch_cancelled, .ctx = &g};
 	struct sq_stitch_result res;
 	int rc;
 
 	for (size_t i = 0; i < n; i++)
 		in[i] = (struct sq_stitch_input){
 		    .name = base_name(dirs[i]), .ply = plys[i], .dir = dirs[i]};
-	rc = n == 1 ? sq_stitch_passthrough(in, out_ply, &res, err)
+	rc = n == 1 ? sq_stitch_passthrough(in, out_ply, sift_out, &res, err)
 		    : sq_stitch_run(in, n, out_ply, &o, &res, err);
 	if (rc == 0) {
 		*record_json = sq_stitch_result_json(in, &res);

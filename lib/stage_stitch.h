@@ -12,7 +12,7 @@
  * Its log lines go to ctx->log and are appended to log_path. Sets *record_json
  * (the stitch record body, new string) and ctx->result_json. */
 int sq_stage_builtin_stitch(const char *const *dirs, const char *const *plys, size_t n,
-			    const char *out_ply, const char *log_path, struct sq_stage_ctx *ctx,
-			    char **record_json, struct sq_err *err);
+			    const char *out_ply, const char *sift_out, const char *log_path,
+			    struct sq_stage_ctx *ctx, char **record_json, struct sq_err *err);
 
 #endif

@@ -44,6 +44,9 @@
 #define FINE_DIVISOR 2.0       /* ICP ends on a target this many times finer */
 #define MIN_SHARED_CAMS 6
 #define CAMERA_EDGE_WEIGHT 1000.0 /* per shared camera: above any cloud fit's weight */
+#define SIFT_EDGE_WEIGHT 100.0	  /* per agreeing descriptor match: above a cloud fit's */
+#define MIN_SIFT_MATCHES 24	  /* descriptor matches worth a RANSAC */
+#define MIN_SIFT_INLIERS 16	  /* of them agreeing with the placement */
 #define SCALE_SLACK 2.5		  /* the scale may differ from the units' ratio by this factor */
 #define MIN_FITNESS 0.08	  /* accepted pair: share of source points on the target, */
 #define MIN_CORR_INLIERS 12	  /* feature matches agreeing (global registration), */
@@ -68,6 +71,7 @@ struct input {
 	int have_up;
 	double up[3];
 	struct stitch_cams cams;
+	struct sq_siftpts sift; /* points with image descriptors, if the input has them */
 	struct sq_reg_cloud reg, fine;
 	int reg_ready, comp;
 };
@@ -204,7 +208,8 @@ static int read_input(struct input *v, size_t i, struct sq_err *err)
 	if (v->sample.n < 16)
 		return sq_error(err, SQ_ERR_INVALID, "'%s' has %zu points: too few to place",
 				v->in->ply, v->sample.n);
-	if (v->in->dir && stitch_cams_load(&v->cams, v->in->dir, err) < 0)
+	if (v->in->dir && (stitch_cams_load(&v->cams, v->in->dir, err) < 0 ||
+			   stitch_sift_load(&v->sift, v->in->dir, err) < 0))
 		return -1;
 	t = sq_kdtree_build(v->sample.xyz, v->sample.n, 3);
 	v->spacing = sample_spacing(v, t);
@@ -246,8 +251,8 @@ static int read_inputs(struct run *r, struct sq_err *err)
 				*err = J.errs[i];
 			break;
 		}
-		say(r, "input '%s': %zu points, spacing %.4g, %zu cameras", v->in->name,
-		    v->points, v->spacing, v->cams.n);
+		say(r, "input '%s': %zu points, spacing %.4g, %zu cameras, %zu with descriptors",
+		    v->in->name, v->points, v->spacing, v->cams.n, v->sift.n);
 	}
 	free(J.errs);
 	free(J.rc);
@@ -510,6 +515,58 @@ static int try_global(struct run *r, struct input *va, struct input *vb, struct 
 	return 0;
 }
 
+/* a onto b by the image descriptors of their points (stitch_sift.c): RANSAC
+ * over the matches, the best placement that enough of them agree with, more
+ * than chance allows. Like shared cameras, the matches are trusted over ICP on
+ * the sparse clouds; the clouds only report their fit. 1 when an edge was
+ * added. */
+static int pair_by_features(struct run *r, int a, int b)
+{
+	struct input *va = &r->v[a], *vb = &r->v[b];
+	double s0 = vb->unit / va->unit;
+	struct sq_reg_global_opts go = {
+	    .scale_lo = s0 / SCALE_SLACK, .scale_hi = s0 * SCALE_SLACK, .seed = r->o->seed};
+	struct sq_cloud ca = {.n = va->sift.n, .xyz = va->sift.xyz},
+			cb = {.n = vb->sift.n, .xyz = vb->sift.xyz};
+	struct stitch_matches m;
+	struct sq_reg_candidates c;
+	struct sq_reg_fit fit;
+	int ok = 0;
+
+	if (va->sift.n < MIN_SIFT_MATCHES || vb->sift.n < MIN_SIFT_MATCHES)
+		return 0;
+	if (va->have_up && vb->have_up)
+		go.up_src = va->up, go.up_dst = vb->up;
+	stitch_sift_match(&va->sift, &vb->sift, &m);
+	if (m.n < MIN_SIFT_MATCHES ||
+	    sq_reg_global_matched(&ca, va->reg.voxel, &cb, vb->reg.voxel, m.a, m.b, m.n, &go,
+				  &c) < 0) {
+		say(r, "'%s' -> '%s': %zu descriptor matches of %zu and %zu points: too few",
+		    va->in->name, vb->in->name, m.n, va->sift.n, vb->sift.n);
+		goto out;
+	}
+	for (size_t k = 0; k < c.n && !ok; k++) {
+		const struct sq_sim *T = &c.T[k];
+		double chance = chance_bound(m.n, vb->reg.c.n);
+
+		ok = c.inliers[k] >= MIN_SIFT_INLIERS && (double)c.inliers[k] >= chance &&
+		     same_side(va, vb, T) && T->s >= go.scale_lo && T->s <= go.scale_hi;
+		sq_reg_evaluate(&va->reg, &vb->reg, T, 1.0, &fit);
+		fit.corr = m.n, fit.corr_inliers = c.inliers[k];
+		say(r,
+		    "'%s' -> '%s': %zu/%zu descriptor matches agree (chance: %.0f); clouds: "
+		    "fitness %.2f, rms %.2f voxels, colour %.2f%s",
+		    va->in->name, vb->in->name, c.inliers[k], m.n, chance, fit.fitness,
+		    fit.rms / vb->reg.voxel, fit.colour, ok ? "" : ": rejected");
+		if (ok)
+			add_edge(r, a, b, T, &fit, SIFT_EDGE_WEIGHT * (double)c.inliers[k],
+				 "shared-features");
+	}
+out:
+	stitch_matches_release(&m);
+	return ok;
+}
+
 /* a onto b by features, then ICP. When a's up side is unknown (no cameras) its
  * normals are a guess: if the fit fails, a is turned over and tried again (and
  * stays turned, for its other pairs). */
@@ -540,9 +597,10 @@ static int register_pairs(struct run *r, struct sq_err *err)
 			if (cancelled(r, err) < 0)
 				return -1;
 			/* the later input onto the earlier: cameras first */
-			if (pair_by_cameras(r, (int)b, (int)a))
+			if (pair_by_cameras(r, (int)b, (int)a) || !candidate(r, a, b))
 				continue;
-			if (candidate(r, a, b))
+			/* then the texture both saw, then the shapes */
+			if (!pair_by_features(r, (int)b, (int)a))
 				pair_global(r, (int)b, (int)a);
 		}
 	return 0;
@@ -682,6 +740,31 @@ static void placed_cameras(const struct run *r, struct sq_stitch_result *res)
 				     &res->cams[3 * res->ncams++]);
 }
 
+/* The placed inputs' descriptor points, moved, for the stitch after this one. */
+static int placed_features(const struct run *r, const struct sq_stitch_result *res,
+			   struct sq_err *err)
+{
+	struct sq_siftpts out = {0};
+	int rc = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t k = 0; res->p[i].placed && k < r->v[i].sift.n; k++) {
+			double p[3];
+			float f[3];
+
+			for (int d = 0; d < 3; d++)
+				p[d] = r->v[i].sift.xyz[3 * k + (size_t)d];
+			sq_sim_apply(&res->p[i].T, p, p);
+			for (int d = 0; d < 3; d++)
+				f[d] = (float)p[d];
+			sq_siftpts_push(&out, f, &r->v[i].sift.desc[SQ_SIFT_DIM * k]);
+		}
+	if (out.n && r->o->sift_out)
+		rc = sq_siftpts_write(&out, r->o->sift_out, err);
+	sq_siftpts_release(&out);
+	return rc;
+}
+
 /* --- the whole ------------------------------------------------------------------- */
 
 void sq_stitch_result_release(struct sq_stitch_result *r)
@@ -696,6 +779,7 @@ static void release_run(struct run *r)
 	for (size_t i = 0; i < r->n; i++) {
 		sq_cloud_release(&r->v[i].sample);
 		stitch_cams_release(&r->v[i].cams);
+		sq_siftpts_release(&r->v[i].sift);
 		if (r->v[i].reg_ready) {
 			sq_reg_release(&r->v[i].reg);
 			sq_reg_release(&r->v[i].fine);
@@ -768,7 +852,7 @@ int sq_stitch_run(const struct sq_stitch_input *in, size_t n, const char *out_pl
 	if (place_all(&r, res, &ref, err) < 0)
 		goto out;
 	placed_cameras(&r, res);
-	if (merge(&r, res, ref, out_ply, err) < 0)
+	if (merge(&r, res, ref, out_ply, err) < 0 || placed_features(&r, res, err) < 0)
 		goto out;
 	say(&r, "stitched %zu of %zu inputs: %zu points (cell %.4g)", res->placed, n,
 	    res->points_out, res->voxel);
@@ -815,9 +899,10 @@ out:
 }
 
 int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
-			  struct sq_stitch_result *res, struct sq_err *err)
+			  const char *sift_out, struct sq_stitch_result *res, struct sq_err *err)
 {
 	struct stitch_cams cams = {0};
+	struct sq_siftpts sift = {0};
 	struct sq_ply_info info;
 	long long t0 = sq_now_ms();
 	int rc = -1;
@@ -827,7 +912,9 @@ int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
 	res->p = xcalloc(1, sizeof(*res->p));
 	if (sq_ply_read_info(in->ply, &info, err) < 0 ||
 	    (in->dir && stitch_cams_load(&cams, in->dir, err) < 0) ||
-	    copy_stream(in->ply, out_ply, err) < 0)
+	    copy_stream(in->ply, out_ply, err) < 0 ||
+	    (sift_out && stitch_sift_load(&sift, in->dir, err) < 0) ||
+	    (sift.n && sq_siftpts_write(&sift, sift_out, err) < 0))
 		goto out;
 	res->placed = 1;
 	res->points_out = res->p[0].points = info.count;
@@ -841,6 +928,7 @@ int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
 	rc = 0;
 out:
 	stitch_cams_release(&cams);
+	sq_siftpts_release(&sift);
 	res->wall_ms = sq_now_ms() - t0;
 	return rc;
 }

@@ -38,6 +38,10 @@ struct sq_stitch_opts {
 	/* Inputs of up to this many points in all are merged in one in-memory grid,
 	 * larger ones through bucket files (0: 4 million). */
 	size_t merge_in_memory_max;
+	/* Where to write the placed inputs' points with image descriptors, moved
+	 * into the common frame (siftpts.h), for a stitch of stitches; NULL: not
+	 * written. Nothing is written when no input has any. */
+	const char *sift_out;
 	void (*log)(void *ctx, const char *line); /* may be NULL */
 	int (*cancelled)(void *ctx);		  /* may be NULL */
 	void *ctx;
@@ -77,10 +81,11 @@ void sq_stitch_result_release(struct sq_stitch_result *r);
 int sq_stitch_run(const struct sq_stitch_input *in, size_t n, const char *out_ply,
 		  const struct sq_stitch_opts *o, struct sq_stitch_result *res, struct sq_err *err);
 
-/* One input passes through unchanged: its PLY is copied (streamed) to out_ply
- * and res describes it as the reference, with its cameras. */
+/* One input passes through unchanged: its PLY is copied (streamed) to out_ply,
+ * its descriptor points (if any) to sift_out (if not NULL), and res describes
+ * it as the reference, with its cameras. */
 int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
-			  struct sq_stitch_result *res, struct sq_err *err);
+			  const char *sift_out, struct sq_stitch_result *res, struct sq_err *err);
 
 /* The stitch record body: method, per-input transform, fit and reason. New
  * string (free with free()). */

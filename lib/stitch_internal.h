@@ -4,6 +4,7 @@
 #define SQ_STITCH_INTERNAL_H
 
 #include "err.h"
+#include "siftpts.h"
 #include "simil.h"
 
 #include <stddef.h>
@@ -49,6 +50,23 @@ void stitch_pairs_release(struct stitch_pairs *p);
  * are dropped and the fit repeated. *rel_rms gets the remaining centre RMS as a
  * fraction of b's camera spread. Returns -1 when the pairs are degenerate. */
 int stitch_cams_fit(const struct stitch_pairs *p, struct sq_sim *T, double *rel_rms);
+
+/* Points with image descriptors (stitch_sift.c). */
+
+/* Reads dir's reconstruction.sift, else its stitch.sift, into a zeroed s; a
+ * directory (or dir NULL) with neither leaves s empty and is not an error. */
+int stitch_sift_load(struct sq_siftpts *s, const char *dir, struct sq_err *err);
+
+/* Point a[k] of the first input matches point b[k] of the second. */
+struct stitch_matches {
+	size_t n;
+	size_t *a, *b;
+};
+
+/* Mutual nearest neighbours by descriptor that pass the ratio test. */
+void stitch_sift_match(const struct sq_siftpts *a, const struct sq_siftpts *b,
+		       struct stitch_matches *out);
+void stitch_matches_release(struct stitch_matches *m);
 
 /* The merge of the placed inputs (stitch_merge.c). */
 struct stitch_merge_opts {

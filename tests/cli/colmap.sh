@@ -33,6 +33,25 @@ jq -e '.backend == "colmap" and .stride.k == 1 and (.frames | length) == 42' "$r
 jq -e '.frames[0] | (.file | test("^frame_0+1\\.jpg$")) and has("pts_s") and
 	(.centre | length) == 3 and (.rotation | length) == 4' "$rec" >/dev/null ||
 	fail "frame entries lack file, pts_s, centre or rotation: $(jq -c '.frames[0]' "$rec")"
+# every model point comes with the mean of its track's SIFT descriptors
+# (lib/siftpts.h): as many as the PLY has vertices, each of unit length x 512
+out=$(python3 - "$d/reconstruction.sift" "$d/reconstruction.ply" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"SQSIFT1\n", "bad magic"
+n = struct.unpack("<Q", data[8:16])[0]
+assert len(data) == 16 + 140 * n, "size %d for %d points" % (len(data), n)
+head = open(sys.argv[2], "rb").read(400).decode("latin-1")
+verts = int(head.split("element vertex ")[1].split()[0])
+assert n == verts, "%d descriptors for %d vertices" % (n, verts)
+for i in range(n):
+    d = data[16 + 140 * i + 12:16 + 140 * (i + 1)]
+    norm = sum(x * x for x in d) ** 0.5
+    assert 480 < norm < 530, "descriptor %d has length %.0f" % (i, norm)
+print("%d points with descriptors" % n)
+PY
+) || fail "reconstruction.sift: $out"
+echo "colmap: $out"
 grep -q "Feature extraction" "$d/reconstruct.log" || fail "colmap's log was not kept"
 [ -z "$(ls -d "$d"/reconstruct.tmp.* 2>/dev/null)" ] || fail "work folder left behind"
 out=$("$ATE" --chapter 1 --min-registered 90 --max-ate 1 "$rec" "$T/s/truth/auv1-poses.csv") ||
@@ -52,4 +71,5 @@ fi
 grep -q "colmap found no model in 24 frames\|colmap reconstruction rejected" "$T/card.log" ||
 	fail "no reason given: $(tail -3 "$T/card.log")"
 [ ! -f "$T/out/card/card/reconstruct.json" ] || fail "failed task has a record"
+[ ! -f "$T/out/card/card/reconstruction.sift" ] || fail "failed task left descriptors"
 echo "colmap: ok"

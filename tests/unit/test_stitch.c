@@ -1,6 +1,9 @@
-/* test_stitch.c - similarity algebra and fitting, and the shared-camera evidence
- * of the builtin stitch read from real record files. */
+/* test_stitch.c - similarity algebra and fitting, the shared-camera evidence
+ * of the builtin stitch read from real record files, and the descriptor
+ * evidence (file, matching, RANSAC over the matches). */
 #include "fsutil.h"
+#include "register.h"
+#include "siftpts.h"
 #include "simil.h"
 #include "stitch_internal.h"
 #include "strbuf.h"
@@ -318,6 +321,116 @@ static void test_shared_cameras(const char *tmp)
 	free(dc);
 }
 
+/* A SIFT-like byte vector: unit length scaled by 512, clipped at 255. */
+static void random_desc(uint8_t d[SQ_SIFT_DIM], const uint8_t *near, double noise)
+{
+	double v[SQ_SIFT_DIM], len = 0;
+
+	for (int k = 0; k < SQ_SIFT_DIM; k++) {
+		v[k] = near ? near[k] + noise * (urand() - 0.5) : urand() * urand() * 100;
+		v[k] = v[k] < 0 ? 0 : v[k];
+		len += v[k] * v[k];
+	}
+	for (int k = 0; k < SQ_SIFT_DIM; k++) {
+		double x = 512 * v[k] / sqrt(len);
+
+		d[k] = (uint8_t)(x > 255 ? 255 : x);
+	}
+}
+
+/* The file: what is written is read back bit for bit; a missing file is no
+ * error, a truncated or foreign one is, naming the file. */
+static void test_sift_file(const char *tmp)
+{
+	struct sq_siftpts s = {0}, r;
+	char *path = xasprintf("%s/t.sift", tmp), *bad = xasprintf("%s/bad.sift", tmp);
+	struct sq_err err = {0};
+	char *text;
+	size_t len;
+
+	for (int i = 0; i < 100; i++) {
+		float p[3] = {(float)urand(), -1e-30f * i, 3e30f};
+		uint8_t d[SQ_SIFT_DIM];
+
+		random_desc(d, NULL, 0);
+		sq_siftpts_push(&s, p, d);
+	}
+	T_EQ_INT(sq_siftpts_write(&s, path, &err), 0);
+	T_EQ_INT(sq_siftpts_read(&r, path, &err), 1);
+	T_EQ_INT(r.n, 100);
+	T_CHECK(memcmp(r.xyz, s.xyz, 300 * sizeof(float)) == 0);
+	T_CHECK(memcmp(r.desc, s.desc, 100 * SQ_SIFT_DIM) == 0);
+	sq_siftpts_release(&r);
+	T_EQ_INT(sq_siftpts_read(&r, bad, &err), 0);
+	T_EQ_INT(r.n, 0);
+	text = sq_read_file(path, &len, &err);
+	T_CHECK(text != NULL);
+	T_EQ_INT(sq_write_file_atomic(bad, text, len - 5, &err), 0);
+	T_EQ_INT(sq_siftpts_read(&r, bad, &err), -1);
+	T_CONTAINS(err.msg, "bad.sift");
+	T_CONTAINS(err.msg, "truncated at point 99 of 100");
+	T_EQ_INT(sq_write_file_atomic(bad, "ply\nformat ascii 1.0\n", 21, &err), 0);
+	T_EQ_INT(sq_siftpts_read(&r, bad, &err), -1);
+	T_CONTAINS(err.msg, "not a scanq descriptor file");
+	free(text);
+	sq_siftpts_release(&s);
+	free(path);
+	free(bad);
+}
+
+/* Two inputs that saw 300 of the same points (descriptors with noise, the
+ * second in its own frame), each with 700 of its own: the matches are mostly
+ * the shared points, and RANSAC over them recovers the similarity. */
+static void test_sift_match(void)
+{
+	struct sq_siftpts a = {0}, b = {0};
+	struct sq_sim T;
+	struct stitch_matches m;
+	struct sq_reg_candidates c;
+	struct sq_reg_global_opts go = {.scale_lo = 0.1, .scale_hi = 10, .seed = 1};
+	size_t right = 0;
+
+	random_sim(&T, 2.5);
+	for (int i = 0; i < 1000; i++) { /* a: 300 shared first, then its own */
+		float p[3] = {(float)(20 * urand()), (float)(20 * urand()), (float)urand()};
+		uint8_t d[SQ_SIFT_DIM], e[SQ_SIFT_DIM];
+
+		random_desc(d, NULL, 0);
+		sq_siftpts_push(&a, p, d);
+		if (i < 300) { /* b sees it too, in its own frame, in another order */
+			double q[3] = {p[0], p[1], p[2]};
+			float f[3];
+
+			sq_sim_apply(&T, q, q);
+			for (int k = 0; k < 3; k++)
+				f[k] = (float)(q[k] + 0.02 * (urand() - 0.5));
+			random_desc(e, d, 12);
+			sq_siftpts_push(&b, f, e);
+		}
+	}
+	for (int i = 0; i < 700; i++) {
+		float p[3] = {(float)(100 * urand()), (float)(100 * urand()), (float)urand()};
+		uint8_t d[SQ_SIFT_DIM];
+
+		random_desc(d, NULL, 0);
+		sq_siftpts_push(&b, p, d);
+	}
+	stitch_sift_match(&a, &b, &m);
+	for (size_t k = 0; k < m.n; k++)
+		right += m.a[k] == m.b[k];
+	T_CHECK(m.n >= 250 && right >= m.n * 95 / 100);
+	{
+		struct sq_cloud ca = {.n = a.n, .xyz = a.xyz}, cb = {.n = b.n, .xyz = b.xyz};
+
+		T_EQ_INT(sq_reg_global_matched(&ca, 0.05, &cb, 0.125, m.a, m.b, m.n, &go, &c), 0);
+		T_CHECK(c.n >= 1 && c.inliers[0] >= right * 9 / 10);
+		T_CHECK(c.n >= 1 && sim_diff(&c.T[0], &T) < 2e-3);
+	}
+	stitch_matches_release(&m);
+	sq_siftpts_release(&a);
+	sq_siftpts_release(&b);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("SCANQ_TMP");
@@ -332,5 +445,7 @@ int main(void)
 	test_rot_between();
 	test_shared_cameras(tmp);
 	test_straight_track(tmp);
+	test_sift_file(tmp);
+	test_sift_match();
 	return t_done();
 }
