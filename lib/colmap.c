@@ -126,6 +126,14 @@ static int extract_features(struct run *ru, struct sq_err *err)
 	add(&a, "--image_list_path=%s", ru->list);
 	add(&a, "--ImageReader.single_camera=1"); /* one camera filmed the whole task */
 	add(&a, "--ImageReader.camera_model=%s", s->camera_model);
+	if (s->ncamera_params > 0) { /* known intrinsics: the mapper holds them fixed */
+		struct sq_strbuf p = SQ_STRBUF_INIT;
+
+		for (int i = 0; i < s->ncamera_params; i++)
+			sq_strbuf_addf(&p, "%s%.17g", i ? "," : "", s->camera_params[i]);
+		add(&a, "--ImageReader.camera_params=%s", p.buf);
+		sq_strbuf_release(&p);
+	}
 	add(&a, "--SiftExtraction.use_gpu=0");
 	add(&a, "--SiftExtraction.num_threads=%d", ru->threads);
 	add(&a, "--SiftExtraction.max_image_size=%d", s->max_image_size);
@@ -190,6 +198,11 @@ static int map(struct run *ru, int *nmodels, struct sq_err *err)
 	 * reprojection error on the synthetic surveys) at about half the time */
 	add(&a, "--Mapper.ba_global_images_ratio=1.4");
 	add(&a, "--Mapper.ba_global_points_ratio=1.4");
+	/* known intrinsics are a calibration: held fixed (principal point already is) */
+	if (ru->r->spec->ncamera_params > 0) {
+		add(&a, "--Mapper.ba_refine_focal_length=0");
+		add(&a, "--Mapper.ba_refine_extra_params=0");
+	}
 	rc = run_step(ru, 2, &a, &e);
 	args_release(&a);
 	*nmodels = count_models(ru);
@@ -302,9 +315,11 @@ static cJSON *settings_json(const struct run *ru, const struct sq_colmap_model *
 	cJSON_AddNumberToObject(o, "overlap", s->overlap);
 	cJSON_AddNumberToObject(o, "models", nmodels);
 	cJSON_AddNumberToObject(o, "model", model);
-	if (m->ncameras) { /* the intrinsics COLMAP refined, in its model's order */
+	if (m->ncameras) { /* the intrinsics COLMAP used, in its model's order */
 		cJSON *cam = cJSON_AddObjectToObject(o, "camera");
 
+		/* given: held fixed from the task's camera_params; else refined */
+		cJSON_AddStringToObject(cam, "intrinsics", s->ncamera_params ? "given" : "estimated");
 		cJSON_AddStringToObject(cam, "model", m->cameras[0].model);
 		cJSON_AddNumberToObject(cam, "width", m->cameras[0].width);
 		cJSON_AddNumberToObject(cam, "height", m->cameras[0].height);

@@ -717,7 +717,7 @@ static int merge(struct run *r, struct sq_stitch_result *res, int ref, const cha
 			plys[mo.n] = r->v[i].in->ply;
 			T[mo.n++] = res->p[i].T;
 		}
-	rc = stitch_merge(&mo, &res->points_out, err);
+	rc = stitch_merge(&mo, &res->points_out, &res->outliers, err);
 out:
 	free(plys);
 	free(T);
@@ -854,8 +854,8 @@ int sq_stitch_run(const struct sq_stitch_input *in, size_t n, const char *out_pl
 	placed_cameras(&r, res);
 	if (merge(&r, res, ref, out_ply, err) < 0 || placed_features(&r, res, err) < 0)
 		goto out;
-	say(&r, "stitched %zu of %zu inputs: %zu points (cell %.4g)", res->placed, n,
-	    res->points_out, res->voxel);
+	say(&r, "stitched %zu of %zu inputs: %zu points (cell %.4g), %zu outliers left out",
+	    res->placed, n, res->points_out, res->voxel, res->outliers);
 	rc = 0;
 out:
 	res->wall_ms = sq_now_ms() - t0;

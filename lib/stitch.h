@@ -64,6 +64,7 @@ struct sq_stitch_result {
 	struct sq_stitch_placement *p; /* n, in input order */
 	size_t placed;
 	size_t points_out;
+	size_t outliers; /* merged cells left out as standing apart from the rest */
 	double voxel; /* output de-duplication cell, common-frame units */
 	double unit;  /* the common frame's unit (the reference input's) */
 	double *cams; /* 3 * ncams camera centres in the common frame (a subsample) */

@@ -82,8 +82,10 @@ struct stitch_merge_opts {
 };
 
 /* Moves every point of every input by its placement and writes one point per
- * occupied output cell (mean position, colour, normal) to out_ply, in memory
+ * occupied output cell (mean position, colour, normal) to out_ply, but the
+ * cells that stand apart from the rest (*dropped gets how many), in memory
  * bounded by about one bucket's cells whatever the inputs' size. */
-int stitch_merge(const struct stitch_merge_opts *o, size_t *points_out, struct sq_err *err);
+int stitch_merge(const struct stitch_merge_opts *o, size_t *points_out, size_t *dropped,
+		 struct sq_err *err);
 
 #endif

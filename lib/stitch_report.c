@@ -63,6 +63,7 @@ char *sq_stitch_result_json(const struct sq_stitch_input *in, const struct sq_st
 				"point-to-plane ICP with scale; chained by maximum spanning tree");
 	cJSON_AddNumberToObject(doc, "placed", (double)r->placed);
 	cJSON_AddNumberToObject(doc, "points", (double)r->points_out);
+	cJSON_AddNumberToObject(doc, "outliers_removed", (double)r->outliers);
 	cJSON_AddNumberToObject(doc, "voxel", r->voxel);
 	cJSON_AddNumberToObject(doc, "unit", r->unit);
 	cJSON_AddNumberToObject(doc, "wall_ms", (double)r->wall_ms);

@@ -2,8 +2,10 @@
  *
  * The canonical JSON is what travels through Redis and what a version is hashed
  * from, so it must be byte-stable: every object's keys are sorted before printing,
- * every number is an integer (fps is a rational for that reason), and fields that
- * do not describe the work (source_file, version) are left out. */
+ * every number is an integer (fps is a rational for that reason) except the
+ * camera parameters, which are printed in the shortest form that reads back as
+ * the same double, and fields that do not describe the work (source_file,
+ * version) are left out. */
 #include "task.h"
 #include "fsutil.h"
 #include "hash.h"
@@ -11,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,12 +48,28 @@ const char *const sq_colmap_camera_models[] = {
     NULL,
 };
 
-static int camera_model_valid(const char *name)
+/* COLMAP 3.8's parameter lists (src/base/camera_models.h), one entry for each
+ * name of sq_colmap_camera_models. */
+static const struct sq_colmap_model_info models[] = {
+    {"SIMPLE_PINHOLE", 3, 1, "f, cx, cy"},
+    {"PINHOLE", 4, 2, "fx, fy, cx, cy"},
+    {"SIMPLE_RADIAL", 4, 1, "f, cx, cy, k"},
+    {"RADIAL", 5, 1, "f, cx, cy, k1, k2"},
+    {"OPENCV", 8, 2, "fx, fy, cx, cy, k1, k2, p1, p2"},
+    {"OPENCV_FISHEYE", 8, 2, "fx, fy, cx, cy, k1, k2, k3, k4"},
+    {"FULL_OPENCV", 12, 2, "fx, fy, cx, cy, k1, k2, p1, p2, k3, k4, k5, k6"},
+    {"FOV", 5, 2, "fx, fy, cx, cy, omega"},
+    {"SIMPLE_RADIAL_FISHEYE", 4, 1, "f, cx, cy, k"},
+    {"RADIAL_FISHEYE", 5, 1, "f, cx, cy, k1, k2"},
+    {"THIN_PRISM_FISHEYE", 12, 2, "fx, fy, cx, cy, k1, k2, p1, p2, k3, k4, sx1, sy1"},
+};
+
+const struct sq_colmap_model_info *sq_colmap_model_find(const char *name)
 {
-	for (size_t i = 0; name && sq_colmap_camera_models[i]; i++)
-		if (!strcmp(name, sq_colmap_camera_models[i]))
-			return 1;
-	return 0;
+	for (size_t i = 0; name && i < sizeof(models) / sizeof(models[0]); i++)
+		if (!strcmp(name, models[i].model))
+			return &models[i];
+	return NULL;
 }
 
 const char *sq_stage_name(enum sq_stage stage)
@@ -232,6 +251,21 @@ static cJSON *strlist_json(char *const *v, size_t n)
 	return arr;
 }
 
+/* A double as the shortest text that strtod reads back bit for bit. cJSON's own
+ * printing accepts a 15-digit form that is only within an epsilon of the value,
+ * and the version is a hash of this text, so it is printed here. */
+static cJSON *exact_number(double d)
+{
+	char buf[32];
+
+	for (int digits = 15; digits <= 17; digits++) {
+		snprintf(buf, sizeof(buf), "%.*g", digits, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	return cJSON_CreateRaw(buf);
+}
+
 static cJSON *colmap_json(const struct sq_colmap_spec *c)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -242,6 +276,13 @@ static cJSON *colmap_json(const struct sq_colmap_spec *c)
 	cJSON_AddNumberToObject(o, "overlap", c->overlap);
 	cJSON_AddNumberToObject(o, "min_registered_pct", c->min_registered_pct);
 	cJSON_AddStringToObject(o, "camera_model", c->camera_model);
+	/* only when set, so that every task without it keeps its version */
+	if (c->ncamera_params > 0) {
+		cJSON *arr = cJSON_AddArrayToObject(o, "camera_params");
+
+		for (int i = 0; i < c->ncamera_params; i++)
+			cJSON_AddItemToArray(arr, exact_number(c->camera_params[i]));
+	}
 	return o;
 }
 
@@ -526,9 +567,41 @@ static int command_from(const cJSON *o, struct sq_command_spec *c, struct sq_err
 	return 0;
 }
 
+/* The optional "camera_params": as many finite numbers as the model takes, its
+ * focal lengths > 0. */
+static int camera_params_from(const cJSON *o, const struct sq_colmap_model_info *cam,
+			      struct sq_colmap_spec *c, struct sq_err *err)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "camera_params"), *it;
+	int n = 0;
+
+	if (!arr)
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return sq_error(err, SQ_ERR_INVALID,
+				"invalid spec json: 'camera_params' must be a list of numbers");
+	if (cJSON_GetArraySize(arr) != cam->nparams)
+		return sq_error(err, SQ_ERR_INVALID,
+				"invalid spec json: 'camera_params' has %d numbers, camera_model "
+				"%s takes %d",
+				cJSON_GetArraySize(arr), cam->model, cam->nparams);
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) ||
+		    (n < cam->nfocal && !(it->valuedouble > 0)))
+			return sq_error(err, SQ_ERR_INVALID,
+					"invalid spec json: 'camera_params' item %d out of range",
+					n + 1);
+		c->camera_params[n++] = it->valuedouble;
+	}
+	c->ncamera_params = n;
+	return 0;
+}
+
 static int colmap_from(const cJSON *parent, struct sq_colmap_spec *c, struct sq_err *err)
 {
 	const cJSON *o = get(parent, "colmap", cJSON_IsObject, "an object", err), *model;
+	const struct sq_colmap_model_info *cam;
 
 	if (!o)
 		return -1;
@@ -541,11 +614,12 @@ static int colmap_from(const cJSON *parent, struct sq_colmap_spec *c, struct sq_
 	model = get(o, "camera_model", cJSON_IsString, "a string", err);
 	if (!model)
 		return -1;
-	if (!camera_model_valid(model->valuestring))
+	cam = sq_colmap_model_find(model->valuestring);
+	if (!cam)
 		return sq_error(err, SQ_ERR_INVALID, "invalid spec json: bad camera_model '%s'",
 				model->valuestring);
 	snprintf(c->camera_model, sizeof(c->camera_model), "%s", model->valuestring);
-	return 0;
+	return camera_params_from(o, cam, c, err);
 }
 
 static int stride_from(const cJSON *parent, struct sq_stride_spec *st, struct sq_err *err)

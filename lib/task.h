@@ -48,9 +48,23 @@ struct sq_command_spec {
 
 /* A `colmap` backend (lib/colmap.h runs it). */
 #define SQ_COLMAP_MODEL_MAX 32
+#define SQ_COLMAP_PARAMS_MAX 12 /* the most parameters a COLMAP camera model has */
 
 /* The camera models COLMAP 3.8 knows, NULL-terminated ("OPENCV", ...). */
 extern const char *const sq_colmap_camera_models[];
+
+/* What a camera model's parameter list holds, in COLMAP's order. */
+struct sq_colmap_model_info {
+	const char *model;  /* "OPENCV" */
+	int nparams;	    /* how many numbers camera_params takes */
+	int nfocal;	    /* the first nfocal are focal lengths (px, > 0) */
+	const char *params; /* their names: "fx, fy, cx, cy, k1, k2, p1, p2" */
+};
+
+/* The camera model called name (static storage), or NULL if it is not one of
+ * sq_colmap_camera_models. */
+const struct sq_colmap_model_info *sq_colmap_model_find(const char *name);
+
 struct sq_colmap_spec {
 	int threads;		/* 0 = every core */
 	int max_image_size;	/* px: frames are scaled so their longest side is at most this */
@@ -58,6 +72,10 @@ struct sq_colmap_spec {
 	int overlap;		/* sequential matching: each frame against the next `overlap` */
 	int min_registered_pct; /* fewer frames registered than this fails the task */
 	char camera_model[SQ_COLMAP_MODEL_MAX]; /* one COLMAP camera model for every frame */
+	/* Known intrinsics in camera_model's order, in pixels of the extracted
+	 * frames; COLMAP then holds them fixed instead of estimating them. */
+	double camera_params[SQ_COLMAP_PARAMS_MAX];
+	int ncamera_params; /* 0: COLMAP estimates the intrinsics */
 };
 
 /* RAM-aware stride (reconstruct, any backend): when the frames would need more

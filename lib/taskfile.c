@@ -53,8 +53,9 @@ static enum sq_backend_kind backend_default(int base)
 }
 
 /* The keys of reconstruct.colmap, which only the colmap backend reads. */
-static const int colmap_keys[] = {SQ_TF_CM_THREADS, SQ_TF_CM_MAX_IMAGE_SIZE, SQ_TF_CM_MAX_FEATURES,
-				  SQ_TF_CM_OVERLAP, SQ_TF_CM_MIN_REGISTERED, SQ_TF_CM_CAMERA_MODEL};
+static const int colmap_keys[] = {
+    SQ_TF_CM_THREADS,	     SQ_TF_CM_MAX_IMAGE_SIZE, SQ_TF_CM_MAX_FEATURES, SQ_TF_CM_OVERLAP,
+    SQ_TF_CM_MIN_REGISTERED, SQ_TF_CM_CAMERA_MODEL,   SQ_TF_CM_CAMERA_PARAMS};
 #define NCOLMAP_KEYS (sizeof(colmap_keys) / sizeof(colmap_keys[0]))
 
 /* A task file that switches a backend away from the acquisition's does not
@@ -185,6 +186,54 @@ static void check_backend(struct tload *t, int base, struct sq_diags *d)
 	}
 }
 
+/* " (set in 'acquisition.yaml')" when camera_model comes from another file than
+ * camera_params, " (the default)" when it is set nowhere; else "". */
+static char *model_origin(const struct src *model, const struct src *params)
+{
+	if (!model->v)
+		return xstrdup(" (the default)");
+	if (model->l != params->l)
+		return xasprintf(" (set in '%s')", model->l->file);
+	return xstrdup("");
+}
+
+/* camera_params must fit camera_model, which may come from another file: the
+ * count is the model's, and its focal lengths are > 0. */
+static void check_camera_params(struct tload *t, struct sq_diags *d)
+{
+	const struct src *p = &t->m[SQ_TF_CM_CAMERA_PARAMS], *m = &t->m[SQ_TF_CM_CAMERA_MODEL];
+	const struct src *b = &t->m[SQ_TF_RC_BACKEND];
+	static const char *const focal[2][2] = {{"f", "?"}, {"fx", "fy"}};
+	const struct sq_colmap_model_info *cam;
+	char *origin;
+
+	if (!p->v || p->v->state != SQ_TF_OK || (m->v && m->v->state != SQ_TF_OK) ||
+	    (b->v && (b->v->state != SQ_TF_OK || b->v->i != SQ_BACKEND_COLMAP)))
+		return; /* what is wrong there is reported elsewhere */
+	cam = sq_colmap_model_find(m->v ? m->v->s : "OPENCV");
+	if (!cam || cam->nfocal < 1 || cam->nfocal > 2)
+		return;
+	if (p->v->nitems != (size_t)cam->nparams) {
+		origin = model_origin(m, p);
+		sq_taskfile_diag(d, p->l->file, p->v->pos,
+				 "'camera_params' has %zu number%s; camera_model %s%s takes %d "
+				 "(%s)",
+				 p->v->nitems, p->v->nitems == 1 ? "" : "s", cam->model, origin,
+				 cam->nparams, cam->params);
+		free(origin);
+		t->bad = 1;
+		return;
+	}
+	for (int i = 0; i < cam->nfocal; i++) {
+		if (p->v->nums[i] > 0)
+			continue;
+		sq_taskfile_diag(d, p->l->file, p->v->items[i].pos,
+				 "focal length '%s' of 'camera_params' must be > 0, got %g",
+				 focal[cam->nfocal - 1][i], p->v->nums[i]);
+		t->bad = 1;
+	}
+}
+
 /* --- building the task -------------------------------------------------------- */
 
 /* The merged value of f; only called on tasks whose values are all valid. */
@@ -251,6 +300,9 @@ static void fill_reconstruct(struct sq_backend_spec *b, const struct tload *t)
 		c->min_registered_pct = (int)v->i;
 	if ((v = val(t, SQ_TF_CM_CAMERA_MODEL)))
 		snprintf(c->camera_model, sizeof(c->camera_model), "%s", v->s);
+	if ((v = val(t, SQ_TF_CM_CAMERA_PARAMS))) /* its count fits camera_model */
+		for (size_t i = 0; i < v->nitems && i < SQ_COLMAP_PARAMS_MAX; i++)
+			c->camera_params[c->ncamera_params++] = v->nums[i];
 }
 
 static void build(struct tload *t)
@@ -303,6 +355,7 @@ static void load_task(struct tload *t, const char *file, const struct sq_tf_laye
 	task_name(t, d);
 	check_backend(t, SQ_TF_RC_BACKEND, d);
 	check_backend(t, SQ_TF_ST_BACKEND, d);
+	check_camera_params(t, d);
 	if (!t->bad)
 		build(t);
 }

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,9 @@ enum type {
 	T_ARGV,
 	T_DURATION,
 	T_DONE_WHEN,
-	T_BYTES,  /* integer, optionally with a k, M or G suffix (KiB, MiB, GiB) */
-	T_CHOICE, /* one word of `choices` */
+	T_BYTES,   /* integer, optionally with a k, M or G suffix (KiB, MiB, GiB) */
+	T_CHOICE,  /* one word of `choices` */
+	T_NUMBERS, /* a non-empty list of finite numbers */
 };
 
 #define UNBOUNDED (1LL << 40)
@@ -96,6 +98,8 @@ static const struct key schema[] = {
     {SQ_TF_SEC_COLMAP, "min_registered_pct", T_INT, SQ_TF_CM_MIN_REGISTERED, 0, 100, NULL},
     {SQ_TF_SEC_COLMAP, "camera_model", T_CHOICE, SQ_TF_CM_CAMERA_MODEL, 0, 0,
      sq_colmap_camera_models},
+    /* its count and focal lengths depend on camera_model: checked by taskfile.c */
+    {SQ_TF_SEC_COLMAP, "camera_params", T_NUMBERS, SQ_TF_CM_CAMERA_PARAMS, 0, 0, NULL},
 };
 
 #define NSCHEMA (sizeof(schema) / sizeof(schema[0]))
@@ -736,6 +740,48 @@ static int check_choice(struct ctx *c, const struct key *k, yaml_node_t *n, stru
 	return -1;
 }
 
+/* A number as YAML writes one: a plain scalar strtod reads whole (320, -0.01,
+ * 1e-3); .inf, .nan and quoted text are not numbers here. */
+static int check_number(struct ctx *c, const struct key *k, yaml_node_t *n, double *out)
+{
+	const char *s = is_plain(n) ? scalar(n) : NULL;
+	char buf[64], *end = NULL;
+
+	if (s && *s)
+		*out = strtod(s, &end);
+	if (end && end != s && *end == '\0' && isfinite(*out))
+		return 0;
+	bad(c, n, "each item of '%s' must be a finite number, got %s", k->name,
+	    describe(n, buf, sizeof(buf)));
+	return -1;
+}
+
+static int check_numbers(struct ctx *c, const struct key *k, yaml_node_t *n, struct sq_tf_value *v)
+{
+	yaml_node_item_t *it;
+	size_t len;
+	char buf[64];
+	int rc = 0;
+
+	if (n->type != YAML_SEQUENCE_NODE ||
+	    n->data.sequence.items.start == n->data.sequence.items.top) {
+		bad(c, n, "'%s' must be a non-empty list of numbers, got %s", k->name,
+		    describe(n, buf, sizeof(buf)));
+		return -1;
+	}
+	len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	v->items = xcalloc(len, sizeof(*v->items));
+	v->nums = xcalloc(len, sizeof(*v->nums));
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *num = yaml_document_get_node(c->doc, *it);
+
+		v->items[v->nitems].pos = pos_of(num);
+		if (check_number(c, k, num, &v->nums[v->nitems++]) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 typedef int (*checker)(struct ctx *c, const struct key *k, yaml_node_t *n, struct sq_tf_value *v);
 
 static const checker checkers[] = {
@@ -752,6 +798,7 @@ static const checker checkers[] = {
     [T_DONE_WHEN] = check_done_when,
     [T_BYTES] = check_bytes,
     [T_CHOICE] = check_choice,
+    [T_NUMBERS] = check_numbers,
 };
 
 /* --- walking the document ----------------------------------------------------- */
@@ -949,6 +996,7 @@ void sq_taskfile_layer_release(struct sq_tf_layer *l)
 		for (size_t i = 0; i < l->v[f].nitems; i++)
 			free(l->v[f].items[i].s);
 		free(l->v[f].items);
+		free(l->v[f].nums);
 	}
 	free(l->file);
 	memset(l, 0, sizeof(*l));

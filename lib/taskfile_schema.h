@@ -46,6 +46,7 @@ enum sq_tf_field {
 	SQ_TF_CM_OVERLAP,
 	SQ_TF_CM_MIN_REGISTERED,
 	SQ_TF_CM_CAMERA_MODEL,
+	SQ_TF_CM_CAMERA_PARAMS,
 	SQ_TF_COUNT,
 };
 
@@ -92,8 +93,9 @@ struct sq_tf_value {
 	long long i;		  /* int, size, backend kind, duration ms; done_when: 1 = file */
 	int num, den;		  /* fps */
 	char *s;		  /* name, resolved path, done_when text, choice */
-	struct sq_tf_item *items; /* videos, command */
+	struct sq_tf_item *items; /* videos, command; camera_params: each number's position */
 	size_t nitems;
+	double *nums; /* camera_params: nitems finite numbers */
 };
 
 struct sq_tf_layer {

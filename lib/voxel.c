@@ -123,6 +123,20 @@ static size_t new_cell(struct sq_voxel_grid *g, const int64_t key[3])
 	return i;
 }
 
+/* Index + 1 of the cell for key, 0 when there is none. */
+static size_t lookup(const struct sq_voxel_grid *g, const int64_t key[3])
+{
+	size_t mask = g->nslots - 1, s = (size_t)key_hash(key) & mask;
+
+	for (; g->slots[s]; s = (s + 1) & mask) {
+		const struct cell *c = &g->cells[g->slots[s] - 1];
+
+		if (c->key[0] == key[0] && c->key[1] == key[1] && c->key[2] == key[2])
+			return g->slots[s];
+	}
+	return 0;
+}
+
 /* Index of the cell for key, created when absent. */
 static size_t find_cell(struct sq_voxel_grid *g, const int64_t key[3])
 {
@@ -141,6 +155,39 @@ static size_t find_cell(struct sq_voxel_grid *g, const int64_t key[3])
 	return i;
 }
 
+/* The cell of a finite point; 0 for a point that is nowhere. */
+static int key_of(const struct sq_voxel_grid *g, const double xyz[3], int64_t key[3])
+{
+	for (int k = 0; k < 3; k++) {
+		double q = floor(xyz[k] / g->size);
+
+		if (!isfinite(xyz[k]))
+			return 0;
+		key[k] = (int64_t)(q < -KEY_LIMIT ? -KEY_LIMIT : q > KEY_LIMIT ? KEY_LIMIT : q);
+	}
+	return 1;
+}
+
+int sq_voxel_has_neighbour(const struct sq_voxel_grid *g, const double xyz[3], int r)
+{
+	int64_t key[3], k[3];
+
+	if (!key_of(g, xyz, key))
+		return 0;
+	/* nearest shells first: a point on a surface finds one at once */
+	for (int shell = 1; shell <= r; shell++)
+		for (int dx = -shell; dx <= shell; dx++)
+			for (int dy = -shell; dy <= shell; dy++)
+				for (int dz = -shell; dz <= shell; dz++) {
+					if (abs(dx) != shell && abs(dy) != shell && abs(dz) != shell)
+						continue; /* inside: an earlier shell */
+					k[0] = key[0] + dx, k[1] = key[1] + dy, k[2] = key[2] + dz;
+					if (lookup(g, k))
+						return 1;
+				}
+	return 0;
+}
+
 void sq_voxel_add(struct sq_voxel_grid *g, const double xyz[3], const unsigned char *rgb,
 		  const float *nrm)
 {
@@ -148,13 +195,8 @@ void sq_voxel_add(struct sq_voxel_grid *g, const double xyz[3], const unsigned c
 	struct cell *c;
 	size_t i;
 
-	for (int k = 0; k < 3; k++) {
-		double q = floor(xyz[k] / g->size);
-
-		if (!isfinite(xyz[k])) /* a point that is nowhere joins no cell */
-			return;
-		key[k] = (int64_t)(q < -KEY_LIMIT ? -KEY_LIMIT : q > KEY_LIMIT ? KEY_LIMIT : q);
-	}
+	if (!key_of(g, xyz, key)) /* a point that is nowhere joins no cell */
+		return;
 	i = find_cell(g, key);
 	c = &g->cells[i];
 	if (c->n == UINT32_MAX) /* the mean of 4 billion points does not move */

@@ -21,6 +21,10 @@ void sq_voxel_free(struct sq_voxel_grid *g);
 void sq_voxel_add(struct sq_voxel_grid *g, const double xyz[3], const unsigned char *rgb,
 		  const float *nrm);
 size_t sq_voxel_count(const struct sq_voxel_grid *g);
+/* 1 when another occupied cell lies within r cells (each axis) of the cell of
+ * xyz, else 0: isolation on the grid, in about one lookup for a point on a
+ * surface. */
+int sq_voxel_has_neighbour(const struct sq_voxel_grid *g, const double xyz[3], int r);
 /* Appends one point per occupied cell to out (init'ed by the caller, with the
  * arrays it wants), in a deterministic order (sorted by cell). */
 void sq_voxel_to_cloud(const struct sq_voxel_grid *g, struct sq_cloud *out);

@@ -379,7 +379,7 @@ static void test_stride(void)
 /* The colmap backend fails cleanly before or at its first step. */
 static void test_run_errors(void)
 {
-	struct sq_colmap_spec spec = {0, 3200, 8192, 10, 50, "OPENCV"};
+	struct sq_colmap_spec spec = {0, 3200, 8192, 10, 50, "OPENCV", {0}, 0};
 	struct sq_stride_spec stride = {0, 0, 0};
 	char *work = sq_path_join(t_tmpdir(), "colmap-work");
 	char *log = sq_path_join(t_tmpdir(), "colmap.log"), *json = NULL;

@@ -3,6 +3,7 @@
 #include "xalloc.h"
 #include "t.h"
 
+#include <math.h>
 #include <string.h>
 
 /* What a fixed task must serialise to, byte for byte: keys sorted, no blanks,
@@ -275,6 +276,8 @@ static void colmap_task(struct sq_task *t)
 	"\"camera_model\":\"OPENCV_FISHEYE\",\"max_features\":2048,\"max_image_size\":518,"        \
 	"\"min_registered_pct\":90,\"overlap\":8,\"threads\":2},\"memory_budget_bytes\":0,"        \
 	"\"min_ram_mib\":0,\"min_vram_mib\":0,\"stride\":3}"
+/* colmap_task's version, as it was before camera_params existed */
+#define COLMAP_VERSION "535735f2d7b459af"
 
 static void test_colmap_spec(void)
 {
@@ -285,6 +288,8 @@ static void test_colmap_spec(void)
 	colmap_task(&t);
 	json = sq_task_to_json(&t);
 	T_CONTAINS(json, COLMAP_JSON);
+	T_EQ_STR(t.version, COLMAP_VERSION);
+	T_CHECK(strstr(json, "camera_params") == NULL); /* 0: not in the JSON */
 	sq_task_init(&r);
 	T_EQ_INT(sq_task_from_json(&r, json, &err), 0);
 	again = sq_task_to_json(&r);
@@ -318,6 +323,137 @@ static void test_colmap_spec(void)
 	free(bad);
 	free(json);
 	sq_task_release(&t);
+}
+
+/* The colmap task with calibrated OPENCV intrinsics; the sixth needs all 17
+ * digits to read back as itself. */
+static void params_task(struct sq_task *t)
+{
+	const double p[] = {320, 320.5, 160, 120, -0.01, nextafter(0.1, 1), 0, -2.5e-4};
+
+	colmap_task(t);
+	snprintf(t->reconstruct.colmap.camera_model, SQ_COLMAP_MODEL_MAX, "OPENCV");
+	memcpy(t->reconstruct.colmap.camera_params, p, sizeof(p));
+	t->reconstruct.colmap.ncamera_params = 8;
+	sq_task_finalize(t);
+}
+
+#define PARAMS_JSON                                                                                \
+	"\"colmap\":{\"camera_model\":\"OPENCV\",\"camera_params\":[320,320.5,160,120,-0.01,"      \
+	"0.10000000000000002,0,-0.00025],\"max_features\":2048,"
+
+/* camera_params: in the JSON only when set, each number exactly what was set. */
+static void test_camera_params(void)
+{
+	struct sq_task t, r;
+	struct sq_err err = {SQ_OK, ""};
+	char *json, *again;
+
+	params_task(&t);
+	json = sq_task_to_json(&t);
+	T_CONTAINS(json, PARAMS_JSON);
+	sq_task_init(&r);
+	T_EQ_INT(sq_task_from_json(&r, json, &err), 0);
+	T_EQ_INT(r.reconstruct.colmap.ncamera_params, 8);
+	T_CHECK(!memcmp(r.reconstruct.colmap.camera_params, t.reconstruct.colmap.camera_params,
+			8 * sizeof(double)));
+	T_CHECK(r.reconstruct.colmap.camera_params[5] != 0.1);
+	again = sq_task_to_json(&r);
+	T_EQ_STR(again, json);
+	T_EQ_STR(r.version, t.version);
+	free(again);
+	sq_task_release(&r);
+	/* the parameters are content */
+	colmap_task(&r);
+	snprintf(r.reconstruct.colmap.camera_model, SQ_COLMAP_MODEL_MAX, "OPENCV");
+	sq_task_finalize(&r);
+	T_CHECK(strcmp(r.version, t.version) != 0);
+	sq_task_release(&r);
+	params_task(&r);
+	r.reconstruct.colmap.camera_params[5] = 0.1;
+	sq_task_finalize(&r);
+	T_CHECK(strcmp(r.version, t.version) != 0);
+	sq_task_release(&r);
+	free(json);
+	sq_task_release(&t);
+}
+
+/* camera_params read back: a list of as many numbers as the model takes, focal
+ * lengths > 0. */
+static void test_camera_params_bad_json(void)
+{
+	static const char *const bad[][2] = {
+	    {"5", "'camera_params' must be a list of numbers"},
+	    {"{}", "'camera_params' must be a list of numbers"},
+	    {"[]", "'camera_params' has 0 numbers, camera_model OPENCV takes 8"},
+	    {"[320,320,160,120]", "'camera_params' has 4 numbers, camera_model OPENCV takes 8"},
+	    {"[320,320,160,120,0,0,0,\"0\"]", "'camera_params' item 8 out of range"},
+	    {"[320,320,160,120,0,0,0,null]", "'camera_params' item 8 out of range"},
+	    {"[320,320,160,120,0,0,0,1e999]", "'camera_params' item 8 out of range"},
+	    {"[0,320,160,120,0,0,0,0]", "'camera_params' item 1 out of range"},
+	    {"[320,-320,160,120,0,0,0,0]", "'camera_params' item 2 out of range"},
+	};
+	struct sq_task t;
+	char *json;
+
+	params_task(&t);
+	json = sq_task_to_json(&t);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *from = strstr(json, "\"camera_params\":[") + 16;
+		const char *to = strchr(from, ']') + 1;
+		char *s = xasprintf("%.*s%s%s", (int)(from - json), json, bad[i][0], to);
+
+		expect_bad_json(s, bad[i][1]);
+		free(s);
+	}
+	free(json);
+	sq_task_release(&t);
+}
+
+/* Every model scanq accepts has its parameter list, with COLMAP 3.8's counts. */
+static void test_camera_models(void)
+{
+	static const struct {
+		const char *model;
+		int n;
+	} counts[] = {
+	    {"SIMPLE_PINHOLE", 3},
+	    {"PINHOLE", 4},
+	    {"SIMPLE_RADIAL", 4},
+	    {"RADIAL", 5},
+	    {"OPENCV", 8},
+	    {"OPENCV_FISHEYE", 8},
+	    {"FULL_OPENCV", 12},
+	    {"FOV", 5},
+	    {"SIMPLE_RADIAL_FISHEYE", 4},
+	    {"RADIAL_FISHEYE", 5},
+	    {"THIN_PRISM_FISHEYE", 12},
+	};
+	size_t n = 0;
+
+	for (; sq_colmap_camera_models[n]; n++) {
+		const struct sq_colmap_model_info *m =
+		    sq_colmap_model_find(sq_colmap_camera_models[n]);
+		int names = 1;
+
+		T_CHECK(m != NULL);
+		if (!m)
+			continue;
+		for (const char *p = m->params; *p; p++)
+			names += *p == ',';
+		T_EQ_INT(names, m->nparams);
+		T_CHECK(m->nparams <= SQ_COLMAP_PARAMS_MAX && m->nfocal >= 1 && m->nfocal <= 2);
+	}
+	T_EQ_INT(n, sizeof(counts) / sizeof(counts[0]));
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		const struct sq_colmap_model_info *m = sq_colmap_model_find(counts[i].model);
+
+		T_CHECK(m != NULL);
+		T_EQ_INT(m ? m->nparams : -1, counts[i].n);
+	}
+	T_EQ_STR(sq_colmap_model_find("PINHOLE")->params, "fx, fy, cx, cy");
+	T_CHECK(sq_colmap_model_find("FISHEYE") == NULL);
+	T_CHECK(sq_colmap_model_find(NULL) == NULL);
 }
 
 static void test_stitch_spec(void)
@@ -516,6 +652,9 @@ int main(void)
 	test_versions();
 	test_stitch_spec();
 	test_colmap_spec();
+	test_camera_params();
+	test_camera_params_bad_json();
+	test_camera_models();
 	test_bad_json();
 	test_until();
 	test_until_bad_json();

@@ -457,6 +457,7 @@ static void test_colmap_settings(void)
 		T_EQ_INT(a->colmap.overlap, 8);
 		T_EQ_INT(a->colmap.min_registered_pct, 50);
 		T_EQ_STR(a->colmap.camera_model, "OPENCV_FISHEYE");
+		T_EQ_INT(a->colmap.ncamera_params, 0); /* COLMAP estimates them */
 		T_EQ_INT(a->stride.stride, 0);
 		T_EQ_INT(a->stride.bytes_per_frame, 48LL << 20);
 		T_EQ_INT(a->stride.memory_budget_bytes, 2LL << 30);
@@ -470,6 +471,46 @@ static void test_colmap_settings(void)
 		T_EQ_INT(c->colmap.overlap, 10);
 		T_EQ_INT(c->stride.memory_budget_bytes, 2LL << 30);
 		T_CHECK(strcmp(acq.tasks[0].version, acq.tasks[1].version) != 0);
+	}
+	sq_acq_release(&acq);
+	free(d);
+}
+
+/* T_CHECKs that the task's camera_params are exactly want[0..n). */
+static void check_params(const struct sq_colmap_spec *c, const double *want, int n)
+{
+	T_EQ_INT(c->ncamera_params, n);
+	for (int i = 0; i < n && i < c->ncamera_params; i++) {
+		if (c->camera_params[i] != want[i])
+			fprintf(stderr, "camera_params[%d]: got %.17g, want %.17g\n", i,
+				c->camera_params[i], want[i]);
+		T_CHECK(c->camera_params[i] == want[i]);
+	}
+}
+
+/* camera_params: acquisition.yaml's inherited as is, a task's own (for its own
+ * model) replacing them, none for a task that leaves the colmap backend. */
+static void test_camera_params(void)
+{
+	static const double acq_params[] = {320, 320.5, 160, 120, -0.01, 1e-3, 0, -2.5e-4};
+	static const double own[] = {500, 499.75, 259, 147};
+	const struct sq_task *t = NULL;
+	struct sq_acq acq;
+	char *d;
+
+	sq_acq_init(&acq);
+	d = load_good("camera-params", "camera-params", 0, &acq);
+	T_EQ_INT(acq.ntasks, 3);
+	if (acq.ntasks == 3)
+		t = acq.tasks;
+	if (t) {
+		T_EQ_STR(t[0].name, "a-inherit");
+		T_EQ_STR(t[0].reconstruct.colmap.camera_model, "OPENCV");
+		check_params(&t[0].reconstruct.colmap, acq_params, 8);
+		T_EQ_STR(t[1].reconstruct.colmap.camera_model, "PINHOLE");
+		check_params(&t[1].reconstruct.colmap, own, 4);
+		T_EQ_INT(t[2].reconstruct.kind, SQ_BACKEND_COMMAND);
+		T_EQ_INT(t[2].reconstruct.colmap.ncamera_params, 0);
 	}
 	sq_acq_release(&acq);
 	free(d);
@@ -566,6 +607,7 @@ int main(void)
 	test_minimal();
 	test_stitch_command();
 	test_colmap_settings();
+	test_camera_params();
 	test_chapter_overlap();
 	test_load_one();
 	free(mp4);
