@@ -3,6 +3,7 @@
  * Which optional arrays a cloud carries is told by their pointers being non-NULL,
  * so init allocates them even for an empty cloud. */
 #include "cloud.h"
+#include "simil.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -64,4 +65,20 @@ void sq_cloud_release(struct sq_cloud *c)
 	free(c->rgb);
 	free(c->nrm);
 	memset(c, 0, sizeof(*c));
+}
+
+void sq_cloud_pca(const struct sq_cloud *c, double mean[3], double ev[3], double V[9])
+{
+	double C[9] = {0};
+
+	mean[0] = mean[1] = mean[2] = 0;
+	for (size_t i = 0; i < c->n; i++)
+		for (int k = 0; k < 3; k++)
+			mean[k] += c->xyz[3 * i + (size_t)k] / (double)c->n;
+	for (size_t i = 0; i < c->n; i++)
+		for (int a = 0; a < 3; a++)
+			for (int b = 0; b < 3; b++)
+				C[3 * a + b] += (c->xyz[3 * i + (size_t)a] - mean[a]) *
+						(c->xyz[3 * i + (size_t)b] - mean[b]);
+	sq_sym3_eigen(C, ev, V);
 }

@@ -25,4 +25,10 @@ void sq_cloud_push(struct sq_cloud *c, const float xyz[3], const unsigned char *
 void sq_cloud_want_normals(struct sq_cloud *c);
 void sq_cloud_release(struct sq_cloud *c);
 
+/* Principal axes of c's points: mean[3], the covariance's eigenvalues ev[3]
+ * ascending and their unit eigenvectors as the columns of V[9] (V[3k + j] is
+ * component k of axis j). Column 0 is the normal of the plane the points lie
+ * closest to. c must have a point. */
+void sq_cloud_pca(const struct sq_cloud *c, double mean[3], double ev[3], double V[9]);
+
 #endif

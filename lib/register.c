@@ -49,17 +49,9 @@
  * ridges rise from a seabed; a positive third moment along the axis). */
 static void normal_axis(const struct sq_cloud *c, double axis[3])
 {
-	double m[3] = {0}, C[9] = {0}, ev[3], V[9], m3 = 0;
+	double m[3], ev[3], V[9], m3 = 0;
 
-	for (size_t i = 0; i < c->n; i++)
-		for (int k = 0; k < 3; k++)
-			m[k] += c->xyz[3 * i + (size_t)k] / (double)c->n;
-	for (size_t i = 0; i < c->n; i++)
-		for (int a = 0; a < 3; a++)
-			for (int b = 0; b < 3; b++)
-				C[3 * a + b] += (c->xyz[3 * i + (size_t)a] - m[a]) *
-						(c->xyz[3 * i + (size_t)b] - m[b]);
-	sq_sym3_eigen(C, ev, V);
+	sq_cloud_pca(c, m, ev, V);
 	for (int k = 0; k < 3; k++)
 		axis[k] = V[3 * k];
 	for (size_t i = 0; i < c->n; i++) {

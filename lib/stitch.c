@@ -43,8 +43,14 @@
 #define ICP_POINTS 20000       /* raw points ICP moves per input */
 #define FINE_DIVISOR 2.0       /* ICP ends on a target this many times finer */
 #define MIN_SHARED_CAMS 6
-#define CAMERA_EDGE_WEIGHT 1000.0 /* per shared camera: above any cloud fit's weight */
-#define SIFT_EDGE_WEIGHT 100.0	  /* per agreeing descriptor match: above a cloud fit's */
+/* Edge weights for the spanning tree: evidence comes in tiers, each above any
+ * edge of the tiers below whatever its count (shared cameras fix a link to
+ * 0.05 %; descriptor matches across a narrow overlap strip to ~1 degree; a
+ * cloud fit on sparse clouds wanders further), then the count within a tier. */
+#define TIER 1e9
+#define CAMERA_TIER 2.0 /* + shared cameras */
+#define SIFT_TIER 1.0	/* + agreeing descriptor matches */
+			/* cloud fits: their inlier points */
 #define MIN_SIFT_MATCHES 24	  /* descriptor matches worth a RANSAC */
 #define MIN_SIFT_INLIERS 16	  /* of them agreeing with the placement */
 #define SCALE_SLACK 2.5		  /* the scale may differ from the units' ratio by this factor */
@@ -54,6 +60,7 @@
 #define CHANCE_FACTOR 2.5	  /* agreeing matches must exceed 2.5x chance + 8 */
 #define CHANCE_MARGIN 8.0
 #define MAX_UP_ANGLE_DEG 30.0 /* placed up sides of two inputs with cameras */
+#define SURFACE_FLATNESS 0.25 /* least spread below this share of the middle: a surface */
 #define MAX_RMS_VOX 0.3 /* a wrong fit on a smooth seabed leaves ~0.4 voxel, a right one ~0.15 */
 #define MIN_COLOUR_CORR 0.3  /* brightness correlation of paired points */
 #define MAX_CAM_REL_RMS 0.05 /* shared cameras must agree to 5 % of their spread */
@@ -168,8 +175,30 @@ static double sample_spacing(const struct input *v, const struct sq_kdtree *t)
 	return s;
 }
 
-/* Median camera-to-surface distance (the altitude) and the mean direction from
- * the surface to the cameras (the side the surface was seen from). */
+/* Up from the surface's shape: its least-variance axis, turned to the side dir
+ * (the cameras' side) points to; dir itself where the points are not spread
+ * like a surface (the two smallest spreads alike). The mean direction from the
+ * surface to the cameras is a poor up by itself: cameras at the ends of a short
+ * chapter see ground its cloud hardly covers, and tilt it by up to 40 degrees,
+ * which would turn placements away as upside down. */
+static void surface_up(const struct sq_cloud *c, const double dir[3], double up[3])
+{
+	double m[3], ev[3], V[9], dot = 0;
+
+	memcpy(up, dir, 3 * sizeof(*up));
+	if (c->n < 3)
+		return;
+	sq_cloud_pca(c, m, ev, V);
+	if (!(ev[0] < SURFACE_FLATNESS * ev[1]))
+		return;
+	for (int k = 0; k < 3; k++)
+		dot += V[3 * k] * dir[k];
+	for (int k = 0; k < 3; k++)
+		up[k] = dot < 0 ? -V[3 * k] : V[3 * k];
+}
+
+/* Median camera-to-surface distance (the altitude) and the side the surface
+ * was seen from (surface_up). */
 static void camera_unit(struct input *v, const struct sq_kdtree *t)
 {
 	double *d = xcalloc(v->cams.n + 1, sizeof(*d)), up[3] = {0}, len;
@@ -190,7 +219,9 @@ static void camera_unit(struct input *v, const struct sq_kdtree *t)
 	len = sqrt(up[0] * up[0] + up[1] * up[1] + up[2] * up[2]);
 	v->have_up = k >= 3 && len > 0;
 	for (int a = 0; a < 3 && v->have_up; a++)
-		v->up[a] = up[a] / len;
+		up[a] /= len;
+	if (v->have_up)
+		surface_up(&v->sample, up, v->up);
 	free(d);
 }
 
@@ -426,7 +457,7 @@ static int pair_by_cameras(struct run *r, int a, int b)
 	    "%.2f, rms %.2f voxels, colour %.2f",
 	    va->in->name, vb->in->name, sp.n, 100 * rel, fit.fitness, fit.rms / vb->reg.voxel,
 	    fit.colour);
-	add_edge(r, a, b, &T, &fit, CAMERA_EDGE_WEIGHT * (double)sp.n, "shared-cameras");
+	add_edge(r, a, b, &T, &fit, CAMERA_TIER * TIER + (double)sp.n, "shared-cameras");
 	rc = 1;
 out:
 	stitch_pairs_release(&sp);
@@ -559,7 +590,7 @@ static int pair_by_features(struct run *r, int a, int b)
 		    va->in->name, vb->in->name, c.inliers[k], m.n, chance, fit.fitness,
 		    fit.rms / vb->reg.voxel, fit.colour, ok ? "" : ": rejected");
 		if (ok)
-			add_edge(r, a, b, T, &fit, SIFT_EDGE_WEIGHT * (double)c.inliers[k],
+			add_edge(r, a, b, T, &fit, SIFT_TIER * TIER + (double)c.inliers[k],
 				 "shared-features");
 	}
 out:

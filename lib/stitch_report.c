@@ -59,8 +59,9 @@ char *sq_stitch_result_json(const struct sq_stitch_input *in, const struct sq_st
 
 	cJSON_AddStringToObject(doc, "backend", "builtin");
 	cJSON_AddStringToObject(doc, "method",
-				"similarity per input: shared cameras or FPFH+RANSAC, refined by "
-				"point-to-plane ICP with scale; chained by maximum spanning tree");
+				"similarity per input: shared cameras, else RANSAC over SIFT "
+				"descriptor matches, else FPFH+RANSAC refined by point-to-plane ICP "
+				"with scale; chained by maximum spanning tree");
 	cJSON_AddNumberToObject(doc, "placed", (double)r->placed);
 	cJSON_AddNumberToObject(doc, "points", (double)r->points_out);
 	cJSON_AddNumberToObject(doc, "outliers_removed", (double)r->outliers);
