@@ -76,8 +76,11 @@ size_t sq_par_blocks(size_t n, size_t block)
 void sq_par_for(size_t n, size_t block, size_t min_n, size_t scratch_bytes,
 		void (*fn)(void *ctx, size_t begin, size_t end, void *scratch), void *ctx)
 {
-	struct par_job job = {
-	    .n = n, .block = block ? block : 1, .scratch_bytes = scratch_bytes, .fn = fn, .ctx = ctx};
+	struct par_job job = {.n = n,
+			      .block = block ? block : 1,
+			      .scratch_bytes = scratch_bytes,
+			      .fn = fn,
+			      .ctx = ctx};
 	pthread_t tid[PAR_MAX_THREADS];
 	int started = 0, want = in_worker || n < min_n ? 1 : sq_par_threads();
 	size_t blocks = sq_par_blocks(n, job.block);

@@ -28,7 +28,7 @@
 #define EDGE_SIMILARITY 0.9  /* the three edge-length ratios of a sample agree this well */
 #define MUTUAL_MIN 48	     /* fewer mutual matches than this: use one-way matches */
 #define ICP_ITER 40
-#define ICP_CONVERGED 1e-5 /* update size (radians, log scale, voxel/100) that ends ICP */
+#define ICP_CONVERGED 1e-5    /* update size (radians, log scale, voxel/100) that ends ICP */
 #define ICP_FINAL_THR_VOX 0.6 /* last pairing distance, target voxels */
 /* Weight of the point-to-point residuals against the point-to-plane one: they
  * hold a flat patch from sliding while far off, then nearly leave the finish to
@@ -565,12 +565,12 @@ int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst
 	return rc;
 }
 
-int sq_reg_global_matched(const struct sq_cloud *src, double src_voxel,
-			  const struct sq_cloud *dst, double dst_voxel, const size_t *si,
-			  const size_t *di, size_t n, const struct sq_reg_global_opts *o,
-			  struct sq_reg_candidates *out)
+int sq_reg_global_matched(const struct sq_cloud *src, double src_voxel, const struct sq_cloud *dst,
+			  double dst_voxel, const size_t *si, const size_t *di, size_t n,
+			  const struct sq_reg_global_opts *o, struct sq_reg_candidates *out)
 {
-	struct sq_reg_cloud s = {.c = *src, .voxel = src_voxel}, d = {.c = *dst, .voxel = dst_voxel};
+	struct sq_reg_cloud s = {.c = *src, .voxel = src_voxel},
+			    d = {.c = *dst, .voxel = dst_voxel};
 	struct corr cr = {.n = n, .src = (size_t *)si, .dst = (size_t *)di};
 
 	memset(out, 0, sizeof(*out));
@@ -759,8 +759,8 @@ static double icp_step(const float *pts, size_t n, const struct sq_reg_cloud *ds
 		       double thr, double pw)
 {
 	size_t nb = sq_par_blocks(n, PAR_BLOCK);
-	struct icp_job J = {.pts = pts, .dst = dst, .T = T, .thr = thr, .pw = pw,
-			    .huber = 0.5 * dst->voxel};
+	struct icp_job J = {
+	    .pts = pts, .dst = dst, .T = T, .thr = thr, .pw = pw, .huber = 0.5 * dst->voxel};
 	double A[49] = {0}, b[7] = {0}, x[7] = {0}, m = 0;
 	struct sq_sim D;
 
@@ -826,7 +826,7 @@ static double corr_value(const struct corr_sums *c)
 	return (c->xy - c->x * c->y / c->n) / sqrt(vx * vy);
 }
 
-struct eval_sums { /* one block's */
+struct eval_sums {	/* one block's */
 	double in, sum; /* pairs, sum of r^2 */
 	struct corr_sums cs;
 };
@@ -864,7 +864,10 @@ void sq_reg_evaluate(const struct sq_reg_cloud *src, const struct sq_reg_cloud *
 		     const struct sq_sim *T, double thr_vox, struct sq_reg_fit *fit)
 {
 	size_t nb = sq_par_blocks(src->c.n, PAR_BLOCK);
-	struct eval_job J = {.src = src, .dst = dst, .T = T, .thr = thr_vox * dst->voxel,
+	struct eval_job J = {.src = src,
+			     .dst = dst,
+			     .T = T,
+			     .thr = thr_vox * dst->voxel,
 			     .colour = src->c.rgb && dst->c.rgb};
 	struct eval_sums t = {0};
 

@@ -24,7 +24,7 @@
 #include "banned.h"
 
 static void stage_log(const struct sq_stage_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void stage_log(const struct sq_stage_ctx *ctx, const char *fmt, ...)
 {
@@ -119,15 +119,15 @@ static char *frames_record_json(const struct sq_task *t, const struct sq_extract
 	cJSON_AddNumberToObject(params, "width", r->out_width);
 	cJSON_AddNumberToObject(params, "height", r->out_height);
 	cJSON_AddNumberToObject(params, "quality", t->extract.quality);
-	cJSON_AddItemToObject(doc, "sources", string_array((const char *const *)t->videos,
-							    t->nvideos));
+	cJSON_AddItemToObject(doc, "sources",
+			      string_array((const char *const *)t->videos, t->nvideos));
 	until = cJSON_AddArrayToObject(doc, "until_s");
 	for (size_t i = 0; i < t->nvideos; i++)
 		cJSON_AddItemToArray(until, t->video_until_ms && t->video_until_ms[i] > 0
 						? cJSON_CreateNumber(t->video_until_ms[i] / 1000.0)
 						: cJSON_CreateNull());
-	cJSON_AddItemToObject(doc, "warnings", string_array((const char *const *)r->warnings,
-							     r->nwarnings));
+	cJSON_AddItemToObject(doc, "warnings",
+			      string_array((const char *const *)r->warnings, r->nwarnings));
 	for (size_t i = 0; i < r->nframes; i++) {
 		cJSON *f = cJSON_CreateObject();
 		char name[32];
@@ -152,10 +152,16 @@ static int run_extract(const struct sq_task *t, struct sq_stage_ctx *ctx, struct
 	char *tmp = xasprintf("%s.tmp.%ld", frames, (long)getpid());
 	struct sq_extract_result res = {0};
 	struct sq_extract_opts eo = {
-		.spec = &t->extract, .inputs = (const char *const *)t->videos,
-		.ninputs = t->nvideos, .input_until_ms = t->video_until_ms, .frames_dir = tmp, .hwaccel = ctx->hwaccel,
-		.progress = ctx->progress, .cancelled = ctx->cancelled, .log = ctx->log,
-		.ctx = ctx->ctx,
+	    .spec = &t->extract,
+	    .inputs = (const char *const *)t->videos,
+	    .ninputs = t->nvideos,
+	    .input_until_ms = t->video_until_ms,
+	    .frames_dir = tmp,
+	    .hwaccel = ctx->hwaccel,
+	    .progress = ctx->progress,
+	    .cancelled = ctx->cancelled,
+	    .log = ctx->log,
+	    .ctx = ctx->ctx,
 	};
 	char *json = NULL;
 	int rc = -1;
@@ -335,7 +341,8 @@ static int run_reconstruct(const struct sq_task *t, struct sq_stage_ctx *ctx, st
 	char *tmp_sift = sq_path_join(work, SQ_RECONSTRUCT_SIFT);
 	char *log_path = sq_path_join(t->outdir, "reconstruct.log");
 	char *json = NULL, *frames_json = NULL;
-	struct command_run cr = {.backend = &t->reconstruct, .log_path = log_path, .sift = tmp_sift};
+	struct command_run cr = {
+	    .backend = &t->reconstruct, .log_path = log_path, .sift = tmp_sift};
 	int rc = -1;
 
 	if (!sq_record_is_current(frames_rec, SQ_STAGE_EXTRACT, t->version)) {
@@ -351,8 +358,8 @@ static int run_reconstruct(const struct sq_task *t, struct sq_stage_ctx *ctx, st
 	log_attempt_header(log_path);
 	if (!(frames_json = sq_read_file(frames_rec, NULL, err)))
 		goto out;
-	cr.vars = (struct sq_proc_vars){.frames = frames, .output = tmp_out, .workdir = work,
-					.gpu = ctx->gpu ? ctx->gpu : ""};
+	cr.vars = (struct sq_proc_vars){
+	    .frames = frames, .output = tmp_out, .workdir = work, .gpu = ctx->gpu ? ctx->gpu : ""};
 	if (t->reconstruct.kind == SQ_BACKEND_COLMAP
 		? reconstruct_colmap(t, &cr, frames_json, ctx, &json, err) < 0
 		: reconstruct_command(t, &cr, frames_json, ctx, &json, err) < 0)
@@ -407,8 +414,8 @@ int sq_stage_task_done(const struct sq_task *t, enum sq_stage stage)
 
 /* Resolves the PLY of every input dir, checking each has its record. Returns a new
  * array of new strings (free with sq_argv_free) or NULL. */
-static char **stitch_input_plys(const struct sq_stitch_spec *s, const char *const *inputs,
-				size_t n, struct sq_err *err)
+static char **stitch_input_plys(const struct sq_stitch_spec *s, const char *const *inputs, size_t n,
+				struct sq_err *err)
 {
 	enum sq_stage st = s->group ? SQ_STAGE_RECONSTRUCT : SQ_STAGE_STITCH;
 	char **plys = xcalloc(n + 1, sizeof(*plys));
@@ -421,8 +428,8 @@ static char **stitch_input_plys(const struct sq_stitch_spec *s, const char *cons
 		plys[i] = s->group ? sq_record_task_output(inputs[i], st)
 				   : sq_record_stitch_output(inputs[i]);
 		if (!ok) {
-			sq_error(err, SQ_ERR_INVALID, "stitch input '%s' is not done ('%s' missing)",
-				 inputs[i], rec);
+			sq_error(err, SQ_ERR_INVALID,
+				 "stitch input '%s' is not done ('%s' missing)", inputs[i], rec);
 			free(rec);
 			sq_argv_free(plys);
 			return NULL;
@@ -473,9 +480,11 @@ int sq_stage_run_stitch(const struct sq_stitch_spec *s, const char *const *input
 	    sq_mkdir_p(work, err) < 0)
 		goto out;
 	log_attempt_header(log_path);
-	cr.vars = (struct sq_proc_vars){.output = tmp_out, .workdir = work,
+	cr.vars = (struct sq_proc_vars){.output = tmp_out,
+					.workdir = work,
 					.gpu = ctx->gpu ? ctx->gpu : "",
-					.inputs = (const char *const *)plys, .ninputs = ninputs};
+					.inputs = (const char *const *)plys,
+					.ninputs = ninputs};
 	if (stitch_produce(s, &cr, inputs, ctx, &json, err) < 0)
 		goto out;
 	if (!looks_like_ply(tmp_out)) {

@@ -63,7 +63,8 @@ struct stitch_matches {
 	size_t *a, *b;
 };
 
-/* Mutual nearest neighbours by descriptor that pass the ratio test. */
+/* Mutual nearest neighbours by descriptor that pass the ratio test (of up to
+ * about 16k points of each: every k-th of a larger input). */
 void stitch_sift_match(const struct sq_siftpts *a, const struct sq_siftpts *b,
 		       struct stitch_matches *out);
 void stitch_matches_release(struct stitch_matches *m);

@@ -37,8 +37,8 @@
 
 #define MERGE_IN_MEMORY 4000000 /* input points merged in one grid */
 #define MAX_BUCKETS 256
-#define TILE_SHIFT 5 /* tiles of 32^3 cells */
-#define RECORD 27    /* xyz float, normal float, rgb */
+#define TILE_SHIFT 5	 /* tiles of 32^3 cells */
+#define RECORD 27	 /* xyz float, normal float, rgb */
 #define ISOLATED_CELLS 3 /* no other cell this near (each axis): dropped */
 
 struct merge {
@@ -136,7 +136,8 @@ static size_t drop_isolated(const struct sq_voxel_grid *g, struct sq_cloud *c, i
 		const float *p = &c->xyz[3 * i];
 		double pd[3] = {p[0], p[1], p[2]};
 
-		if (!sq_voxel_has_neighbour(g, pd, ISOLATED_CELLS) && (!tiled || inside_tile(p, voxel)))
+		if (!sq_voxel_has_neighbour(g, pd, ISOLATED_CELLS) &&
+		    (!tiled || inside_tile(p, voxel)))
 			continue;
 		memmove(&c->xyz[3 * kept], p, 3 * sizeof(*c->xyz));
 		if (c->rgb)
@@ -152,8 +153,8 @@ static size_t drop_isolated(const struct sq_voxel_grid *g, struct sq_cloud *c, i
 
 /* Writes the grid's cells but its outliers (then empties nothing: the caller
  * frees the grid). */
-static int write_grid(const struct merge *m, const struct sq_voxel_grid *g,
-		      struct sq_ply_writer *w, size_t *points, struct sq_err *err)
+static int write_grid(const struct merge *m, const struct sq_voxel_grid *g, struct sq_ply_writer *w,
+		      size_t *points, struct sq_err *err)
 {
 	int rgb = m->o->rgb, nrm = m->o->nrm;
 	struct sq_cloud c;

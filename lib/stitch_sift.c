@@ -20,8 +20,12 @@
 
 #include "banned.h"
 
-#define RATIO 0.8	 /* nearest / second nearest distance, at most */
-#define MATCH_BLOCK 64	 /* points of a per block of work */
+#define RATIO 0.8 /* nearest / second nearest distance, at most */
+/* Points of an input matched at most: every k-th beyond (the file keeps each
+ * input's points together, so a stride keeps them spread over the ground).
+ * 16k x 16k is 33 G multiply-adds, a few seconds on two cores. */
+#define MATCH_MAX 16384
+#define MATCH_BLOCK 64 /* points of a per block of work */
 #define MATCH_MIN_POINTS 256
 
 int stitch_sift_load(struct sq_siftpts *s, const char *dir, struct sq_err *err)
@@ -39,15 +43,21 @@ int stitch_sift_load(struct sq_siftpts *s, const char *dir, struct sq_err *err)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Descriptors widened once to 16 bits, so that the inner loop is a plain
- * multiply-add the compiler vectorises. */
-static int16_t *widen(const struct sq_siftpts *s)
+/* Every step-th descriptor (n of them), widened once to 16 bits, so that the
+ * inner loop is a plain multiply-add the compiler vectorises. */
+static int16_t *widen(const struct sq_siftpts *s, size_t step, size_t n)
 {
-	int16_t *w = xmalloc(SQ_SIFT_DIM * s->n * sizeof(*w) + 1);
+	int16_t *w = xmalloc(SQ_SIFT_DIM * n * sizeof(*w) + 1);
 
-	for (size_t i = 0; i < SQ_SIFT_DIM * s->n; i++)
-		w[i] = s->desc[i];
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < SQ_SIFT_DIM; k++)
+			w[SQ_SIFT_DIM * i + k] = s->desc[SQ_SIFT_DIM * i * step + k];
 	return w;
+}
+
+static size_t stride_for(size_t n)
+{
+	return n > MATCH_MAX ? (n + MATCH_MAX - 1) / MATCH_MAX : 1;
 }
 
 static int32_t norm2(const int16_t *a)
@@ -69,7 +79,7 @@ static int32_t dot(const int16_t *restrict a, const int16_t *restrict b)
 }
 
 struct match_job {
-	const int16_t *a, *b; /* widened descriptors */
+	const int16_t *a, *b;	/* widened descriptors */
 	const int32_t *na, *nb; /* their squared lengths */
 	size_t n_a, n_b;
 	size_t *best; /* per point of a: its nearest in b, or SIZE_MAX (ratio failed) */
@@ -103,17 +113,19 @@ static void match_block(void *ctx, size_t begin, size_t end, void *scratch)
 	(void)scratch;
 	for (size_t i = begin; i < end; i++) {
 		int64_t d1, d2;
-		size_t j = nearest2(J->a + SQ_SIFT_DIM * i, J->na[i], J->b, J->nb, J->n_b, &d1, &d2);
+		size_t j =
+		    nearest2(J->a + SQ_SIFT_DIM * i, J->na[i], J->b, J->nb, J->n_b, &d1, &d2);
 
 		/* distances are squared: the ratio test squares too */
-		J->best[i] = j != SIZE_MAX && (double)d1 <= RATIO * RATIO * (double)d2 ? j : SIZE_MAX;
+		J->best[i] =
+		    j != SIZE_MAX && (double)d1 <= RATIO * RATIO * (double)d2 ? j : SIZE_MAX;
 	}
 }
 
 struct back_job {
 	struct match_job *m;
-	size_t *cand;	    /* points of b to check */
-	size_t *back;	    /* their nearest in a */
+	size_t *cand; /* points of b to check */
+	size_t *back; /* their nearest in a */
 };
 
 static void back_block(void *ctx, size_t begin, size_t end, void *scratch)
@@ -133,38 +145,39 @@ static void back_block(void *ctx, size_t begin, size_t end, void *scratch)
 void stitch_sift_match(const struct sq_siftpts *a, const struct sq_siftpts *b,
 		       struct stitch_matches *out)
 {
-	struct match_job J = {.n_a = a->n, .n_b = b->n};
+	size_t sa = stride_for(a->n), sb = stride_for(b->n);
+	struct match_job J = {.n_a = (a->n + sa - 1) / sa, .n_b = (b->n + sb - 1) / sb};
 	struct back_job B = {.m = &J};
-	int32_t *na = xmalloc((a->n + 1) * sizeof(*na)), *nb = xmalloc((b->n + 1) * sizeof(*nb));
+	int32_t *na = xmalloc((J.n_a + 1) * sizeof(*na)), *nb = xmalloc((J.n_b + 1) * sizeof(*nb));
 	int16_t *wa = NULL, *wb = NULL;
 	size_t nc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (a->n < 2 || b->n < 2)
+	if (J.n_a < 2 || J.n_b < 2)
 		goto out;
-	J.a = wa = widen(a), J.b = wb = widen(b);
-	for (size_t i = 0; i < a->n; i++)
+	J.a = wa = widen(a, sa, J.n_a), J.b = wb = widen(b, sb, J.n_b);
+	for (size_t i = 0; i < J.n_a; i++)
 		na[i] = norm2(wa + SQ_SIFT_DIM * i);
-	for (size_t j = 0; j < b->n; j++)
+	for (size_t j = 0; j < J.n_b; j++)
 		nb[j] = norm2(wb + SQ_SIFT_DIM * j);
 	J.na = na, J.nb = nb;
-	J.best = xmalloc(a->n * sizeof(*J.best));
-	sq_par_for(a->n, MATCH_BLOCK, MATCH_MIN_POINTS, 0, match_block, &J);
+	J.best = xmalloc(J.n_a * sizeof(*J.best));
+	sq_par_for(J.n_a, MATCH_BLOCK, MATCH_MIN_POINTS, 0, match_block, &J);
 	/* mutual: b's side is searched only for the points a's side chose */
-	B.cand = xmalloc((a->n + 1) * sizeof(*B.cand));
-	B.back = xmalloc((a->n + 1) * sizeof(*B.back));
-	for (size_t i = 0; i < a->n; i++)
+	B.cand = xmalloc((J.n_a + 1) * sizeof(*B.cand));
+	B.back = xmalloc((J.n_a + 1) * sizeof(*B.back));
+	for (size_t i = 0; i < J.n_a; i++)
 		if (J.best[i] != SIZE_MAX)
 			B.cand[nc++] = J.best[i];
 	sq_par_for(nc, MATCH_BLOCK, MATCH_MIN_POINTS, 0, back_block, &B);
 	out->a = xmalloc((nc + 1) * sizeof(*out->a));
 	out->b = xmalloc((nc + 1) * sizeof(*out->b));
-	for (size_t i = 0, k = 0; i < a->n; i++) {
+	for (size_t i = 0, k = 0; i < J.n_a; i++) {
 		if (J.best[i] == SIZE_MAX)
 			continue;
-		if (B.back[k++] == i) {
-			out->a[out->n] = i;
-			out->b[out->n++] = J.best[i];
+		if (B.back[k++] == i) { /* indices back into the whole inputs */
+			out->a[out->n] = i * sa;
+			out->b[out->n++] = J.best[i] * sb;
 		}
 	}
 	free(J.best);

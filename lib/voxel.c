@@ -179,7 +179,8 @@ int sq_voxel_has_neighbour(const struct sq_voxel_grid *g, const double xyz[3], i
 		for (int dx = -shell; dx <= shell; dx++)
 			for (int dy = -shell; dy <= shell; dy++)
 				for (int dz = -shell; dz <= shell; dz++) {
-					if (abs(dx) != shell && abs(dy) != shell && abs(dz) != shell)
+					if (abs(dx) != shell && abs(dy) != shell &&
+					    abs(dz) != shell)
 						continue; /* inside: an earlier shell */
 					k[0] = key[0] + dx, k[1] = key[1] + dy, k[2] = key[2] + dz;
 					if (lookup(g, k))

@@ -427,6 +427,21 @@ static void test_sift_match(void)
 		T_CHECK(c.n >= 1 && sim_diff(&c.T[0], &T) < 2e-3);
 	}
 	stitch_matches_release(&m);
+	/* an input beyond the matching cap is matched by every k-th point, and
+	 * the matches still name its own points */
+	for (int i = 0; i < 19000; i++) {
+		float p[3] = {(float)(20 * urand()), (float)(20 * urand()), (float)urand()};
+		uint8_t d[SQ_SIFT_DIM];
+
+		random_desc(d, NULL, 0);
+		sq_siftpts_push(&a, p, d);
+	}
+	stitch_sift_match(&a, &b, &m);
+	right = 0;
+	for (size_t k = 0; k < m.n; k++)
+		right += m.a[k] == m.b[k] && m.a[k] % 2 == 0;
+	T_CHECK(m.n >= 120 && m.n <= 160 && right >= m.n * 95 / 100);
+	stitch_matches_release(&m);
 	sq_siftpts_release(&a);
 	sq_siftpts_release(&b);
 }
