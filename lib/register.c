@@ -28,6 +28,8 @@
 #define RANSAC_MIN_ITER 1000 /* draws at least: the runner-up placements matter too */
 #define EDGE_SIMILARITY 0.9  /* the three edge-length ratios of a sample agree this well */
 #define MUTUAL_MIN 48	     /* fewer mutual matches than this: use one-way matches */
+#define POLISH_ROUNDS 4	     /* refits per distance (given matches) */
+#define POLISH_MIN 16	     /* matches a refit needs */
 
 /* --- preparation ---------------------------------------------------------------- */
 
@@ -526,6 +528,44 @@ static int ransac(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst
 	return out->n ? 0 : -1;
 }
 
+/* Refits T to the matches it agrees with under ever tighter distances, each
+ * until the set stops changing. RANSAC's distance is loose (1.5 voxels) for
+ * matches of triangulated points, which agree to a few centimetres: wrong
+ * matches that fall within it pull the least-squares fit, and where the
+ * overlap is a narrow strip a placement tilted by a degree gathers nearly as
+ * many as the right one. Stops at the last distance that keeps enough. */
+static void polish(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+		   const struct corr *cr, struct sq_sim *T)
+{
+	static const double thr_vox[] = {1.0, 0.6, 0.35};
+	unsigned char *mark = xcalloc(cr->n + 1, 1);
+	double *p = xcalloc(3 * cr->n + 3, sizeof(*p)), *q = xcalloc(3 * cr->n + 3, sizeof(*q));
+
+	for (size_t t = 0; t < sizeof(thr_vox) / sizeof(thr_vox[0]); t++) {
+		double thr = thr_vox[t] * dst->voxel;
+
+		for (int round = 0; round < POLISH_ROUNDS; round++) {
+			struct sq_sim U;
+			size_t m = 0;
+
+			if (count_inliers(src, dst, cr, T, thr, mark) < POLISH_MIN)
+				goto out;
+			for (size_t k = 0; k < cr->n; k++)
+				if (mark[k]) {
+					point_d(&src->c, cr->src[k], &p[3 * m]);
+					point_d(&dst->c, cr->dst[k], &q[3 * m++]);
+				}
+			if (sq_sim_fit(p, q, NULL, m, 1, &U) < 0)
+				goto out;
+			*T = U;
+		}
+	}
+out:
+	free(mark);
+	free(p);
+	free(q);
+}
+
 int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
 		  const struct sq_reg_global_opts *o, struct sq_reg_candidates *out)
 {
@@ -550,7 +590,9 @@ int sq_reg_global_matched(const struct sq_cloud *src, double src_voxel, const st
 	struct corr cr = {.n = n, .src = (size_t *)si, .dst = (size_t *)di};
 
 	memset(out, 0, sizeof(*out));
-	if (src->n < 3 || dst->n < 3)
+	if (src->n < 3 || dst->n < 3 || ransac(&s, &d, &cr, o, out) < 0)
 		return -1;
-	return ransac(&s, &d, &cr, o, out);
+	for (size_t k = 0; k < out->n; k++)
+		polish(&s, &d, &cr, &out->T[k]);
+	return 0;
 }
