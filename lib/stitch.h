@@ -51,7 +51,7 @@ struct sq_stitch_placement {
 	int placed;
 	struct sq_sim T;     /* input frame -> common frame */
 	int parent;	     /* input it was placed against; -1 for the reference */
-	char method[32];     /* "reference", "shared-cameras+icp", "global+icp" */
+	char method[32];     /* "reference", "shared-cameras", "shared-features", "global+icp" */
 	double inlier_share; /* of the final fit to its parent */
 	double rms;	     /* residual of that fit, in common-frame units */
 	double unit;	     /* the input's own scale unit */
