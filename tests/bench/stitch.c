@@ -71,6 +71,17 @@ fail:
 	return -1;
 }
 
+/* Undoes write_case and cg_scene_plan: the files (unless kept), the paths and
+ * the scene. */
+static void drop_case(const struct bench *b, struct cg_scene *sc, char **paths, const char *dir)
+{
+	if (!b->keep)
+		sq_rm_rf(dir, NULL);
+	for (size_t i = 0; i < sc->n; i++)
+		free(paths[i]);
+	cg_scene_release(sc);
+}
+
 static void print_case(int seed, const struct cg_scene *sc, struct outcome *const out[METHODS],
 		       const struct outcome *truth, int methods)
 {
@@ -112,11 +123,7 @@ static int run_case(const struct bench *b, int mode, int seed, struct outcome *c
 	print_case(seed, &sc, out, truth, b->o3d ? METHODS : 1);
 	rc = 0;
 out:
-	if (!b->keep)
-		sq_rm_rf(dir, NULL);
-	for (size_t i = 0; i < sc.n; i++)
-		free(paths[i]);
-	cg_scene_release(&sc);
+	drop_case(b, &sc, paths, dir);
 	free(merged);
 	free(dir);
 	return rc;
@@ -323,11 +330,7 @@ static int size_one(const struct bench *b, size_t points)
 	fflush(stdout);
 	rc = 0;
 out:
-	if (!b->keep)
-		sq_rm_rf(dir, NULL);
-	for (size_t i = 0; i < sc.n; i++)
-		free(paths[i]);
-	cg_scene_release(&sc);
+	drop_case(b, &sc, paths, dir);
 	free(dir);
 	return rc;
 }

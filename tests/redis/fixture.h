@@ -15,7 +15,7 @@
 
 /* Opens a queue on SCANQ_REDIS under prefix, or exits: a test without its Redis
  * has nothing to check. eval_only: run the scripts as EVALSHA, not functions. */
-static struct sq_queue *fx_open(const char *prefix, long long lease_ms, int eval_only)
+static inline struct sq_queue *fx_open(const char *prefix, long long lease_ms, int eval_only)
 {
 	struct sq_queue_opts o = {getenv("SCANQ_REDIS"), prefix, lease_ms, 0, 0};
 	struct sq_err err = {0};
@@ -90,7 +90,7 @@ static inline void acq_free(struct acq *a)
 }
 
 /* HGET P job:<acq>:<jid> f, as a new string or NULL. */
-static char *field(struct sq_queue *q, const char *acq, const char *jid, const char *f)
+static inline char *field(struct sq_queue *q, const char *acq, const char *jid, const char *f)
 {
 	struct sq_redis_args a = SQ_REDIS_ARGS_INIT;
 	struct sq_err err = {0};
@@ -108,7 +108,7 @@ static char *field(struct sq_queue *q, const char *acq, const char *jid, const c
 	return v;
 }
 
-static long long field_ll(struct sq_queue *q, const char *acq, const char *jid, const char *f)
+static inline long long field_ll(struct sq_queue *q, const char *acq, const char *jid, const char *f)
 {
 	char *v = field(q, acq, jid, f);
 	long long n = v ? strtoll(v, NULL, 10) : -1;

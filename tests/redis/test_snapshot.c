@@ -5,6 +5,7 @@
  * hostile data. The second half enqueues, claims and fails real jobs on the
  * private redis-server and checks what sq_queue_snapshot reports and how it
  * renders. */
+#include "fixture.h"
 #include "queue.h"
 #include "status.h"
 #include "strbuf.h"
@@ -228,21 +229,6 @@ static void test_age_and_json(void)
 
 /* ---- against Redis ---- */
 
-static void task_make(struct sq_task *t, const char *acq, const char *group, const char *name)
-{
-	sq_task_init(t);
-	t->acquisition = xstrdup(acq);
-	t->group = xstrdup(group);
-	t->name = xstrdup(name);
-	t->output_root = xasprintf("/out/%s", acq);
-	t->videos = xcalloc(1, sizeof(*t->videos));
-	t->videos[0] = xasprintf("/videos/%s.mp4", name);
-	t->nvideos = 1;
-	t->retry.max_attempts = 1;
-	t->retry.backoff_ms = 100;
-	sq_task_finalize(t);
-}
-
 static char *snapshot(struct sq_queue *q, const char *acq, struct sq_status *st)
 {
 	struct sq_err err = {0};
@@ -258,23 +244,14 @@ static char *snapshot(struct sq_queue *q, const char *acq, struct sq_status *st)
 /* Enqueues 4 tasks in 2 groups of acquisition "survey"; they are counted. */
 static void live_enqueue(struct sq_queue *q)
 {
-	static const char *const names[][2] = {
-	    {"g1", "g1-a"}, {"g1", "g1-b"}, {"g2", "g2-a"}, {"g2", "g2-b"}};
-	struct sq_task tasks[4];
-	struct sq_stitch_spec stitch;
-	enum sq_enqueue_outcome outc[4];
+	struct acq a;
 	struct sq_status st;
 	struct sq_err err = {0};
 	char *json;
 
-	for (int i = 0; i < 4; i++)
-		task_make(&tasks[i], "survey", names[i][0], names[i][1]);
-	sq_stitch_spec_init(&stitch);
-	stitch.acquisition = xstrdup("survey");
-	stitch.outdir = xstrdup("/out/survey");
-	sq_stitch_spec_finalize(&stitch);
+	acq_make(&a, "survey", 2, 2, 1, 100);
 	sq_status_init(&st);
-	T_EQ_INT(sq_queue_enqueue(q, tasks, 4, &stitch, outc, &err), 0);
+	T_EQ_INT(sq_queue_enqueue(q, a.tasks, a.n, &a.stitch, a.out, &err), 0);
 	json = snapshot(q, NULL, &st);
 	T_EQ_INT(st.nacqs, 1);
 	if (st.nacqs == 1) {
@@ -286,9 +263,7 @@ static void live_enqueue(struct sq_queue *q)
 	}
 	free(json);
 	sq_status_release(&st);
-	for (int i = 0; i < 4; i++)
-		sq_task_release(&tasks[i]);
-	sq_stitch_spec_release(&stitch);
+	acq_free(&a);
 }
 
 /* A worker claims one job and reports progress: the view shows both. */
