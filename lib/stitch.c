@@ -171,11 +171,10 @@ static void camera_unit(struct input *v, const struct sq_kdtree *t)
 static int read_input(struct input *v, size_t i, struct sq_err *err)
 {
 	struct sq_kdtree *t;
-	struct sq_ply_info info;
 
-	if (sq_ply_read_info(v->in->ply, &info, err) < 0)
+	if (sq_ply_read_info(v->in->ply, &v->info, err) < 0)
 		return -1;
-	sq_cloud_init(&v->sample, info.has_rgb, 0);
+	sq_cloud_init(&v->sample, v->info.has_rgb, 0);
 	v->rng = 0x243f6a8885a308d3ULL + i;
 	if (sq_ply_stream(v->in->ply, NULL, sample_chunk, v, err) < 0)
 		return -1;
@@ -415,24 +414,6 @@ static void chain(struct run *r, struct sq_stitch_result *res, int ref)
 
 /* --- 5. the merge (stitch_merge.c) ---------------------------------------------- */
 
-/* Which optional attributes the output carries: those any placed input has. */
-static int output_attributes(const struct run *r, const struct sq_stitch_result *res, int *rgb,
-			     int *nrm, struct sq_err *err)
-{
-	*rgb = *nrm = 0;
-	for (size_t i = 0; i < r->n; i++) {
-		struct sq_ply_info info;
-
-		if (!res->p[i].placed)
-			continue;
-		if (sq_ply_read_info(r->v[i].in->ply, &info, err) < 0)
-			return -1;
-		*rgb |= info.has_rgb;
-		*nrm |= info.has_nrm;
-	}
-	return 0;
-}
-
 static int merge(struct run *r, struct sq_stitch_result *res, int ref, const char *out_ply,
 		 struct sq_err *err)
 {
@@ -445,18 +426,18 @@ static int merge(struct run *r, struct sq_stitch_result *res, int ref, const cha
 				       .cancelled = r->o->cancelled,
 				       .ctx = r->o->ctx,
 				       .in_memory_max = r->o->merge_in_memory_max};
-	int rc = -1;
+	int rc;
 
 	res->voxel = mo.voxel = rel * r->v[ref].spacing;
-	if (output_attributes(r, res, &mo.rgb, &mo.nrm, err) < 0)
-		goto out;
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) /* the output carries what any placed input has */
 		if (res->p[i].placed) {
 			plys[mo.n] = r->v[i].in->ply;
 			T[mo.n++] = res->p[i].T;
+			mo.points += r->v[i].info.count;
+			mo.rgb |= r->v[i].info.has_rgb;
+			mo.nrm |= r->v[i].info.has_nrm;
 		}
 	rc = stitch_merge(&mo, &res->points_out, &res->outliers, err);
-out:
 	free(plys);
 	free(T);
 	return rc;

@@ -74,6 +74,7 @@ struct stitch_merge_opts {
 	const char *const *plys; /* n input PLYs */
 	const struct sq_sim *T;	 /* n: each input's placement */
 	size_t n;
+	size_t points;	      /* in all n inputs (their headers' counts) */
 	double voxel;	      /* output cell, common-frame units */
 	int rgb, nrm;	      /* the output's optional attributes */
 	const char *out_ply;  /* written in place; buckets go beside it */

@@ -258,20 +258,13 @@ int stitch_merge(const struct stitch_merge_opts *o, size_t *points_out, size_t *
 {
 	struct merge m = {.voxel = o->voxel, .o = o, .dropped = dropped};
 	struct sq_ply_writer *w = NULL;
-	size_t total = 0, max = o->in_memory_max ? o->in_memory_max : MERGE_IN_MEMORY;
+	size_t max = o->in_memory_max ? o->in_memory_max : MERGE_IN_MEMORY;
 	int rc = -1;
 
 	*points_out = *dropped = 0;
-	for (size_t i = 0; i < o->n; i++) {
-		struct sq_ply_info info;
-
-		if (sq_ply_read_info(o->plys[i], &info, err) < 0)
-			return -1;
-		total += info.count;
-	}
-	if (total <= max)
+	if (o->points <= max)
 		m.g = sq_voxel_new(o->voxel, o->rgb, o->nrm);
-	else if (open_buckets(&m, total, max, err) < 0)
+	else if (open_buckets(&m, o->points, max, err) < 0)
 		goto out;
 	if (read_inputs(&m, err) < 0 || !(w = sq_ply_writer_open(o->out_ply, o->rgb, o->nrm, err)))
 		goto out;

@@ -4,6 +4,7 @@
 #ifndef SQ_STITCH_RUN_H
 #define SQ_STITCH_RUN_H
 
+#include "ply.h"
 #include "register.h"
 #include "stitch.h"
 #include "stitch_internal.h"
@@ -12,6 +13,7 @@
 
 struct input {
 	const struct sq_stitch_input *in;
+	struct sq_ply_info info; /* its PLY's header: count and attributes */
 	struct sq_cloud sample;
 	size_t points;
 	uint64_t rng;
