@@ -120,7 +120,6 @@ static void build_features(struct sq_reg_cloud *rc)
 
 	free(rc->fpfh);
 	sq_kdtree_free(rc->ftree);
-	rc->desc_dim = rc->colour_desc ? SQ_REG_DESC_DIM : SQ_FPFH_DIM;
 	if (!rc->colour_desc) {
 		rc->fpfh = fpfh;
 	} else if (!rc->c.rgb) {
@@ -140,7 +139,7 @@ static void build_features(struct sq_reg_cloud *rc)
 			   FPFH_MAX_NN * (sizeof(size_t) + sizeof(float)), colour_block, &J);
 		free(fpfh);
 	}
-	rc->ftree = sq_kdtree_build(rc->fpfh, rc->c.n, (int)rc->desc_dim);
+	rc->ftree = sq_kdtree_build(rc->fpfh, rc->c.n, (int)sq_reg_desc_dim(rc));
 }
 
 void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, const double *up,
@@ -217,7 +216,7 @@ static void nearest_block(void *ctx, size_t begin, size_t end, void *scratch)
 
 	(void)scratch;
 	for (size_t i = begin; i < end; i++)
-		J->out[i] = nearest_feature(J->in, J->from->fpfh + i * J->from->desc_dim);
+		J->out[i] = nearest_feature(J->in, J->from->fpfh + i * sq_reg_desc_dim(J->from));
 }
 
 /* Each source point's nearest target in feature space, kept when that target's
@@ -314,34 +313,60 @@ static int hypothesis(const struct sq_reg_cloud *src, const struct sq_reg_cloud 
 	return sq_sim_fit(p, q, NULL, 3, 1, T);
 }
 
+/* A refit's scratch: which correspondences agree, and their points. */
+struct refit {
+	unsigned char *mark;
+	double *p, *q;
+};
+
+static void refit_init(struct refit *f, const struct corr *cr)
+{
+	f->mark = xcalloc(cr->n + 1, 1);
+	f->p = xcalloc(3 * cr->n + 3, sizeof(*f->p));
+	f->q = xcalloc(3 * cr->n + 3, sizeof(*f->q));
+}
+
+static void refit_release(struct refit *f)
+{
+	free(f->mark);
+	free(f->p);
+	free(f->q);
+}
+
+/* The similarity fitted to the correspondences f->mark flags; -1 when they
+ * are degenerate. */
+static int fit_marked(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+		      const struct corr *cr, struct refit *f, struct sq_sim *U)
+{
+	size_t m = 0;
+
+	for (size_t k = 0; k < cr->n; k++)
+		if (f->mark[k]) {
+			point_d(&src->c, cr->src[k], &f->p[3 * m]);
+			point_d(&dst->c, cr->dst[k], &f->q[3 * m++]);
+		}
+	return sq_sim_fit(f->p, f->q, NULL, m, 1, U);
+}
+
 /* Refits T to every inlier correspondence, twice (the inlier set moves). */
 static size_t refit_inliers(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
 			    const struct corr *cr, double thr, struct sq_sim *T)
 {
-	unsigned char *mark = xcalloc(cr->n + 1, 1);
-	double *p = xcalloc(3 * cr->n + 3, sizeof(*p)), *q = xcalloc(3 * cr->n + 3, sizeof(*q));
-	size_t best = count_inliers(src, dst, cr, T, thr, mark);
+	struct refit f;
+	size_t best;
 
+	refit_init(&f, cr);
+	best = count_inliers(src, dst, cr, T, thr, f.mark);
 	for (int round = 0; round < 2; round++) {
 		struct sq_sim U;
-		size_t m = 0, got;
 
-		for (size_t k = 0; k < cr->n; k++)
-			if (mark[k]) {
-				point_d(&src->c, cr->src[k], &p[3 * m]);
-				point_d(&dst->c, cr->dst[k], &q[3 * m++]);
-			}
-		if (sq_sim_fit(p, q, NULL, m, 1, &U) < 0)
+		if (fit_marked(src, dst, cr, &f, &U) < 0 ||
+		    count_inliers(src, dst, cr, &U, thr, NULL) < best)
 			break;
-		got = count_inliers(src, dst, cr, &U, thr, NULL);
-		if (got < best)
-			break;
-		best = count_inliers(src, dst, cr, &U, thr, mark);
+		best = count_inliers(src, dst, cr, &U, thr, f.mark);
 		*T = U;
 	}
-	free(mark);
-	free(p);
-	free(q);
+	refit_release(&f);
 	return best;
 }
 
@@ -538,32 +563,21 @@ static void polish(const struct sq_reg_cloud *src, const struct sq_reg_cloud *ds
 		   const struct corr *cr, struct sq_sim *T)
 {
 	static const double thr_vox[] = {1.0, 0.6, 0.35};
-	unsigned char *mark = xcalloc(cr->n + 1, 1);
-	double *p = xcalloc(3 * cr->n + 3, sizeof(*p)), *q = xcalloc(3 * cr->n + 3, sizeof(*q));
+	struct refit f;
 
-	for (size_t t = 0; t < sizeof(thr_vox) / sizeof(thr_vox[0]); t++) {
-		double thr = thr_vox[t] * dst->voxel;
-
+	refit_init(&f, cr);
+	for (size_t t = 0; t < sizeof(thr_vox) / sizeof(thr_vox[0]); t++)
 		for (int round = 0; round < POLISH_ROUNDS; round++) {
 			struct sq_sim U;
-			size_t m = 0;
 
-			if (count_inliers(src, dst, cr, T, thr, mark) < POLISH_MIN)
-				goto out;
-			for (size_t k = 0; k < cr->n; k++)
-				if (mark[k]) {
-					point_d(&src->c, cr->src[k], &p[3 * m]);
-					point_d(&dst->c, cr->dst[k], &q[3 * m++]);
-				}
-			if (sq_sim_fit(p, q, NULL, m, 1, &U) < 0)
+			if (count_inliers(src, dst, cr, T, thr_vox[t] * dst->voxel, f.mark) <
+				POLISH_MIN ||
+			    fit_marked(src, dst, cr, &f, &U) < 0)
 				goto out;
 			*T = U;
 		}
-	}
 out:
-	free(mark);
-	free(p);
-	free(q);
+	refit_release(&f);
 }
 
 int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
@@ -573,7 +587,7 @@ int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (src->c.n < 3 || dst->c.n < 3 || src->desc_dim != dst->desc_dim)
+	if (src->c.n < 3 || dst->c.n < 3 || src->colour_desc != dst->colour_desc)
 		return -1; /* or descriptors of different kinds */
 	match_features(src, dst, o->one_way, &cr);
 	rc = ransac(src, dst, &cr, o, out);

@@ -23,14 +23,19 @@
 struct sq_reg_cloud {
 	struct sq_cloud c;	 /* downsampled, with normals */
 	struct sq_kdtree *tree;	 /* over c.xyz */
-	float *fpfh;		 /* c.n * desc_dim: FPFH, then colour when colour_desc */
-	size_t desc_dim;	 /* SQ_REG_DESC_DIM with colour, else SQ_FPFH_DIM */
+	float *fpfh;		 /* c.n * sq_reg_desc_dim(): FPFH, then colour */
 	struct sq_kdtree *ftree; /* over fpfh */
 	double voxel;		 /* downsampling cell, in the cloud's units */
-	int colour_desc;	 /* descriptors carry colour (else a neutral part) */
+	int colour_desc;	 /* descriptors carry colour (else FPFH alone) */
 	float *icp;		 /* 3 * nicp raw points ICP moves (NULL: c's points) */
 	size_t nicp;
 };
+
+/* Floats per descriptor: SQ_REG_DESC_DIM with colour, else SQ_FPFH_DIM. */
+static inline size_t sq_reg_desc_dim(const struct sq_reg_cloud *rc)
+{
+	return rc->colour_desc ? SQ_REG_DESC_DIM : SQ_FPFH_DIM;
+}
 
 /* Takes ownership of *c (voxel-downsampled at `voxel`), estimates normals
  * (oriented along up when given, else along the cloud's least-variance axis)
@@ -94,10 +99,9 @@ int sq_reg_global(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst
 /* The same RANSAC over given matches: src's point si[k] corresponds to dst's
  * di[k] (image descriptors, say, rather than FPFH). Only the clouds' points
  * are read; each voxel sets that cloud's distances as in sq_reg_cloud. */
-int sq_reg_global_matched(const struct sq_cloud *src, double src_voxel,
-			  const struct sq_cloud *dst, double dst_voxel, const size_t *si,
-			  const size_t *di, size_t n, const struct sq_reg_global_opts *o,
-			  struct sq_reg_candidates *out);
+int sq_reg_global_matched(const struct sq_cloud *src, double src_voxel, const struct sq_cloud *dst,
+			  double dst_voxel, const size_t *si, const size_t *di, size_t n,
+			  const struct sq_reg_global_opts *o, struct sq_reg_candidates *out);
 
 /* Refines *T (src -> dst) by ICP with scale, moving src's voxel points, or its
  * raw points (sq_reg_set_icp_points) when raw is set; fills *fit. */
