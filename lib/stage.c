@@ -88,6 +88,13 @@ out:
 	return rc;
 }
 
+/* swap_into_place for an output the backend may not make (the builtin
+ * backends' descriptor files): nothing to do when tmp is absent. */
+static int swap_if_made(const char *tmp, const char *dst, struct sq_err *err)
+{
+	return access(tmp, F_OK) == 0 ? swap_into_place(tmp, dst, err) : 0;
+}
+
 static cJSON *string_array(const char *const *v, size_t n)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -371,8 +378,7 @@ static int run_reconstruct(const struct sq_task *t, struct sq_stage_ctx *ctx, st
 			 tmp_out, log_path);
 		goto out;
 	}
-	if (swap_into_place(tmp_out, output, err) < 0 ||
-	    (access(tmp_sift, F_OK) == 0 && swap_into_place(tmp_sift, sift, err) < 0) ||
+	if (swap_into_place(tmp_out, output, err) < 0 || swap_if_made(tmp_sift, sift, err) < 0 ||
 	    sq_record_write(record, SQ_STAGE_RECONSTRUCT, t->version, json, err) < 0)
 		goto out;
 	rc = 0;
@@ -492,8 +498,7 @@ int sq_stage_run_stitch(const struct sq_stitch_spec *s, const char *const *input
 			 log_path);
 		goto out;
 	}
-	if (swap_into_place(tmp_out, output, err) < 0 ||
-	    (access(tmp_sift, F_OK) == 0 && swap_into_place(tmp_sift, sift, err) < 0) ||
+	if (swap_into_place(tmp_out, output, err) < 0 || swap_if_made(tmp_sift, sift, err) < 0 ||
 	    sq_record_write(record, SQ_STAGE_STITCH, s->version, json, err) < 0)
 		goto out;
 	stage_log(ctx, "stitched %zu input%s into '%s'", ninputs, ninputs == 1 ? "" : "s", output);

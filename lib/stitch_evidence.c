@@ -83,25 +83,31 @@ static void cams_push(struct stitch_cams *cams, size_t *cap, const double c[3], 
 	cams->src[cams->n++] = src;
 }
 
-/* The frames.json entry for file: its source index and time, or src -1. */
-static void frame_source(const cJSON *frames, const char *file, int *src, double *t)
+/* The frames.json entry for file: its source index and time, or src -1.
+ * *from is where the last search ended: both records list frames in order, so
+ * the search resumes there and wraps round, which makes joining the two lists
+ * linear, not quadratic. */
+static void frame_source(const cJSON *frames, const cJSON **from, const char *file, int *src,
+			 double *t)
 {
-	const cJSON *f;
+	const cJSON *start = *from ? *from : frames->child, *f = start;
 
 	*src = -1;
-	cJSON_ArrayForEach(f, frames)
-	{
+	for (; f; f = f->next ? f->next : frames->child) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(f, "file");
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(f, "source");
 		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(f, "source_pts_s");
 
-		if (!cJSON_IsString(name) || strcmp(name->valuestring, file) != 0)
-			continue;
-		if (cJSON_IsNumber(s) && cJSON_IsNumber(ts)) {
-			*src = s->valueint;
-			*t = ts->valuedouble;
+		if (cJSON_IsString(name) && strcmp(name->valuestring, file) == 0) {
+			if (cJSON_IsNumber(s) && cJSON_IsNumber(ts)) {
+				*src = s->valueint;
+				*t = ts->valuedouble;
+			}
+			*from = f;
+			return;
 		}
-		return;
+		if ((f->next ? f->next : frames->child) == start)
+			return;
 	}
 }
 
@@ -134,17 +140,14 @@ static double median_dt(const struct stitch_cams *cams)
 }
 
 /* A task: registered frames of reconstruct.json joined with frames.json. */
-static int load_task(struct stitch_cams *cams, const cJSON *rec, const cJSON *extract,
-		     const char *dir, struct sq_err *err)
+static void load_task(struct stitch_cams *cams, const cJSON *rec, const cJSON *extract)
 {
 	const cJSON *frames = cJSON_GetObjectItemCaseSensitive(rec, "frames"), *f;
-	const cJSON *xframes = cJSON_GetObjectItemCaseSensitive(extract, "frames");
+	const cJSON *xframes = cJSON_GetObjectItemCaseSensitive(extract, "frames"), *from = NULL;
 	size_t cap = 0;
 
-	(void)dir;
-	(void)err;
 	if (!cJSON_IsArray(frames)) /* a command backend records no cameras */
-		return 0;
+		return;
 	read_sources(cams, extract);
 	cams->has_q = 1;
 	cJSON_ArrayForEach(f, frames)
@@ -157,14 +160,13 @@ static int load_task(struct stitch_cams *cams, const cJSON *rec, const cJSON *ex
 		    vecn(cJSON_GetObjectItemCaseSensitive(f, "centre"), c, 3) < 0)
 			continue;
 		if (cJSON_IsString(file) && cJSON_IsArray(xframes))
-			frame_source(xframes, file->valuestring, &src, &t);
+			frame_source(xframes, &from, file->valuestring, &src, &t);
 		if (src >= (int)cams->nsources)
 			src = -1;
 		has_q = vecn(cJSON_GetObjectItemCaseSensitive(f, "rotation"), q, 4) == 0;
 		cams_push(cams, &cap, c, has_q ? q : NULL, t, src);
 	}
 	cams->dt = median_dt(cams);
-	return 0;
 }
 
 /* A group stitch: the camera centres it recorded in its own frame. */
@@ -194,7 +196,8 @@ int stitch_cams_load(struct stitch_cams *cams, const char *dir, struct sq_err *e
 		ext = load_json(dir, "frames.json", &miss_ext, err);
 		if (!ext && !miss_ext)
 			goto out;
-		rc = load_task(cams, rec, ext, dir, err);
+		load_task(cams, rec, ext);
+		rc = 0;
 		goto out;
 	}
 	st = load_json(dir, "stitch.json", &miss_st, err);
