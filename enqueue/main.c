@@ -2,11 +2,11 @@
  *
  * Every directory is validated before anything is pushed: one bad file anywhere
  * means nothing is pushed at all. */
-#include "fsutil.h"
-#include "media.h"
-#include "queue.h"
-#include "taskfile.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "media/media.h"
+#include "queue/queue.h"
+#include "task/taskfile.h"
+#include "base/xalloc.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "banned.h"
+#include "base/banned.h"
 
 static const char usage[] =
 	"usage: scanq-enqueue [--check] [--redis URL] [--prefix P] DIR...\n"
@@ -31,7 +31,7 @@ static const char usage[] =
 	"  -h, --help     this text\n";
 
 /* The SSH options travel in the environment (sq_setenv_path), where
- * lib/sftp.c reads them, in every process. */
+ * lib/media/sftp.c reads them, in every process. */
 static int probe(void *ctx, const char *video, struct sq_err *err)
 {
 	(void)ctx;

@@ -1,14 +1,14 @@
 /* scanq-repair - compare outputs on disk with Redis and re-inject what is missing.
  *
- * Thin over lib/repair.h: options, load every directory (all must validate before
+ * Thin over lib/ops/repair.h: options, load every directory (all must validate before
  * Redis is touched), plan, print the plan, and with --apply execute it. */
-#include "repair.h"
-#include "xalloc.h"
+#include "ops/repair.h"
+#include "base/xalloc.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define PROG "scanq-repair"
 

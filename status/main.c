@@ -4,12 +4,12 @@
  * lib/ is the terminal: the live view takes the alternate screen, hides the
  * cursor and reads keys unbuffered, and every way out (q, Ctrl-C, SIGTERM,
  * SIGHUP, exit(), a crash, Ctrl-Z) puts the terminal back as it was. */
-#include "fsutil.h"
-#include "queue.h"
-#include "redis.h"
-#include "status.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "queue/queue.h"
+#include "queue/redis.h"
+#include "ops/status.h"
+#include "base/strbuf.h"
+#include "base/xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -25,7 +25,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define PROG "scanq-status"
 #define MAX_DEAD 5

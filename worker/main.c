@@ -1,8 +1,8 @@
 /* scanq-worker - run worker processes for some stages, or one task locally. */
-#include "fsutil.h"
-#include "task.h"
-#include "worker.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "task/task.h"
+#include "worker/worker.h"
+#include "base/xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "banned.h"
+#include "base/banned.h"
 
 static const char usage[] =
 	"usage: scanq-worker [--stage S[,S...]] [--acq A...] [-n N] [--gpus LIST] [--drain]\n"
@@ -40,7 +40,7 @@ static const char usage[] =
 static volatile sig_atomic_t stop_level;
 
 /* The SSH options travel in the environment (sq_setenv_path), where
- * lib/sftp.c reads them, in every process. */
+ * lib/media/sftp.c reads them, in every process. */
 static void on_signal(int sig)
 {
 	(void)sig;

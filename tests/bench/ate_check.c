@@ -5,19 +5,19 @@
  * Reads a task's reconstruct.json and the scanq-synth truth of its vehicle
  * (truth/<vehicle>-poses.csv), and prints the share of frames registered and the
  * absolute trajectory error after similarity alignment, as a percentage of the
- * true path length (lib/ate.h). --chapter N: the task holds chapter N alone (its
+ * true path length (lib/cloud/ate.h). --chapter N: the task holds chapter N alone (its
  * timestamps start at that chapter); default: the task holds every chapter from
  * the first. With --min-registered / --max-ate it exits 1 when a target is
  * missed, so tests and the demo can assert on it. */
-#include "ate.h"
-#include "fsutil.h"
+#include "cloud/ate.h"
+#include "base/fsutil.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define PROG "ate-check"
 

@@ -1,7 +1,7 @@
 /* cloudgen.c - test point clouds cut from the synthetic seabed (see cloudgen.h). */
 #include "cloudgen.h"
-#include "ply.h"
-#include "xalloc.h"
+#include "cloud/ply.h"
+#include "base/xalloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
+#include "base/banned.h"
 
 #define GEN_CHUNK 4096
 #define CELL_M 0.05	/* terrain height grid: finer than any rock's curvature */

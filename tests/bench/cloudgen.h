@@ -8,12 +8,12 @@
  * (a fraction of the point spacing) and optionally outliers, and is moved into
  * its own frame by a known random similarity G (world -> patch: any rotation
  * axis, log-uniform scale, random translation), then written as a binary PLY
- * through lib/ply.h. Everything is a function of the seeds. */
+ * through lib/cloud/ply.h. Everything is a function of the seeds. */
 #ifndef SQ_CLOUDGEN_H
 #define SQ_CLOUDGEN_H
 
-#include "err.h"
-#include "simil.h"
+#include "base/err.h"
+#include "cloud/simil.h"
 #include "terrain.h"
 
 #include <stddef.h>
@@ -119,7 +119,7 @@ int cg_sim_read(const char *path, struct sq_sim *T, struct sq_err *err);
 int cg_sim_from_mat(const double m[16], struct sq_sim *T);
 
 /* Similarity arithmetic of the tests' own (so the truth does not depend on
- * lib/simil.c, which is under test): y = s R x + t; out = a after b; out may
+ * lib/cloud/simil.c, which is under test): y = s R x + t; out = a after b; out may
  * alias a or b. */
 void cg_sim_apply(const struct sq_sim *T, const double x[3], double y[3]);
 void cg_sim_compose(const struct sq_sim *a, const struct sq_sim *b, struct sq_sim *out);

@@ -16,9 +16,9 @@
  * config in cache/sshd, started here, fork/exec, no shell) against scanq on
  * the local file, alternating; the ratio is sftp/local. sshd's CPU is not in
  * the sftp column (it runs on the same machine). */
-#include "fsutil.h"
-#include "media.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "media/media.h"
+#include "base/xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -37,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "banned.h"
+#include "base/banned.h"
 
 #define MAX_REPS 15
 

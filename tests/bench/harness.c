@@ -3,10 +3,10 @@
  * reference run whose one result line is parsed and checked here. */
 #include "harness.h"
 
-#include "fsutil.h"
-#include "redis.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "queue/redis.h"
+#include "base/strbuf.h"
+#include "base/xalloc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "banned.h"
+#include "base/banned.h"
 
 #ifndef SQ_BENCH_SRC
 #define SQ_BENCH_SRC "tests/bench"

@@ -16,11 +16,11 @@
  * harness.c. */
 #include "harness.h"
 
-#include "fsutil.h"
-#include "queue.h"
-#include "queue_priv.h"
-#include "task.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "queue/queue.h"
+#include "queue/queue_priv.h"
+#include "task/task.h"
+#include "base/xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "banned.h"
+#include "base/banned.h"
 
 #define ACQ "bench"
 #define BULLMQ_CONCURRENCY 8

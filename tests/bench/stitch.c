@@ -14,8 +14,8 @@
  * patches placed by the estimate to the true surface. Cases run for seeds
  * 1..N (data and both RANSACs). Run by hand, never by CI (see README.md). */
 #include "stitch_bench.h"
-#include "fsutil.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -26,7 +26,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "banned.h"
+#include "base/banned.h"
 
 /* --- cases ----------------------------------------------------------------------- */
 

@@ -5,7 +5,7 @@
 #define SQ_STITCH_BENCH_H
 
 #include "cloudgen.h"
-#include "strbuf.h"
+#include "base/strbuf.h"
 
 #include <stddef.h>
 #include <sys/resource.h>

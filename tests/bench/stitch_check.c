@@ -29,9 +29,9 @@
  *
  * Exit 0 when every target is met, 1 with the reasons when one is missed, 2 on
  * usage errors and unreadable or malformed records. */
-#include "fsutil.h"
+#include "base/fsutil.h"
 #include "stitch_check.h"
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -42,7 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define PROG "stitch-check"
 

@@ -5,10 +5,10 @@
 #ifndef SQ_STITCH_CHECK_H
 #define SQ_STITCH_CHECK_H
 
-#include "ate.h"
-#include "err.h"
-#include "kdtree.h"
-#include "simil.h"
+#include "cloud/ate.h"
+#include "base/err.h"
+#include "cloud/kdtree.h"
+#include "cloud/simil.h"
 
 #include <stddef.h>
 

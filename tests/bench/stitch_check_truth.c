@@ -9,9 +9,9 @@
  * beside the sampled area (off its edge) keeps its distance to the nearest
  * vertex. */
 #include "stitch_check.h"
-#include "fsutil.h"
-#include "ply.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "cloud/ply.h"
+#include "base/xalloc.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -19,7 +19,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define SC_FAR_SHARE 0.1 /* of the survey extent: where distances stop being measured */
 

@@ -1,9 +1,9 @@
 /* stitch_eval.c - bench-stitch: the two methods, judging and printing (see
  * stitch_bench.h and stitch.c). */
 #include "stitch_bench.h"
-#include "ply.h"
-#include "stitch.h"
-#include "xalloc.h"
+#include "cloud/ply.h"
+#include "stitch/stitch.h"
+#include "base/xalloc.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "banned.h"
+#include "base/banned.h"
 
 const char *const sb_method_name[METHODS] = {"scanq", "open3d"};
 

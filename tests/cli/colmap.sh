@@ -34,7 +34,7 @@ jq -e '.frames[0] | (.file | test("^frame_0+1\\.jpg$")) and has("pts_s") and
 	(.centre | length) == 3 and (.rotation | length) == 4' "$rec" >/dev/null ||
 	fail "frame entries lack file, pts_s, centre or rotation: $(jq -c '.frames[0]' "$rec")"
 # every model point comes with the mean of its track's SIFT descriptors
-# (lib/siftpts.h): as many as the PLY has vertices, each of unit length x 512
+# (lib/cloud/siftpts.h): as many as the PLY has vertices, each of unit length x 512
 out=$(python3 - "$d/reconstruction.sift" "$d/reconstruction.ply" <<'PY'
 import struct, sys
 data = open(sys.argv[1], "rb").read()

@@ -4,9 +4,9 @@
 #ifndef SQ_TEST_REDIS_FIXTURE_H
 #define SQ_TEST_REDIS_FIXTURE_H
 
-#include "queue.h"
-#include "queue_priv.h"
-#include "xalloc.h"
+#include "queue/queue.h"
+#include "queue/queue_priv.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <stdio.h>

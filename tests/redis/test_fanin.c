@@ -5,9 +5,9 @@
  * operations; and sq_queue_complete_and_claim (the worker's fused completion and
  * next claim): chaining to the task's next stage, fencing, retries, fan-in.
  * The cases run with the scripts as Redis functions, then as EVALSHA scripts. */
-#include "queue.h"
-#include "queue_priv.h"
-#include "xalloc.h"
+#include "queue/queue.h"
+#include "queue/queue_priv.h"
+#include "base/xalloc.h"
 #include "t.h"
 #include "fixture.h"
 

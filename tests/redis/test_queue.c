@@ -6,10 +6,10 @@
  * Each case uses its own key prefix so cases never see each other's keys. The
  * cases run twice: with the scripts as Redis functions (FCALL, Redis >= 7) and
  * as EVALSHA scripts (what Redis 6.2 gets). */
-#include "queue.h"
-#include "queue_priv.h"
-#include "fsutil.h"
-#include "xalloc.h"
+#include "queue/queue.h"
+#include "queue/queue_priv.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
 #include "t.h"
 #include "fixture.h"
 

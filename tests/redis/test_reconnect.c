@@ -1,10 +1,10 @@
 /* test_reconnect.c - the Redis wrapper: URL parsing, AUTH/SELECT, and the queue
  * carrying on across a killed connection, a flushed script cache, a command
  * timeout and a restart of the server; giving up after retry_for_ms. */
-#include "queue.h"
-#include "queue_priv.h"
-#include "redis.h"
-#include "xalloc.h"
+#include "queue/queue.h"
+#include "queue/queue_priv.h"
+#include "queue/redis.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <arpa/inet.h>

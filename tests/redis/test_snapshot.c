@@ -6,15 +6,15 @@
  * private redis-server and checks what sq_queue_snapshot reports and how it
  * renders. */
 #include "fixture.h"
-#include "queue.h"
-#include "status.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "queue/queue.h"
+#include "ops/status.h"
+#include "base/strbuf.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <cjson/cJSON.h>
 #include <unistd.h>
-#include "banned.h"
+#include "base/banned.h"
 
 /* now_ms 1700000000000; ages below are relative to it */
 static const char snap[] =

@@ -2,7 +2,7 @@
 #include "camera.h"
 
 #include <math.h>
-#include "banned.h"
+#include "base/banned.h"
 
 /* Distortion is inverted by fixed-point iteration; these bound it. */
 #define UNDISTORT_ITERS 50

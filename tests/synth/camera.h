@@ -8,7 +8,7 @@
 #ifndef SYNTH_CAMERA_H
 #define SYNTH_CAMERA_H
 
-#include "err.h"
+#include "base/err.h"
 
 struct synth_camera {
 	int width, height;

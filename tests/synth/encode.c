@@ -1,7 +1,7 @@
 /* encode.c - libav MP4 writer for the synthetic survey (see encode.h). */
 #include "encode.h"
-#include "fsutil.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "banned.h"
+#include "base/banned.h"
 
 struct synth_encoder {
 	char *path, *tmp_path;

@@ -6,7 +6,7 @@
 #ifndef SYNTH_ENCODE_H
 #define SYNTH_ENCODE_H
 
-#include "err.h"
+#include "base/err.h"
 
 struct synth_encode_opts {
 	const char *codec; /* "h264" (libx264), "hevc" (libx265) or "mpeg4" */

@@ -1,10 +1,10 @@
 /* files.c - poses CSV rows and the YAML task directory (see files.h). */
 #include "files.h"
-#include "fsutil.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
 
 #include <stdlib.h>
-#include "banned.h"
+#include "base/banned.h"
 
 char *synth_vehicle_name(int vehicle)
 {

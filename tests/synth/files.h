@@ -4,8 +4,8 @@
 #define SYNTH_FILES_H
 
 #include "camera.h"
-#include "err.h"
-#include "strbuf.h"
+#include "base/err.h"
+#include "base/strbuf.h"
 
 #include <stddef.h>
 

@@ -2,7 +2,7 @@
 #include "noise.h"
 
 #include <math.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define OCT_MAX 16
 #define OCT_LACUNARITY 2.0317f /* not 2: octave lattices never line up */

@@ -1,6 +1,6 @@
 /* options.c - parsing and checking the command line of scanq-synth. */
 #include "options.h"
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define PROG "scanq-synth"
 

@@ -4,7 +4,7 @@
 
 #include <math.h>
 #include <string.h>
-#include "banned.h"
+#include "base/banned.h"
 
 /* Fraction of the wobble amplitude given to yaw (vehicles hold heading better
  * than attitude in a swell). */

@@ -13,7 +13,7 @@
 #define SYNTH_PLAN_H
 
 #include "camera.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <stdint.h>
 

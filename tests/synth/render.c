@@ -7,11 +7,11 @@
  * so no hill is ever skipped (occlusion is exact). Near the surface two secant
  * steps finish. Straight down this takes two or three look-ups. */
 #include "render.h"
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define MARCH_MAX 96	  /* safe steps before giving up (never reached in practice) */
 #define MARCH_CLOSE 0.02f /* metres above the surface where secant steps take over */

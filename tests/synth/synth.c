@@ -14,13 +14,13 @@
 #include "camera.h"
 #include "encode.h"
 #include "files.h"
-#include "fsutil.h"
+#include "base/fsutil.h"
 #include "options.h"
 #include "plan.h"
 #include "render.h"
-#include "strbuf.h"
+#include "base/strbuf.h"
 #include "terrain.h"
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define PROG "scanq-synth"
 #define DESIGN_ALTITUDE_M 6.0 /* the world is drawn for this altitude, then scaled */

@@ -4,14 +4,14 @@
  * scaled by o.scale, so the scene keeps its character at any altitude. */
 #include "terrain.h"
 #include "noise.h"
-#include "strbuf.h"
-#include "fsutil.h"
-#include "xalloc.h"
+#include "base/strbuf.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define TILE_SHIFT 6
 #define TILE (1 << TILE_SHIFT) /* texels per tile side */

@@ -12,7 +12,7 @@
 #ifndef SYNTH_TERRAIN_H
 #define SYNTH_TERRAIN_H
 
-#include "err.h"
+#include "base/err.h"
 
 #include <stdint.h>
 

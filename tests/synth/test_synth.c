@@ -5,9 +5,9 @@
  * libav, and projects the true terrain into a decoded frame with the true pose:
  * the colours must agree far better than with a wrong pose. */
 #include "t.h"
-#include "fsutil.h"
-#include "simil.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "cloud/simil.h"
+#include "base/xalloc.h"
 
 #include <errno.h>
 #include <libavcodec/avcodec.h>
@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define FPS 10
 #define DURATION "1.5"

@@ -1,12 +1,12 @@
 /* test_colmap.c - the colmap backend's model parsers and judge, the RAM-aware
  * stride, and trajectory error (ate.h), on small hand-written inputs. The real
  * colmap program runs in tests/cli/colmap.sh. */
-#include "ate.h"
-#include "colmap.h"
-#include "fsutil.h"
-#include "strbuf.h"
-#include "stride.h"
-#include "xalloc.h"
+#include "cloud/ate.h"
+#include "stage/colmap.h"
+#include "base/fsutil.h"
+#include "base/strbuf.h"
+#include "stage/stride.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <math.h>

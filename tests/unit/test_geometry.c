@@ -2,10 +2,10 @@
  * (values by hand and from Open3D, invariance under rigid motion and scale),
  * and printed (not asserted) CPU timings of the three; SQ_GEOMETRY_NO_TIMINGS
  * in the environment skips the timings. */
-#include "cloud.h"
-#include "fpfh.h"
-#include "kdtree.h"
-#include "xalloc.h"
+#include "cloud/cloud.h"
+#include "cloud/fpfh.h"
+#include "cloud/kdtree.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <math.h>

@@ -7,11 +7,11 @@
  * is). The frame selection model is also driven directly with synthetic
  * timestamps, and the failure paths (not a video, cancel, write errors, a full
  * disk) are exercised for real. */
-#include "fsutil.h"
-#include "media.h"
-#include "media_internal.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "media/media.h"
+#include "media/media_internal.h"
+#include "base/strbuf.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <math.h>
@@ -21,7 +21,7 @@
 #include <stdarg.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include "banned.h"
+#include "base/banned.h"
 
 /* ---- helpers ---- */
 

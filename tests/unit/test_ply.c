@@ -1,9 +1,9 @@
 /* test_ply.c - PLY reading and writing, point clouds, voxel grids. */
-#include "cloud.h"
-#include "err.h"
-#include "ply.h"
-#include "voxel.h"
-#include "xalloc.h"
+#include "cloud/cloud.h"
+#include "base/err.h"
+#include "cloud/ply.h"
+#include "cloud/voxel.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <errno.h>

@@ -4,9 +4,9 @@
  * colmap. The test process makes itself a child subreaper so that grandchildren
  * orphaned by a killed group are reaped here and "the group is gone" can be
  * checked with kill(-pgid, 0) == ESRCH even where PID 1 reaps nothing. */
-#include "fsutil.h"
-#include "proc.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "stage/proc.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "banned.h"
+#include "base/banned.h"
 
 /* ---- templates ---- */
 

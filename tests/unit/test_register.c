@@ -10,10 +10,10 @@
  * seabed (no overlap with anything) must be left out with a reason while the
  * others are still placed. */
 #include "cloudgen.h"
-#include "ply.h"
-#include "stitch.h"
+#include "cloud/ply.h"
+#include "stitch/stitch.h"
 #include "t.h"
-#include "xalloc.h"
+#include "base/xalloc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "banned.h"
+#include "base/banned.h"
 
 #define PATCHES 3
 #define POINTS 30000

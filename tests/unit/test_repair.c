@@ -3,13 +3,13 @@
  * The fixture is one acquisition "demo" with groups auv1 and auv2 of two tasks
  * each, everything complete on disk and done in Redis; each test breaks one thing
  * and checks the whole plan, as the lines scanq-repair prints. */
-#include "repair.h"
-#include "strbuf.h"
+#include "ops/repair.h"
+#include "base/strbuf.h"
 #include "t.h"
 
 #include <stdio.h>
 #include <string.h>
-#include "banned.h"
+#include "base/banned.h"
 
 #define NTASKS 4
 

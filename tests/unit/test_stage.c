@@ -1,9 +1,9 @@
 /* test_stage.c - stages write atomically, clean up after killed attempts, and
  * never leave a record that does not match the outputs. */
-#include "fsutil.h"
-#include "record.h"
-#include "stage.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "stage/record.h"
+#include "stage/stage.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <dirent.h>

@@ -1,13 +1,13 @@
 /* test_stitch.c - similarity algebra and fitting, the shared-camera evidence
  * of the builtin stitch read from real record files, and the descriptor
  * evidence (file, matching, RANSAC over the matches). */
-#include "fsutil.h"
-#include "register.h"
-#include "siftpts.h"
-#include "simil.h"
-#include "stitch_internal.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "cloud/register.h"
+#include "cloud/siftpts.h"
+#include "cloud/simil.h"
+#include "stitch/stitch_internal.h"
+#include "base/strbuf.h"
+#include "base/xalloc.h"
 
 #include "t.h"
 
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
+#include "base/banned.h"
 
 static unsigned long long rng = 88172645463325252ULL;
 

@@ -1,6 +1,6 @@
 /* test_task.c - the task model: canonical JSON, versions, names. */
-#include "task.h"
-#include "xalloc.h"
+#include "task/task.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <math.h>

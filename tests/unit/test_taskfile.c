@@ -5,11 +5,11 @@
  * SCANQ_TMP/<kind>-<case>/d and loaded from there; the files named in the case's
  * `videos` file (relative to d, one per line) are created as real MP4s, made once
  * with ffmpeg, and probed with the real libav probe. Adding a case needs no C. */
-#include "fsutil.h"
-#include "media.h"
-#include "strbuf.h"
-#include "taskfile.h"
-#include "xalloc.h"
+#include "base/fsutil.h"
+#include "media/media.h"
+#include "base/strbuf.h"
+#include "task/taskfile.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <dirent.h>

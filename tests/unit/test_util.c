@@ -1,8 +1,8 @@
 /* test_util.c - paths, durations, atomic writes, errors, string buffers. */
-#include "err.h"
-#include "fsutil.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "base/err.h"
+#include "base/fsutil.h"
+#include "base/strbuf.h"
+#include "base/xalloc.h"
 #include "t.h"
 
 #include <dirent.h>

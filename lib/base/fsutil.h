@@ -1,0 +1,71 @@
+/* fsutil.h - filesystem helpers that keep outputs crash-safe.
+ *
+ * The rule every stage follows: write into a temporary sibling, fsync, rename
+ * into place, fsync the directory. A reader therefore sees the old file or the
+ * whole new one, never a prefix. */
+#ifndef SQ_FSUTIL_H
+#define SQ_FSUTIL_H
+
+#include "base/err.h"
+
+#include <stddef.h>
+
+/* Creates dir and its missing parents (mode 0777 & ~umask). */
+int sq_mkdir_p(const char *dir, struct sq_err *err);
+
+/* Removes path recursively; a missing path is success. */
+int sq_rm_rf(const char *path, struct sq_err *err);
+
+/* Writes data to path atomically: path.tmp.<pid> is written, fsynced and renamed
+ * over path, then the directory is fsynced. On failure nothing is left behind. */
+int sq_write_file_atomic(const char *path, const void *data, size_t len, struct sq_err *err);
+
+/* Reads a whole file; returns new NUL-terminated buffer (free with free()) and its
+ * length in *len_out (may be NULL), or NULL. */
+char *sq_read_file(const char *path, size_t *len_out, struct sq_err *err);
+
+/* Renames from over to and fsyncs the target's directory. */
+int sq_rename_durable(const char *from, const char *to, struct sq_err *err);
+
+/* fsyncs the directory holding path (path itself if it is a directory). */
+int sq_fsync_dir(const char *dir, struct sq_err *err);
+
+/* Returns new string: rel if absolute, else base_dir/rel, lexically normalised
+ * ("a/./b/../c" -> "a/c"). Never touches the filesystem. */
+char *sq_path_resolve(const char *base_dir, const char *rel);
+
+/* Returns new string: directory part of path ("." if none). */
+char *sq_path_dirname(const char *path);
+
+/* Returns new string: last component without the extension ("a/b.yaml" -> "b"). */
+char *sq_path_stem(const char *path);
+
+/* Returns new string a/b. */
+char *sq_path_join(const char *a, const char *b);
+
+/* 1 if path exists (any type), 0 if not. */
+int sq_path_exists(const char *path);
+
+/* Modification time of path in ms since the epoch, or -1 if it does not exist. */
+long long sq_path_mtime_ms(const char *path);
+
+/* Wall clock in ms since the epoch, and a monotonic clock in ms. */
+long long sq_now_ms(void);
+
+/* Sets the environment variable name to path made absolute against the current
+ * directory (for options handed to library code and child processes). */
+void sq_setenv_path(const char *name, const char *path);
+long long sq_mono_ms(void);
+
+/* Parses a duration: "90" (seconds), "500ms", "30s", "5m", "3h", "1d"; returns 0
+ * and sets *ms_out, or -1 on bad syntax. */
+int sq_parse_duration_ms(const char *s, long long *ms_out);
+
+/* Writes "2026-11-22T11:03:04.123Z host:pid" (UTC, ms) into buf: the head of
+ * every log line, so lines of many hosts and processes sort and grep alike. */
+void sq_log_stamp(char *buf, size_t len);
+
+/* Host name of this machine (static storage, never NULL). */
+const char *sq_hostname(void);
+
+#endif

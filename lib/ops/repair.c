@@ -1,0 +1,540 @@
+/* repair.c - scanq-repair's library: gather disk and Redis state, plan, apply.
+ *
+ * The plan is computed from plain structs so every rule can be tested without
+ * Redis or files (tests/unit/test_repair.c); only the gather and apply steps do
+ * I/O. The queue functions called by apply re-check each job atomically, so a
+ * plan that went stale between reading and applying never queues a job twice. */
+#include "ops/repair.h"
+#include "base/fsutil.h"
+#include "stage/record.h"
+#include "base/strbuf.h"
+#include "base/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "base/banned.h"
+
+/* Record file names, as record.h lays them out; for messages only. */
+static const char *const record_names[SQ_STAGE_COUNT] = {
+    [SQ_STAGE_EXTRACT] = "frames.json",
+    [SQ_STAGE_RECONSTRUCT] = "reconstruct.json",
+    [SQ_STAGE_STITCH] = "stitch.json",
+};
+
+void sq_repair_acq_init(struct sq_repair_acq *a)
+{
+	memset(a, 0, sizeof(*a));
+	sq_acq_init(&a->acq);
+	sq_stitch_spec_init(&a->top.spec);
+}
+
+void sq_repair_acq_release(struct sq_repair_acq *a)
+{
+	for (size_t i = 0; a->groups && i < a->acq.ngroups; i++)
+		sq_stitch_spec_release(&a->groups[i].spec);
+	free(a->groups);
+	free(a->tasks);
+	sq_stitch_spec_release(&a->top.spec);
+	sq_acq_release(&a->acq);
+	sq_repair_acq_init(a);
+}
+
+/* --- gather --- */
+
+/* The spec the queue gives a stitch job: the acquisition's template with group
+ * and outdir set, finalized. The JSON round trip makes it a deep copy. */
+static int stitch_spec_build(const struct sq_acq *acq, char *group, struct sq_stitch_spec *out,
+			     struct sq_err *err)
+{
+	struct sq_stitch_spec tmp = acq->stitch;
+	char *outdir = group ? sq_path_join(acq->output_root, group) : xstrdup(acq->output_root);
+	char *json;
+	int rc;
+
+	tmp.group = group;
+	tmp.outdir = outdir;
+	json = sq_stitch_spec_to_json(&tmp);
+	rc = sq_stitch_spec_from_json(out, json, err);
+	free(json);
+	free(outdir);
+	return rc;
+}
+
+static void read_task_disk(struct sq_repair_task *rt)
+{
+	for (int s = SQ_STAGE_EXTRACT; s <= SQ_STAGE_RECONSTRUCT; s++) {
+		char *path = sq_record_task_path(rt->task->outdir, s);
+
+		rt->record_ms[s] = sq_path_mtime_ms(path);
+		rt->current[s] = sq_record_is_current(path, s, rt->task->version);
+		free(path);
+	}
+}
+
+static void read_stitch_disk(struct sq_repair_stitch *rs)
+{
+	char *path = sq_record_stitch_path(rs->spec.outdir);
+
+	rs->record_ms = sq_path_mtime_ms(path);
+	rs->current = sq_record_is_current(path, SQ_STAGE_STITCH, rs->spec.version);
+	free(path);
+}
+
+static void diag_add(struct sq_diags *d, const char *file, const char *msg)
+{
+	xgrow((void **)&d->v, &d->alloc, d->n + 1, sizeof(*d->v));
+	d->v[d->n].file = xstrdup(file);
+	d->v[d->n].line = 0;
+	d->v[d->n].col = 0;
+	d->v[d->n].msg = xstrdup(msg);
+	d->n++;
+}
+
+static int load_stitches(struct sq_repair_acq *a, struct sq_err *err)
+{
+	a->groups = xcalloc(a->acq.ngroups, sizeof(*a->groups));
+	for (size_t g = 0; g < a->acq.ngroups; g++)
+		sq_stitch_spec_init(&a->groups[g].spec);
+	for (size_t g = 0; g < a->acq.ngroups; g++) {
+		if (stitch_spec_build(&a->acq, a->acq.groups[g], &a->groups[g].spec, err) < 0)
+			return -1;
+		read_stitch_disk(&a->groups[g]);
+	}
+	if (a->acq.ngroups < 2)
+		return 0;
+	if (stitch_spec_build(&a->acq, NULL, &a->top.spec, err) < 0)
+		return -1;
+	read_stitch_disk(&a->top);
+	return 0;
+}
+
+int sq_repair_load(const char *dir, struct sq_repair_acq *out, struct sq_diags *diags)
+{
+	/* outputs may outlive their source videos: repair judges outputs only */
+	const struct sq_taskfile_opts opts = {.skip_video_check = 1};
+	struct sq_err err = {SQ_OK, ""};
+
+	sq_repair_acq_init(out);
+	if (sq_taskfile_load_dir(dir, &opts, &out->acq, diags) < 0)
+		return -1;
+	out->tasks = xcalloc(out->acq.ntasks, sizeof(*out->tasks));
+	for (size_t i = 0; i < out->acq.ntasks; i++) {
+		out->tasks[i].task = &out->acq.tasks[i];
+		read_task_disk(&out->tasks[i]);
+	}
+	if (load_stitches(out, &err) < 0) {
+		diag_add(diags, dir, err.msg);
+		sq_repair_acq_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+int sq_repair_read_queue(struct sq_queue *q, struct sq_repair_acq *a, struct sq_err *err)
+{
+	size_t nt = a->acq.ntasks, ng = a->acq.ngroups;
+	size_t n = nt + ng + (ng >= 2);
+	const char **jids = xcalloc(n, sizeof(*jids));
+	char **group_jids = xcalloc(ng, sizeof(*group_jids));
+	struct sq_job_state *st = xcalloc(n, sizeof(*st));
+	int rc = 0;
+
+	/* Job ids as queue.h defines them: task name, @group:<g>, @acq. */
+	for (size_t i = 0; i < nt; i++)
+		jids[i] = a->acq.tasks[i].name;
+	for (size_t g = 0; g < ng; g++)
+		jids[nt + g] = group_jids[g] = xasprintf("@group:%s", a->acq.groups[g]);
+	if (ng >= 2)
+		jids[nt + ng] = "@acq";
+	if (n && sq_queue_job_states(q, a->acq.name, jids, n, st, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < nt; i++)
+		a->tasks[i].job = st[i];
+	for (size_t g = 0; g < ng; g++)
+		a->groups[g].job = st[nt + g];
+	if (ng >= 2)
+		a->top.job = st[nt + ng];
+out:
+	for (size_t g = 0; g < ng; g++)
+		free(group_jids[g]);
+	free(group_jids);
+	free(jids);
+	free(st);
+	return rc;
+}
+
+/* --- plan --- */
+
+/* What an input of a stitch (a task, or a group stitch) will become. */
+enum outlook {
+	OUTLOOK_COMPLETE, /* done on disk, nothing to wait for */
+	OUTLOOK_PENDING,  /* being redone or in flight: fan-in will follow */
+	OUTLOOK_BLOCKED,  /* cannot complete without the operator (failed, changed) */
+};
+
+struct input {
+	enum outlook outlook;
+	long long record_ms; /* the input's record mtime, -1 if absent */
+	size_t index;	     /* task index (group stitch) or group index (acq stitch) */
+};
+
+static int job_is(const struct sq_job_state *js, const char *state)
+{
+	return js->exists && strcmp(js->state, state) == 0;
+}
+
+static int in_flight(const struct sq_job_state *js)
+{
+	return job_is(js, "queued") || job_is(js, "leased") || job_is(js, "retry");
+}
+
+static void count(struct sq_repair_counts *c, enum sq_repair_verb verb, enum sq_repair_why why)
+{
+	if (verb == SQ_REPAIR_REINJECT)
+		c->reinject++;
+	else if (verb == SQ_REPAIR_MARK_DONE)
+		c->mark_done++;
+	else if (verb == SQ_REPAIR_FOLLOWS)
+		c->follows++;
+	else if (why == SQ_REPAIR_IN_FLIGHT)
+		c->in_flight++;
+	else if (why == SQ_REPAIR_FAILED)
+		c->failed++;
+	else if (why == SQ_REPAIR_CHANGED)
+		c->changed++;
+	else
+		c->waiting++;
+}
+
+static struct sq_repair_action *add(struct sq_repair_plan *p, const struct sq_repair_acq *a,
+				    enum sq_job_kind kind, size_t index, enum sq_repair_verb verb,
+				    enum sq_repair_why why)
+{
+	struct sq_repair_action *act;
+
+	xgrow((void **)&p->v, &p->alloc, p->n + 1, sizeof(*p->v));
+	act = &p->v[p->n++];
+	memset(act, 0, sizeof(*act));
+	act->acq = a;
+	act->kind = kind;
+	act->index = index;
+	act->verb = verb;
+	act->why = why;
+	act->applied = -1;
+	count(&p->counts, verb, why);
+	return act;
+}
+
+/* Earliest stage without a current record, or -1 when the task is complete. */
+static int first_missing(const struct sq_repair_task *rt)
+{
+	for (int s = SQ_STAGE_EXTRACT; s <= SQ_STAGE_RECONSTRUCT; s++)
+		if (!rt->current[s])
+			return s;
+	return -1;
+}
+
+static enum outlook plan_task(struct sq_repair_plan *p, const struct sq_repair_acq *a, size_t i,
+			      int retry_failed)
+{
+	const struct sq_repair_task *rt = &a->tasks[i];
+	const struct sq_job_state *js = &rt->job;
+	int stage = first_missing(rt);
+	struct sq_repair_action *act;
+
+	/* A changed task file must go through scanq-enqueue, which versions it and
+	 * fences any attempt of the old version; repair would fight it. (A job
+	 * without a recorded version cannot be compared.) */
+	if (js->exists && js->version[0] && strcmp(js->version, rt->task->version) != 0) {
+		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_CHANGED);
+		return OUTLOOK_BLOCKED;
+	}
+	if (in_flight(js)) {
+		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_IN_FLIGHT);
+		return OUTLOOK_PENDING;
+	}
+	if (stage < 0) {
+		/* The records are the proof: whatever Redis says, the task is done,
+		 * and fan-in must count it. */
+		if (!job_is(js, "done"))
+			add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_MARK_DONE, SQ_REPAIR_NOT_DONE);
+		else
+			p->counts.up_to_date++;
+		return OUTLOOK_COMPLETE;
+	}
+	if (job_is(js, "failed") && !retry_failed) {
+		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_FAILED);
+		return OUTLOOK_BLOCKED;
+	}
+	act = add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_REINJECT,
+		  rt->record_ms[stage] < 0 ? SQ_REPAIR_MISSING : SQ_REPAIR_NOT_CURRENT);
+	act->stage = stage;
+	act->retry = job_is(js, "failed");
+	return OUTLOOK_PENDING;
+}
+
+/* Index in in[] of the first input with the given outlook, or n. */
+static size_t find_outlook(const struct input *in, size_t n, enum outlook o)
+{
+	size_t k = 0;
+
+	while (k < n && in[k].outlook != o)
+		k++;
+	return k;
+}
+
+static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair_acq *a,
+				enum sq_job_kind kind, size_t index,
+				const struct sq_repair_stitch *rs, const struct input *in, size_t n,
+				int retry_failed)
+{
+	size_t blocked = find_outlook(in, n, OUTLOOK_BLOCKED), newer = 0;
+	struct sq_repair_action *act;
+	enum sq_repair_why why;
+
+	if (in_flight(&rs->job)) {
+		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_IN_FLIGHT);
+		return OUTLOOK_PENDING;
+	}
+	if (blocked < n) {
+		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_WAITING)->detail =
+		    in[blocked].index;
+		return OUTLOOK_BLOCKED;
+	}
+	/* An input being redone re-runs this stitch by fan-in when it completes;
+	 * queueing it now would run it twice. */
+	if (find_outlook(in, n, OUTLOOK_PENDING) < n) {
+		add(p, a, kind, index, SQ_REPAIR_FOLLOWS, SQ_REPAIR_FAN_IN);
+		return OUTLOOK_PENDING;
+	}
+	while (newer < n && in[newer].record_ms <= rs->record_ms)
+		newer++;
+	if (rs->current && newer == n) {
+		/* complete on disk but unknown to Redis (wiped): record it, or the
+		 * fan-in one level up would wait for it forever */
+		if (!job_is(&rs->job, "done"))
+			add(p, a, kind, index, SQ_REPAIR_MARK_DONE, SQ_REPAIR_NOT_DONE);
+		else
+			p->counts.up_to_date++;
+		return OUTLOOK_COMPLETE;
+	}
+	if (job_is(&rs->job, "failed") && !retry_failed) {
+		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_FAILED);
+		return OUTLOOK_BLOCKED;
+	}
+	why = rs->current	  ? SQ_REPAIR_STALE
+	      : rs->record_ms < 0 ? SQ_REPAIR_MISSING
+				  : SQ_REPAIR_NOT_CURRENT;
+	act = add(p, a, kind, index, SQ_REPAIR_REINJECT, why);
+	act->stage = SQ_STAGE_STITCH;
+	act->retry = job_is(&rs->job, "failed");
+	act->detail = why == SQ_REPAIR_STALE ? in[newer].index : 0;
+	return OUTLOOK_PENDING;
+}
+
+static enum outlook plan_group(struct sq_repair_plan *p, const struct sq_repair_acq *a, size_t g,
+			       const enum outlook *task_outlook, struct input *scratch,
+			       int retry_failed)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->acq.ntasks; i++) {
+		if (strcmp(a->tasks[i].task->group, a->acq.groups[g]) != 0)
+			continue;
+		scratch[n].outlook = task_outlook[i];
+		scratch[n].record_ms = a->tasks[i].record_ms[SQ_STAGE_RECONSTRUCT];
+		scratch[n].index = i;
+		n++;
+	}
+	return plan_stitch(p, a, SQ_JOB_GROUP_STITCH, g, &a->groups[g], scratch, n, retry_failed);
+}
+
+void sq_repair_plan(const struct sq_repair_acq *a, int retry_failed, struct sq_repair_plan *p)
+{
+	size_t nt = a->acq.ntasks, ng = a->acq.ngroups;
+	enum outlook *task_outlook = xcalloc(nt, sizeof(*task_outlook));
+	struct input *scratch = xcalloc(nt, sizeof(*scratch));
+	struct input *groups = xcalloc(ng, sizeof(*groups));
+
+	for (size_t i = 0; i < nt; i++)
+		task_outlook[i] = plan_task(p, a, i, retry_failed);
+	for (size_t g = 0; g < ng; g++) {
+		groups[g].outlook = plan_group(p, a, g, task_outlook, scratch, retry_failed);
+		groups[g].record_ms = a->groups[g].record_ms;
+		groups[g].index = g;
+	}
+	/* With one group the group stitch is final (DESIGN.md §1). */
+	if (ng >= 2)
+		plan_stitch(p, a, SQ_JOB_ACQ_STITCH, 0, &a->top, groups, ng, retry_failed);
+	free(groups);
+	free(scratch);
+	free(task_outlook);
+}
+
+void sq_repair_plan_release(struct sq_repair_plan *p)
+{
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+/* --- apply --- */
+
+static void add_subject(struct sq_strbuf *sb, const struct sq_repair_action *act)
+{
+	const struct sq_acq *acq = &act->acq->acq;
+
+	if (act->kind == SQ_JOB_TASK)
+		sq_strbuf_addf(sb, "%s/%s", acq->name, act->acq->tasks[act->index].task->name);
+	else if (act->kind == SQ_JOB_GROUP_STITCH)
+		sq_strbuf_addf(sb, "%s/@group:%s", acq->name, acq->groups[act->index]);
+	else
+		sq_strbuf_addf(sb, "%s/@acq", acq->name);
+}
+
+/* Returns 1 if applied, 0 if the queue left the job alone, -1 on error. */
+static int apply_one(struct sq_queue *q, const struct sq_repair_action *act, struct sq_err *err)
+{
+	const struct sq_repair_acq *a = act->acq;
+
+	if (act->verb == SQ_REPAIR_MARK_DONE && act->kind == SQ_JOB_TASK)
+		return sq_queue_mark_task_done(q, a->tasks[act->index].task, err);
+	if (act->verb == SQ_REPAIR_MARK_DONE)
+		return sq_queue_mark_stitch_done(q, act->kind == SQ_JOB_GROUP_STITCH
+							? &a->groups[act->index].spec
+							: &a->top.spec,
+						 err);
+	if (act->kind == SQ_JOB_TASK)
+		return sq_queue_reinject_task(q, a->tasks[act->index].task, act->stage, act->retry,
+					      err);
+	if (act->kind == SQ_JOB_GROUP_STITCH)
+		return sq_queue_reinject_stitch(q, &a->groups[act->index].spec, act->retry, err);
+	return sq_queue_reinject_stitch(q, &a->top.spec, act->retry, err);
+}
+
+int sq_repair_apply(struct sq_queue *q, struct sq_repair_plan *p, struct sq_err *err)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct sq_repair_action *act = &p->v[i];
+		struct sq_strbuf subject = SQ_STRBUF_INIT;
+		int rc;
+
+		if (act->verb != SQ_REPAIR_REINJECT && act->verb != SQ_REPAIR_MARK_DONE)
+			continue;
+		rc = apply_one(q, act, err);
+		if (rc < 0) {
+			add_subject(&subject, act);
+			sq_err_prefix(err, "cannot repair '%s'", subject.buf);
+			sq_strbuf_release(&subject);
+			return -1;
+		}
+		act->applied = rc > 0;
+	}
+	return 0;
+}
+
+/* --- describe --- */
+
+/* Names the input act->detail of a stitch: a task or a group. */
+static const char *input_name(const struct sq_repair_action *act)
+{
+	if (act->kind == SQ_JOB_GROUP_STITCH)
+		return act->acq->tasks[act->detail].task->name;
+	return act->acq->acq.groups[act->detail];
+}
+
+static void add_reinject_reason(struct sq_strbuf *sb, const struct sq_repair_action *act)
+{
+	const char *record = record_names[act->stage];
+
+	if (act->why == SQ_REPAIR_MISSING)
+		sq_strbuf_addf(sb, "%s missing", record);
+	else if (act->why == SQ_REPAIR_NOT_CURRENT)
+		sq_strbuf_addf(sb, "%s not current", record);
+	else
+		sq_strbuf_addf(sb, "%s older than %s/%s", record, input_name(act),
+			       act->kind == SQ_JOB_GROUP_STITCH ? "reconstruct.json"
+								: "stitch.json");
+	if (act->retry)
+		sq_strbuf_adds(sb, "; it had failed");
+}
+
+static const struct sq_job_state *action_job(const struct sq_repair_action *act)
+{
+	if (act->kind == SQ_JOB_TASK)
+		return &act->acq->tasks[act->index].job;
+	if (act->kind == SQ_JOB_GROUP_STITCH)
+		return &act->acq->groups[act->index].job;
+	return &act->acq->top.job;
+}
+
+static void add_skip_reason(struct sq_strbuf *sb, const struct sq_repair_action *act)
+{
+	const struct sq_job_state *js = action_job(act);
+
+	if (act->why == SQ_REPAIR_IN_FLIGHT)
+		sq_strbuf_adds(sb, job_is(js, "retry") ? "waiting for a retry" : js->state);
+	else if (act->why == SQ_REPAIR_FAILED)
+		sq_strbuf_addf(sb, "failed at %s; use --retry-failed", sq_stage_name(js->stage));
+	else if (act->why == SQ_REPAIR_CHANGED)
+		sq_strbuf_adds(sb, "the directory has a newer version than Redis: re-enqueue "
+				   "it with scanq-enqueue");
+	else if (act->kind == SQ_JOB_GROUP_STITCH)
+		sq_strbuf_addf(sb, "waits for %s", input_name(act));
+	else
+		sq_strbuf_addf(sb, "waits for @group:%s", input_name(act));
+}
+
+char *sq_repair_action_format(const struct sq_repair_action *act)
+{
+	static const char *const verbs[] = {
+	    [SQ_REPAIR_REINJECT] = "reinject",
+	    [SQ_REPAIR_MARK_DONE] = "mark done",
+	    [SQ_REPAIR_FOLLOWS] = "follows",
+	    [SQ_REPAIR_SKIP] = "skip",
+	};
+	const struct sq_job_state *js = action_job(act);
+	struct sq_strbuf sb = SQ_STRBUF_INIT;
+
+	sq_strbuf_addf(&sb, "%-9s ", verbs[act->verb]);
+	add_subject(&sb, act);
+	if (act->verb == SQ_REPAIR_REINJECT) {
+		sq_strbuf_addf(&sb, "  at %s  (", sq_stage_name(act->stage));
+		add_reinject_reason(&sb, act);
+		sq_strbuf_addch(&sb, ')');
+	} else if (act->verb == SQ_REPAIR_MARK_DONE) {
+		if (js->exists)
+			sq_strbuf_addf(&sb, "  (complete on disk; Redis says %s)", js->state);
+		else
+			sq_strbuf_adds(&sb, "  (complete on disk; unknown to Redis)");
+	} else if (act->verb == SQ_REPAIR_FOLLOWS) {
+		sq_strbuf_adds(&sb, "  by fan-in");
+	} else {
+		sq_strbuf_adds(&sb, "  (");
+		add_skip_reason(&sb, act);
+		sq_strbuf_addch(&sb, ')');
+	}
+	return sq_strbuf_detach(&sb);
+}
+
+char *sq_repair_result_format(const struct sq_repair_action *act)
+{
+	struct sq_strbuf sb = SQ_STRBUF_INIT;
+
+	if (act->applied != 0)
+		return NULL;
+	sq_strbuf_adds(&sb, "unchanged ");
+	add_subject(&sb, act);
+	sq_strbuf_adds(&sb, "  (it became queued, leased or failed meanwhile)");
+	return sq_strbuf_detach(&sb);
+}
+
+char *sq_repair_counts_format(const struct sq_repair_counts *c)
+{
+	return xasprintf("%zu to re-inject, %zu to mark done, %zu to follow by fan-in, "
+			 "%zu in flight, %zu failed (use --retry-failed), %zu changed "
+			 "(re-enqueue), %zu waiting, %zu up to date",
+			 c->reinject, c->mark_done, c->follows, c->in_flight, c->failed, c->changed,
+			 c->waiting, c->up_to_date);
+}

@@ -1,0 +1,48 @@
+/* queue_priv.h - what queue.c and queue_repair.c share; not for other modules.
+ *
+ * Tests may include it to reach the Redis connection's fault-injection seam. */
+#ifndef SQ_QUEUE_PRIV_H
+#define SQ_QUEUE_PRIV_H
+
+#include "queue/queue.h"
+#include "queue/redis.h"
+
+enum sq_queue_script {
+	SQ_SCRIPT_CLAIM = 0,
+	SQ_SCRIPT_COMPLETE,
+	SQ_SCRIPT_ENQUEUE,
+	SQ_SCRIPT_FAIL,
+	SQ_SCRIPT_HEARTBEAT,
+	SQ_SCRIPT_PENDING,
+	SQ_SCRIPT_RELEASE,
+	SQ_SCRIPT_RELEASE_OWNER,
+	SQ_SCRIPT_SNAPSHOT,
+	SQ_SCRIPT_REINJECT,
+	SQ_SCRIPT_WORKER,
+	SQ_SCRIPT_COUNT,
+};
+
+struct sq_queue {
+	struct sq_redis *redis;
+	char *prefix;
+	long long lease_ms;
+	int script[SQ_SCRIPT_COUNT]; /* ids from sq_redis_script */
+};
+
+/* Starts a script's ARGV: the key prefix always comes first. */
+void sq_queue_args_start(const struct sq_queue *q, struct sq_redis_args *a);
+
+/* Appends the 12 task fields every task-writing script takes (see common.lua
+ * task_fields): acq jid group version spec outdir max_attempts backoff_ms and the
+ * VRAM/RAM needs of extract and reconstruct. -1 (SQ_ERR_INVALID) for a task that
+ * cannot be pushed (bad names, not finalized). */
+int sq_queue_add_task(struct sq_redis_args *a, const struct sq_task *t, struct sq_err *err);
+
+/* Runs script with a as ARGV; returns its reply (free with sq_reply_free) or NULL. */
+struct sq_reply *sq_queue_eval(struct sq_queue *q, enum sq_queue_script script,
+			       const struct sq_redis_args *a, struct sq_err *err);
+
+/* The Redis connection (for tests' fault injection). */
+struct sq_redis *sq_queue_redis(struct sq_queue *q);
+
+#endif

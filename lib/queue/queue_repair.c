@@ -1,0 +1,176 @@
+/* queue_repair.c - the queue operations scanq-repair needs: read job states,
+ * re-inject tasks and stitches, record work Redis lost (reinject.lua). */
+#include "queue/queue.h"
+
+#include "queue/queue_priv.h"
+#include "base/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/banned.h"
+
+static void fill_state(const struct sq_reply *rep, struct sq_job_state *out)
+{
+	const char *state = sq_reply_str(rep, 0), *stage = sq_reply_str(rep, 1),
+		   *version = sq_reply_str(rep, 2);
+	int s = stage ? sq_stage_parse(stage) : -1;
+
+	memset(out, 0, sizeof(*out));
+	out->exists = state != NULL;
+	snprintf(out->state, sizeof(out->state), "%s", state ? state : "");
+	out->stage = s < 0 ? SQ_STAGE_EXTRACT : (enum sq_stage)s;
+	snprintf(out->version, sizeof(out->version), "%s", version ? version : "");
+}
+
+/* HMGETs of jids[0..n), pipelined. */
+static int states_chunk(struct sq_queue *q, const char *acq, const char *const *jids, size_t n,
+			struct sq_job_state *out, struct sq_err *err)
+{
+	struct sq_redis_args *calls = xcalloc(n + 1, sizeof(*calls));
+	struct sq_reply **replies = xcalloc(n + 1, sizeof(*replies));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		sq_redis_args_add(&calls[i], "HMGET");
+		sq_redis_args_addf(&calls[i], "%sjob:%s:%s", sq_queue_prefix(q), acq, jids[i]);
+		sq_redis_args_add(&calls[i], "state");
+		sq_redis_args_add(&calls[i], "stage");
+		sq_redis_args_add(&calls[i], "version");
+	}
+	rc = sq_redis_batch(sq_queue_redis(q), -1, calls, n, replies, err);
+	for (i = 0; i < n; i++) {
+		if (rc == 0)
+			fill_state(replies[i], &out[i]);
+		sq_reply_free(replies[i]);
+		sq_redis_args_release(&calls[i]);
+	}
+	free(calls);
+	free(replies);
+	return rc;
+}
+
+int sq_queue_job_states(struct sq_queue *q, const char *acq, const char *const *jids, size_t n,
+			struct sq_job_state *out, struct sq_err *err)
+{
+	size_t done, chunk;
+
+	for (done = 0; done < n; done += chunk) {
+		chunk = n - done < SQ_REDIS_PIPELINE ? n - done : SQ_REDIS_PIPELINE;
+		if (states_chunk(q, acq, jids + done, chunk, out + done, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Runs reinject.lua; *injected receives its 0/1. */
+static int reinject(struct sq_queue *q, struct sq_redis_args *a, long long *injected,
+		    struct sq_err *err)
+{
+	struct sq_reply *rep = sq_queue_eval(q, SQ_SCRIPT_REINJECT, a, err);
+
+	sq_redis_args_release(a);
+	if (!rep)
+		return -1;
+	*injected = rep->type == SQ_REPLY_INTEGER ? rep->integer : 0;
+	sq_reply_free(rep);
+	return 0;
+}
+
+int sq_queue_reinject_task(struct sq_queue *q, const struct sq_task *t, enum sq_stage from,
+			   int retry_failed, struct sq_err *err)
+{
+	struct sq_redis_args a;
+	long long injected;
+
+	if (from != SQ_STAGE_EXTRACT && from != SQ_STAGE_RECONSTRUCT)
+		return sq_error(err, SQ_ERR_INVALID, "cannot re-inject task '%s' at stage '%s'",
+				t->name ? t->name : "",
+				sq_stage_name(from) ? sq_stage_name(from) : "?");
+	sq_queue_args_start(q, &a);
+	sq_redis_args_add(&a, "task");
+	if (sq_queue_add_task(&a, t, err) < 0) {
+		sq_redis_args_release(&a);
+		return -1;
+	}
+	sq_redis_args_add(&a, sq_stage_name(from));
+	sq_redis_args_add(&a, retry_failed ? "1" : "0");
+	if (reinject(q, &a, &injected, err) < 0)
+		return -1;
+	return injected ? 1 : 0;
+}
+
+int sq_queue_mark_task_done(struct sq_queue *q, const struct sq_task *t, struct sq_err *err)
+{
+	struct sq_redis_args a;
+	long long marked;
+
+	sq_queue_args_start(q, &a);
+	sq_redis_args_add(&a, "done");
+	if (sq_queue_add_task(&a, t, err) < 0) {
+		sq_redis_args_release(&a);
+		return -1;
+	}
+	if (reinject(q, &a, &marked, err) < 0)
+		return -1;
+	return marked ? 1 : 0;
+}
+
+/* Starts reinject.lua's ARGV for a stitch: P mode acq sjid group spec version
+ * outdir max_attempts backoff_ms need_vram need_ram. -1 for a bad spec. */
+static int stitch_args(struct sq_queue *q, struct sq_redis_args *a, const char *mode,
+		       const struct sq_stitch_spec *s, struct sq_err *err)
+{
+	char *json, *sjid;
+
+	if (!s->acquisition || !sq_name_valid(s->acquisition) || !s->outdir ||
+	    (s->group && !sq_name_valid(s->group)) || !s->version[0])
+		return sq_error(err, SQ_ERR_INVALID, "cannot %s stitch of '%s': bad spec",
+				strcmp(mode, "stitch") == 0 ? "re-inject" : "record",
+				s->acquisition ? s->acquisition : "");
+	json = sq_stitch_spec_to_json(s);
+	sjid = s->group ? xasprintf("@group:%s", s->group) : xstrdup("@acq");
+	sq_queue_args_start(q, a);
+	sq_redis_args_add(a, mode);
+	sq_redis_args_add(a, s->acquisition);
+	sq_redis_args_add(a, sjid);
+	sq_redis_args_add(a, s->group);
+	sq_redis_args_add(a, json);
+	sq_redis_args_add(a, s->version);
+	sq_redis_args_add(a, s->outdir);
+	sq_redis_args_addll(a, s->retry.max_attempts > 0 ? s->retry.max_attempts : 1);
+	sq_redis_args_addll(a, s->retry.backoff_ms);
+	sq_redis_args_addll(a, s->backend.min_vram_mib);
+	sq_redis_args_addll(a, s->backend.min_ram_mib);
+	free(json);
+	free(sjid);
+	return 0;
+}
+
+int sq_queue_reinject_stitch(struct sq_queue *q, const struct sq_stitch_spec *s, int retry_failed,
+			     struct sq_err *err)
+{
+	struct sq_redis_args a;
+	long long injected;
+
+	if (stitch_args(q, &a, "stitch", s, err) < 0)
+		return -1;
+	sq_redis_args_add(&a, retry_failed ? "1" : "0");
+	if (reinject(q, &a, &injected, err) < 0)
+		return -1;
+	return injected ? 1 : 0;
+}
+
+int sq_queue_mark_stitch_done(struct sq_queue *q, const struct sq_stitch_spec *s,
+			      struct sq_err *err)
+{
+	struct sq_redis_args a;
+	long long marked;
+
+	if (stitch_args(q, &a, "stitch_done", s, err) < 0)
+		return -1;
+	if (reinject(q, &a, &marked, err) < 0)
+		return -1;
+	return marked ? 1 : 0;
+}

@@ -1,0 +1,95 @@
+/* stitch.h - the builtin stitch: place many reconstructions in one frame and
+ * merge them into one cloud.
+ *
+ * Each input has its own origin, orientation and scale, so every input gets a
+ * similarity transform into the frame of a reference input. Evidence, best
+ * first: cameras two inputs share (a task that also decoded the first seconds
+ * of the next chapter has frames of the same video at the same times as the
+ * next task), then scale-aware global registration of the clouds (FPFH
+ * features, RANSAC over 3-point similarities) refined by point-to-plane ICP
+ * with scale. Pairwise results become edges of a graph weighted by fit quality;
+ * a maximum spanning tree from the reference chains the placements, so one weak
+ * pair does not break the rest. Inputs the tree cannot reach are reported and
+ * left out, never merged where they do not belong.
+ *
+ * Clouds are streamed: estimation uses voxel-downsampled copies, the output is
+ * every input point transformed and de-duplicated on a fine voxel grid. */
+#ifndef SQ_STITCH_H
+#define SQ_STITCH_H
+
+#include "base/err.h"
+#include "cloud/simil.h"
+
+#include <stddef.h>
+
+struct sq_stitch_input {
+	const char *name; /* task or group name, for the report and the log */
+	const char *ply;
+	/* The input's output directory: reconstruct.json + frames.json (a task) or
+	 * stitch.json (a group stitch), read for cameras. NULL: the cloud only. */
+	const char *dir;
+};
+
+struct sq_stitch_opts {
+	/* Output de-duplication cell in point spacings of the reference input
+	 * (0: 1, which keeps the inputs' density and merges their duplicates). */
+	double out_voxel_rel;
+	unsigned seed; /* RANSAC seed (results are deterministic for a seed) */
+	/* Inputs of up to this many points in all are merged in one in-memory grid,
+	 * larger ones through bucket files (0: 4 million). */
+	size_t merge_in_memory_max;
+	/* Where to write the placed inputs' points with image descriptors, moved
+	 * into the common frame (siftpts.h), for a stitch of stitches; NULL: not
+	 * written. Nothing is written when no input has any. */
+	const char *sift_out;
+	void (*log)(void *ctx, const char *line); /* may be NULL */
+	int (*cancelled)(void *ctx);		  /* may be NULL */
+	void *ctx;
+};
+
+struct sq_stitch_placement {
+	int placed;
+	struct sq_sim T;     /* input frame -> common frame */
+	int parent;	     /* input it was placed against; -1 for the reference */
+	char method[32];     /* "reference", "shared-cameras", "shared-features", "global+icp" */
+	double inlier_share; /* of the final fit to its parent */
+	double rms;	     /* residual of that fit, in common-frame units */
+	double unit;	     /* the input's own scale unit */
+	size_t points;	     /* points read from its PLY */
+	char why[200];	     /* when not placed: the reason */
+};
+
+struct sq_stitch_result {
+	size_t n;
+	struct sq_stitch_placement *p; /* n, in input order */
+	size_t placed;
+	size_t points_out;
+	size_t outliers; /* merged cells left out as standing apart from the rest */
+	double voxel; /* output de-duplication cell, common-frame units */
+	double unit;  /* the common frame's unit (the reference input's) */
+	double *cams; /* 3 * ncams camera centres in the common frame (a subsample) */
+	size_t ncams;
+	long long wall_ms;
+};
+
+void sq_stitch_result_release(struct sq_stitch_result *r);
+
+/* Places and merges n >= 1 inputs into out_ply (binary PLY, written in place:
+ * the caller gives a temporary path and renames it). Fails when no two inputs
+ * could be placed together (n >= 2) or on I/O errors; inputs that could not be
+ * placed are listed in res and do not fail the call. res is filled on success
+ * and on placement failure (so the report can say why). */
+int sq_stitch_run(const struct sq_stitch_input *in, size_t n, const char *out_ply,
+		  const struct sq_stitch_opts *o, struct sq_stitch_result *res, struct sq_err *err);
+
+/* One input passes through unchanged: its PLY is copied (streamed) to out_ply,
+ * its descriptor points (if any) to sift_out (if not NULL), and res describes
+ * it as the reference, with its cameras. */
+int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
+			  const char *sift_out, struct sq_stitch_result *res, struct sq_err *err);
+
+/* The stitch record body: method, per-input transform, fit and reason. New
+ * string (free with free()). */
+char *sq_stitch_result_json(const struct sq_stitch_input *in, const struct sq_stitch_result *r);
+
+#endif

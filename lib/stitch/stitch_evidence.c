@@ -1,0 +1,426 @@
+/* stitch_evidence.c - the cameras of a stitch input and the pairs two inputs'
+ * cameras make (see stitch_internal.h).
+ *
+ * A task's reconstruct.json lists its frames with their camera centre when the
+ * frame was registered; its frames.json says which source video each frame came
+ * from and when ("source", "source_pts_s"). Two tasks that decoded the same
+ * seconds of the same video (a task that also reads the first seconds of the
+ * next chapter) therefore hold cameras at the same instants: those pairs fix
+ * the similarity between the two reconstructions directly. */
+#include "base/fsutil.h"
+#include "stitch/stitch_internal.h"
+#include "base/xalloc.h"
+#include "base/mathutil.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/banned.h"
+
+void stitch_cams_release(struct stitch_cams *cams)
+{
+	free(cams->c);
+	free(cams->q);
+	free(cams->t);
+	free(cams->src);
+	for (size_t i = 0; i < cams->nsources; i++)
+		free(cams->sources[i]);
+	free(cams->sources);
+	memset(cams, 0, sizeof(*cams));
+}
+
+static cJSON *load_json(const char *dir, const char *name, int *missing, struct sq_err *err)
+{
+	char *path = sq_path_join(dir, name), *text;
+	cJSON *doc = NULL;
+
+	*missing = access(path, F_OK) != 0;
+	if (*missing) {
+		free(path);
+		return NULL;
+	}
+	text = sq_read_file(path, NULL, err);
+	if (text && !(doc = cJSON_Parse(text)))
+		sq_error(err, SQ_ERR_INVALID, "cannot read '%s': not JSON", path);
+	free(text);
+	free(path);
+	return doc;
+}
+
+static int vecn(const cJSON *a, double *out, int n)
+{
+	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
+		return -1;
+	for (int k = 0; k < n; k++) {
+		const cJSON *v = cJSON_GetArrayItem(a, k);
+
+		if (!cJSON_IsNumber(v))
+			return -1;
+		out[k] = v->valuedouble;
+	}
+	return 0;
+}
+
+static void cams_push(struct stitch_cams *cams, size_t *cap, const double c[3], const double *q,
+		      double t, int src)
+{
+	if (cams->n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		cams->c = xrealloc(cams->c, 3 * *cap * sizeof(*cams->c));
+		cams->q = xrealloc(cams->q, 4 * *cap * sizeof(*cams->q));
+		cams->t = xrealloc(cams->t, *cap * sizeof(*cams->t));
+		cams->src = xrealloc(cams->src, *cap * sizeof(*cams->src));
+	}
+	memcpy(&cams->c[3 * cams->n], c, 3 * sizeof(*c));
+	if (q)
+		memcpy(&cams->q[4 * cams->n], q, 4 * sizeof(*q));
+	else /* one camera without orientation: the input has none */
+		cams->has_q = 0;
+	cams->t[cams->n] = t;
+	cams->src[cams->n++] = src;
+}
+
+/* The frames.json entry for file: its source index and time, or src -1.
+ * *from is where the last search ended: both records list frames in order, so
+ * the search resumes there and wraps round, which makes joining the two lists
+ * linear, not quadratic. */
+static void frame_source(const cJSON *frames, const cJSON **from, const char *file, int *src,
+			 double *t)
+{
+	const cJSON *start = *from ? *from : frames->child, *f = start;
+
+	*src = -1;
+	for (; f; f = f->next ? f->next : frames->child) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(f, "file");
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(f, "source");
+		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(f, "source_pts_s");
+
+		if (cJSON_IsString(name) && strcmp(name->valuestring, file) == 0) {
+			if (cJSON_IsNumber(s) && cJSON_IsNumber(ts)) {
+				*src = s->valueint;
+				*t = ts->valuedouble;
+			}
+			*from = f;
+			return;
+		}
+		if ((f->next ? f->next : frames->child) == start)
+			return;
+	}
+}
+
+static void read_sources(struct stitch_cams *cams, const cJSON *extract)
+{
+	const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(extract, "sources"), *s;
+
+	cams->nsources = 0;
+	cams->sources = xcalloc((size_t)cJSON_GetArraySize(srcs) + 1, sizeof(*cams->sources));
+	cJSON_ArrayForEach(s, srcs)
+	{
+		if (cJSON_IsString(s))
+			cams->sources[cams->nsources++] = xstrdup(s->valuestring);
+	}
+}
+
+/* Median time between consecutive cameras of one source (frames come in order). */
+static double median_dt(const struct stitch_cams *cams)
+{
+	double *d = xcalloc(cams->n + 1, sizeof(*d)), med = 0;
+	size_t m = 0;
+
+	for (size_t i = 1; i < cams->n; i++)
+		if (cams->src[i] >= 0 && cams->src[i] == cams->src[i - 1] &&
+		    cams->t[i] > cams->t[i - 1])
+			d[m++] = cams->t[i] - cams->t[i - 1];
+	med = sq_median(d, m);
+	free(d);
+	return med;
+}
+
+/* A task: registered frames of reconstruct.json joined with frames.json. */
+static void load_task(struct stitch_cams *cams, const cJSON *rec, const cJSON *extract)
+{
+	const cJSON *frames = cJSON_GetObjectItemCaseSensitive(rec, "frames"), *f;
+	const cJSON *xframes = cJSON_GetObjectItemCaseSensitive(extract, "frames"), *from = NULL;
+	size_t cap = 0;
+
+	if (!cJSON_IsArray(frames)) /* a command backend records no cameras */
+		return;
+	read_sources(cams, extract);
+	cams->has_q = 1;
+	cJSON_ArrayForEach(f, frames)
+	{
+		const cJSON *file = cJSON_GetObjectItemCaseSensitive(f, "file");
+		double c[3], q[4], t = 0;
+		int src = -1, has_q;
+
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "registered")) ||
+		    vecn(cJSON_GetObjectItemCaseSensitive(f, "centre"), c, 3) < 0)
+			continue;
+		if (cJSON_IsString(file) && cJSON_IsArray(xframes))
+			frame_source(xframes, &from, file->valuestring, &src, &t);
+		if (src >= (int)cams->nsources)
+			src = -1;
+		has_q = vecn(cJSON_GetObjectItemCaseSensitive(f, "rotation"), q, 4) == 0;
+		cams_push(cams, &cap, c, has_q ? q : NULL, t, src);
+	}
+	cams->dt = median_dt(cams);
+}
+
+/* A group stitch: the camera centres it recorded in its own frame. */
+static void load_group(struct stitch_cams *cams, const cJSON *st)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(st, "cameras"), *c;
+	size_t cap = 0;
+	double v[3];
+
+	cJSON_ArrayForEach(c, list)
+	{
+		if (vecn(c, v, 3) == 0)
+			cams_push(cams, &cap, v, NULL, 0, -1);
+	}
+}
+
+int stitch_cams_load(struct stitch_cams *cams, const char *dir, struct sq_err *err)
+{
+	int miss_rec, miss_ext, miss_st, rc = -1;
+	cJSON *rec = NULL, *ext = NULL, *st = NULL;
+
+	memset(cams, 0, sizeof(*cams));
+	rec = load_json(dir, "reconstruct.json", &miss_rec, err);
+	if (!rec && !miss_rec)
+		goto out;
+	if (rec) {
+		ext = load_json(dir, "frames.json", &miss_ext, err);
+		if (!ext && !miss_ext)
+			goto out;
+		load_task(cams, rec, ext);
+		rc = 0;
+		goto out;
+	}
+	st = load_json(dir, "stitch.json", &miss_st, err);
+	if (!st && !miss_st)
+		goto out;
+	load_group(cams, st);
+	rc = 0;
+out:
+	cJSON_Delete(rec);
+	cJSON_Delete(ext);
+	cJSON_Delete(st);
+	return rc;
+}
+
+/* The index of b's source with the same path as a's source sa, or -1. */
+static int same_source(const struct stitch_cams *a, int sa, const struct stitch_cams *b)
+{
+	for (size_t j = 0; sa >= 0 && j < b->nsources; j++)
+		if (strcmp(a->sources[sa], b->sources[j]) == 0)
+			return (int)j;
+	return -1;
+}
+
+/* b's pose at time t of its source sb, interpolated between the two cameras
+ * around t when they are at most 1.5 frame intervals apart: centre linearly,
+ * orientation by normalised quaternion interpolation (nlerp; neighbouring
+ * frames turn little). rot may be NULL. */
+static int interpolate(const struct stitch_cams *b, int sb, double t, double c[3], double *rot)
+{
+	double gap = b->dt > 0 ? 1.5 * b->dt : 1.0;
+
+	for (size_t j = 0; j + 1 < b->n; j++) {
+		double t0 = b->t[j], t1 = b->t[j + 1], u, q[4], dot = 0, len = 0;
+
+		if (b->src[j] != sb || b->src[j + 1] != sb || t < t0 || t > t1 || t1 - t0 > gap)
+			continue;
+		u = t1 > t0 ? (t - t0) / (t1 - t0) : 0;
+		for (int k = 0; k < 3; k++)
+			c[k] =
+			    (1 - u) * b->c[3 * j + (size_t)k] + u * b->c[3 * (j + 1) + (size_t)k];
+		if (!rot)
+			return 0;
+		for (int k = 0; k < 4; k++)
+			dot += b->q[4 * j + (size_t)k] * b->q[4 * (j + 1) + (size_t)k];
+		for (int k = 0; k < 4; k++) {
+			q[k] = (1 - u) * b->q[4 * j + (size_t)k] +
+			       u * (dot < 0 ? -1 : 1) * b->q[4 * (j + 1) + (size_t)k];
+			len += q[k] * q[k];
+		}
+		for (int k = 0; k < 4; k++)
+			q[k] /= sqrt(len);
+		sq_quat_to_rot(q, rot);
+		return 0;
+	}
+	return -1;
+}
+
+void stitch_pairs_release(struct stitch_pairs *p)
+{
+	free(p->pa);
+	free(p->pb);
+	free(p->ra);
+	free(p->rb);
+	memset(p, 0, sizeof(*p));
+}
+
+void stitch_cams_shared(const struct stitch_cams *a, const struct stitch_cams *b,
+			struct stitch_pairs *out)
+{
+	int rot = a->has_q && b->has_q;
+
+	memset(out, 0, sizeof(*out));
+	out->pa = xcalloc(3 * a->n + 3, sizeof(double));
+	out->pb = xcalloc(3 * a->n + 3, sizeof(double));
+	if (rot) {
+		out->ra = xcalloc(9 * a->n + 9, sizeof(double));
+		out->rb = xcalloc(9 * a->n + 9, sizeof(double));
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		size_t n = out->n;
+		int sb = same_source(a, a->src[i], b);
+
+		if (sb < 0 ||
+		    interpolate(b, sb, a->t[i], &out->pb[3 * n], rot ? &out->rb[9 * n] : NULL) < 0)
+			continue;
+		memcpy(&out->pa[3 * n], &a->c[3 * i], 3 * sizeof(double));
+		if (rot)
+			sq_quat_to_rot(&a->q[4 * i], &out->ra[9 * n]);
+		out->n++;
+	}
+}
+
+static double spread(const double *p, size_t n)
+{
+	double m[3] = {0}, s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 3; k++)
+			m[k] += p[3 * i + (size_t)k] / (double)n;
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 3; k++)
+			s += (p[3 * i + (size_t)k] - m[k]) * (p[3 * i + (size_t)k] - m[k]);
+	return sqrt(s / (double)n);
+}
+
+static double residual(const struct sq_sim *T, const double *pa, const double *pb, size_t i)
+{
+	double y[3];
+
+	sq_sim_apply(T, &pa[3 * i], y);
+	return sqrt((y[0] - pb[3 * i]) * (y[0] - pb[3 * i]) +
+		    (y[1] - pb[3 * i + 1]) * (y[1] - pb[3 * i + 1]) +
+		    (y[2] - pb[3 * i + 2]) * (y[2] - pb[3 * i + 2]));
+}
+
+/* The rotation taking a's camera axes onto b's: each pair's three axes (columns
+ * of camera-to-world), and their negatives so that the centroid is zero. */
+static int axes_rotation(const struct stitch_pairs *p, const double *w, double R[9])
+{
+	double *src = xcalloc(18 * p->n + 1, sizeof(double)),
+	       *dst = xcalloc(18 * p->n + 1, sizeof(double));
+	double *ww = xcalloc(6 * p->n + 1, sizeof(double));
+	struct sq_sim Q;
+	int rc;
+
+	for (size_t i = 0; i < p->n; i++)
+		for (int k = 0; k < 6; k++) {
+			double sg = k < 3 ? 1 : -1;
+
+			for (int r = 0; r < 3; r++) {
+				src[18 * i + 3 * (size_t)k + (size_t)r] =
+				    sg * p->ra[9 * i + 3 * (size_t)r + (size_t)(k % 3)];
+				dst[18 * i + 3 * (size_t)k + (size_t)r] =
+				    sg * p->rb[9 * i + 3 * (size_t)r + (size_t)(k % 3)];
+			}
+			ww[6 * i + (size_t)k] = w[i];
+		}
+	rc = sq_sim_fit(src, dst, ww, 6 * p->n, 0, &Q);
+	memcpy(R, Q.R, sizeof(Q.R));
+	free(src);
+	free(dst);
+	free(ww);
+	return rc;
+}
+
+/* Scale and translation of a -> b with the rotation R fixed (least squares). */
+static int centres_scale(const struct stitch_pairs *p, const double *w, const double R[9],
+			 struct sq_sim *T)
+{
+	double ca[3] = {0}, cb[3] = {0}, sw = 0, num = 0, den = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		sw += w[i];
+		for (int k = 0; k < 3; k++) {
+			ca[k] += w[i] * p->pa[3 * i + (size_t)k];
+			cb[k] += w[i] * p->pb[3 * i + (size_t)k];
+		}
+	}
+	if (!(sw > 0))
+		return -1;
+	for (int k = 0; k < 3; k++)
+		ca[k] /= sw, cb[k] /= sw;
+	memcpy(T->R, R, 9 * sizeof(double));
+	for (size_t i = 0; i < p->n; i++) {
+		double a[3], ra[3];
+
+		for (int k = 0; k < 3; k++)
+			a[k] = p->pa[3 * i + (size_t)k] - ca[k];
+		for (int k = 0; k < 3; k++)
+			ra[k] = R[3 * k] * a[0] + R[3 * k + 1] * a[1] + R[3 * k + 2] * a[2];
+		for (int k = 0; k < 3; k++) {
+			num += w[i] * ra[k] * (p->pb[3 * i + (size_t)k] - cb[k]);
+			den += w[i] * a[k] * a[k];
+		}
+	}
+	if (!(den > 0) || !(num > 0))
+		return -1;
+	T->s = num / den;
+	for (int k = 0; k < 3; k++)
+		T->t[k] =
+		    cb[k] - T->s * (R[3 * k] * ca[0] + R[3 * k + 1] * ca[1] + R[3 * k + 2] * ca[2]);
+	return 0;
+}
+
+static int fit_weighted(const struct stitch_pairs *p, const double *w, struct sq_sim *T)
+{
+	double R[9];
+
+	if (!p->ra)
+		return sq_sim_fit(p->pa, p->pb, w, p->n, 1, T);
+	if (axes_rotation(p, w, R) < 0)
+		return -1;
+	return centres_scale(p, w, R, T);
+}
+
+int stitch_cams_fit(const struct stitch_pairs *p, struct sq_sim *T, double *rel_rms)
+{
+	size_t n = p->n, kept = 0;
+	double *r = xcalloc(n + 1, sizeof(*r)), *w = xcalloc(n + 1, sizeof(*w)), med, sum = 0;
+	double sp = n ? spread(p->pb, n) : 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		w[i] = 1;
+	if (n < 3 || !(sp > 0) || fit_weighted(p, w, T) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		r[i] = residual(T, p->pa, p->pb, i);
+	memcpy(w, r, n * sizeof(*w));
+	med = sq_median(w, n);
+	for (size_t i = 0; i < n; i++) {
+		w[i] = r[i] <= 3 * med + 1e-12 * sp;
+		kept += w[i] > 0;
+	}
+	if (kept < 3 || fit_weighted(p, w, T) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (w[i] > 0)
+			sum += residual(T, p->pa, p->pb, i) * residual(T, p->pa, p->pb, i);
+	*rel_rms = sqrt(sum / (double)kept) / sp;
+	rc = 0;
+out:
+	free(r);
+	free(w);
+	return rc;
+}

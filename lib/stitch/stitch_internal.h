@@ -1,0 +1,93 @@
+/* stitch_internal.h - what stitch.c and stitch_evidence.c share: the cameras an
+ * input's records give, and the correspondences two inputs' cameras make. */
+#ifndef SQ_STITCH_INTERNAL_H
+#define SQ_STITCH_INTERNAL_H
+
+#include "base/err.h"
+#include "cloud/siftpts.h"
+#include "cloud/simil.h"
+
+#include <stddef.h>
+
+/* Registered cameras of one input, in the input's frame. Times and sources are
+ * known for a task (frames.json + reconstruct.json); a group stitch's record
+ * gives centres only (src = -1). */
+struct stitch_cams {
+	size_t n;
+	double *c; /* 3n centres */
+	double *q; /* 4n camera-to-world quaternions (w, x, y, z), valid if has_q */
+	int has_q;
+	double *t;	/* n: seconds within the source video */
+	int *src;	/* n: index into sources, -1 when unknown */
+	char **sources; /* nsources paths or URLs */
+	size_t nsources;
+	double dt; /* median time between consecutive frames of one source */
+};
+
+/* Reads the cameras of the input whose output directory is dir: a task's
+ * reconstruct.json and frames.json, else a group's stitch.json. A directory
+ * with neither is not an error (n = 0); malformed records are. */
+int stitch_cams_load(struct stitch_cams *cams, const char *dir, struct sq_err *err);
+void stitch_cams_release(struct stitch_cams *cams);
+
+/* Camera pairs of two inputs: a's camera and b's at the same instant. */
+struct stitch_pairs {
+	size_t n;
+	double *pa, *pb; /* 3n centres */
+	double *ra, *rb; /* 9n camera-to-world rotations; NULL unless both inputs have them */
+};
+
+/* Pairs cameras of a with b's at the same instant of the same video (b's pose
+ * interpolated between its two frames around a's time). */
+void stitch_cams_shared(const struct stitch_cams *a, const struct stitch_cams *b,
+			struct stitch_pairs *out);
+void stitch_pairs_release(struct stitch_pairs *p);
+
+/* Robust similarity a -> b from camera pairs. With orientations, the rotation
+ * comes from the cameras' axes (so a straight track, whose centres alone leave
+ * the roll about it open, is still fixed), then scale and translation from the
+ * centres; without, all from the centres. Pairs over 3x the median residual
+ * are dropped and the fit repeated. *rel_rms gets the remaining centre RMS as a
+ * fraction of b's camera spread. Returns -1 when the pairs are degenerate. */
+int stitch_cams_fit(const struct stitch_pairs *p, struct sq_sim *T, double *rel_rms);
+
+/* Points with image descriptors (stitch_sift.c). */
+
+/* Reads dir's reconstruction.sift, else its stitch.sift, into a zeroed s; a
+ * directory (or dir NULL) with neither leaves s empty and is not an error. */
+int stitch_sift_load(struct sq_siftpts *s, const char *dir, struct sq_err *err);
+
+/* Point a[k] of the first input matches point b[k] of the second. */
+struct stitch_matches {
+	size_t n;
+	size_t *a, *b;
+};
+
+/* Mutual nearest neighbours by descriptor that pass the ratio test (of up to
+ * about 16k points of each: every k-th of a larger input). */
+void stitch_sift_match(const struct sq_siftpts *a, const struct sq_siftpts *b,
+		       struct stitch_matches *out);
+void stitch_matches_release(struct stitch_matches *m);
+
+/* The merge of the placed inputs (stitch_merge.c). */
+struct stitch_merge_opts {
+	const char *const *plys; /* n input PLYs */
+	const struct sq_sim *T;	 /* n: each input's placement */
+	size_t n;
+	size_t points;	      /* in all n inputs (their headers' counts) */
+	double voxel;	      /* output cell, common-frame units */
+	int rgb, nrm;	      /* the output's optional attributes */
+	const char *out_ply;  /* written in place; buckets go beside it */
+	size_t in_memory_max; /* input points merged in one grid (0: default) */
+	int (*cancelled)(void *ctx);
+	void *ctx;
+};
+
+/* Moves every point of every input by its placement and writes one point per
+ * occupied output cell (mean position, colour, normal) to out_ply, but the
+ * cells that stand apart from the rest (*dropped gets how many), in memory
+ * bounded by about one bucket's cells whatever the inputs' size. */
+int stitch_merge(const struct stitch_merge_opts *o, size_t *points_out, size_t *dropped,
+		 struct sq_err *err);
+
+#endif

@@ -1,0 +1,279 @@
+/* stitch_pair.c - the builtin stitch's pairs (see stitch.c for the whole):
+ * each candidate pair of inputs is placed one onto the other by the best
+ * evidence it has, and an accepted placement becomes an edge for the spanning
+ * tree.
+ *   - Shared cameras: the same instants of the same video in both.
+ *   - Descriptor matches: their points' SIFT descriptors (stitch_sift.c).
+ *   - Global registration of the clouds (register.h), each candidate refined by
+ *     ICP and judged on its fit. */
+#include "stitch/stitch_run.h"
+#include "base/xalloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+#define MIN_SHARED_CAMS 6
+/* Edge weights for the spanning tree: evidence comes in tiers, each above any
+ * edge of the tiers below whatever its count (shared cameras fix a link to
+ * 0.05 %; descriptor matches across a narrow overlap strip to ~1 degree; a
+ * cloud fit on sparse clouds wanders further), then the count within a tier. */
+#define TIER 1e9
+#define CAMERA_TIER 2.0	    /* + shared cameras */
+#define SIFT_TIER 1.0	    /* + agreeing descriptor matches */
+			    /* cloud fits: their inlier points */
+#define MIN_SIFT_MATCHES 24 /* descriptor matches worth a RANSAC */
+#define MIN_SIFT_INLIERS 16 /* of them agreeing with the placement */
+#define SCALE_SLACK 2.5	    /* the scale may differ from the units' ratio by this factor */
+#define MIN_FITNESS 0.08    /* accepted pair: share of source points on the target, */
+#define MIN_CORR_INLIERS 12 /* feature matches agreeing (global registration), */
+#define CHANCE_THR_VOX 1.5  /* RANSAC's inlier distance (register.c) */
+#define CHANCE_FACTOR 2.5   /* agreeing matches must exceed 2.5x chance + 8 */
+#define CHANCE_MARGIN 8.0
+#define MAX_UP_ANGLE_DEG 30.0 /* placed up sides of two inputs with cameras */
+#define MAX_RMS_VOX 0.3 /* a wrong fit on a smooth seabed leaves ~0.4 voxel, a right one ~0.15 */
+#define MIN_COLOUR_CORR 0.3  /* brightness correlation of paired points */
+#define MAX_CAM_REL_RMS 0.05 /* shared cameras must agree to 5 % of their spread */
+#define GLOBAL_ROUNDS 3	     /* RANSAC runs (other seeds) before a pair is given up */
+#define ALL_PAIRS_MAX 10     /* up to this many inputs every pair is tried */
+#define NEIGHBOUR_SPAN 3     /* beyond: each input against the next few */
+
+/* ICP of a onto b at the coarse voxel, then against b's fine cloud. */
+static void refine(const struct input *va, const struct input *vb, struct sq_sim *T,
+		   struct sq_reg_fit *fit)
+{
+	struct sq_reg_fit f;
+
+	sq_reg_icp(&va->reg, &vb->reg, 0, T, fit);
+	sq_reg_icp(&va->reg, &vb->fine, 1, T, &f);
+	sq_reg_evaluate(&va->reg, &vb->reg, T, 1.0, fit);
+}
+
+/* --- 3. pairs ----------------------------------------------------------------------- */
+
+/* Enough overlap, a tight fit, and where both are coloured, colours that agree. */
+static int good_fit(const struct sq_reg_fit *f, const struct input *dst)
+{
+	return f->fitness >= MIN_FITNESS && f->rms <= MAX_RMS_VOX * dst->reg.voxel &&
+	       (isnan(f->colour) || f->colour >= MIN_COLOUR_CORR);
+}
+
+static void add_edge(struct run *r, int a, int b, const struct sq_sim *T,
+		     const struct sq_reg_fit *fit, double weight, const char *method)
+{
+	struct edge *e;
+
+	if (r->ne == r->ecap) {
+		r->ecap = r->ecap ? 2 * r->ecap : 16;
+		r->e = xrealloc(r->e, r->ecap * sizeof(*r->e));
+	}
+	e = &r->e[r->ne++];
+	memset(e, 0, sizeof(*e));
+	e->a = a, e->b = b, e->T = *T, e->fit = *fit, e->weight = weight;
+	snprintf(e->method, sizeof(e->method), "%s", method);
+}
+
+/* a onto b by the cameras both saw at the same instants. Returns 1 when an edge
+ * was added, 0 when the pair shares too few cameras. The cameras alone are
+ * trusted: on the synthetic surveys they fix a neighbour to 0.05 % in scale,
+ * where ICP on two sparse clouds overlapping by a few seconds of track wanders
+ * by 1 %. The clouds only confirm the placement (fit and colour). */
+static int pair_by_cameras(struct run *r, int a, int b)
+{
+	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct stitch_pairs sp;
+	double rel = 1;
+	struct sq_sim T;
+	struct sq_reg_fit fit;
+	int rc = 0;
+
+	stitch_cams_shared(&va->cams, &vb->cams, &sp);
+	if (sp.n < MIN_SHARED_CAMS || stitch_cams_fit(&sp, &T, &rel) < 0 || rel > MAX_CAM_REL_RMS)
+		goto out;
+	sq_reg_evaluate(&va->reg, &vb->reg, &T, 1.0, &fit);
+	stitch_say(r,
+		   "'%s' -> '%s': %zu shared cameras (rms %.2f%% of their spread); clouds: fitness "
+		   "%.2f, rms %.2f voxels, colour %.2f",
+		   va->in->name, vb->in->name, sp.n, 100 * rel, fit.fitness,
+		   fit.rms / vb->reg.voxel, fit.colour);
+	add_edge(r, a, b, &T, &fit, CAMERA_TIER * TIER + (double)sp.n, "shared-cameras");
+	rc = 1;
+out:
+	stitch_pairs_release(&sp);
+	return rc;
+}
+
+/* How many feature matches could agree by chance. A wrong transform still puts
+ * each source point somewhere on the target, within RANSAC's threshold of its
+ * match with probability about pi thr^2 / (target area), and the target has
+ * about one point per voxel^2 of area: the expected count is lambda below. The
+ * best of thousands of hypotheses does better than expected, so the bound is
+ * well above lambda (a sparse cloud of a few hundred points has lambda ~ 6). */
+static double chance_bound(size_t corr, size_t target_points)
+{
+	double lambda = (double)corr * M_PI * CHANCE_THR_VOX * CHANCE_THR_VOX /
+			(double)(target_points ? target_points : 1);
+
+	return CHANCE_FACTOR * lambda + CHANCE_MARGIN;
+}
+
+/* With cameras on both sides, a placement must keep a's cameras on the side b
+ * was seen from (a flat seabed matched upside down fits its planes well). */
+static int same_side(const struct input *va, const struct input *vb, const struct sq_sim *T)
+{
+	double u[3], dot = 0;
+
+	if (!va->have_up || !vb->have_up)
+		return 1;
+	for (int k = 0; k < 3; k++)
+		u[k] = T->R[3 * k] * va->up[0] + T->R[3 * k + 1] * va->up[1] +
+		       T->R[3 * k + 2] * va->up[2];
+	for (int k = 0; k < 3; k++)
+		dot += u[k] * vb->up[k];
+	return dot >= cos(MAX_UP_ANGLE_DEG * M_PI / 180);
+}
+
+/* Refines and judges one candidate placement of a onto b; 1 when it passes. */
+static int verify(struct run *r, struct input *va, struct input *vb,
+		  const struct sq_reg_global_opts *go, size_t corr, size_t agree, struct sq_sim *T,
+		  struct sq_reg_fit *fit)
+{
+	int ok;
+
+	refine(va, vb, T, fit);
+	fit->corr = corr, fit->corr_inliers = agree;
+	/* ICP may shrink a source that fits nowhere onto one spot of the target:
+	 * the scale must stay in bounds, and coloured clouds must have colours
+	 * to compare */
+	ok = agree >= MIN_CORR_INLIERS && (double)agree >= chance_bound(corr, vb->reg.c.n) &&
+	     good_fit(fit, vb) && same_side(va, vb, T) && T->s >= go->scale_lo &&
+	     T->s <= go->scale_hi && (!va->reg.c.rgb || !vb->reg.c.rgb || !isnan(fit->colour));
+	stitch_say(
+	    r,
+	    "'%s' -> '%s': %zu/%zu feature matches agree (chance: %.0f), fitness %.2f, rms %.2f "
+	    "voxels, colour %.2f%s",
+	    va->in->name, vb->in->name, agree, corr, chance_bound(corr, vb->reg.c.n), fit->fitness,
+	    fit->rms / vb->reg.voxel, fit->colour, ok ? "" : ": rejected");
+	return ok;
+}
+
+/* Global registration of a onto b: its best few placements, each refined by
+ * ICP and judged, the first that passes wins; 1 when one did. */
+static int try_global(struct run *r, struct input *va, struct input *vb, struct sq_sim *T,
+		      struct sq_reg_fit *fit)
+{
+	double s0 = vb->unit / va->unit;
+	struct sq_reg_global_opts go = {
+	    .scale_lo = s0 / SCALE_SLACK, .scale_hi = s0 * SCALE_SLACK, .seed = r->o->seed};
+	struct sq_reg_candidates c;
+
+	memset(fit, 0, sizeof(*fit));
+	if (va->have_up && vb->have_up)
+		go.up_src = va->up, go.up_dst = vb->up;
+	for (int round = 0; round < GLOBAL_ROUNDS; round++, go.seed += 7919) {
+		go.one_way = round > 0;
+		if (sq_reg_global(&va->reg, &vb->reg, &go, &c) < 0) {
+			stitch_say(r, "'%s' -> '%s': no consistent feature matches", va->in->name,
+				   vb->in->name);
+			return 0;
+		}
+		for (size_t k = 0; k < c.n; k++) {
+			*T = c.T[k];
+			if (verify(r, va, vb, &go, c.corr, c.inliers[k], T, fit))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* a onto b by the image descriptors of their points (stitch_sift.c): RANSAC
+ * over the matches, the best placement that enough of them agree with, more
+ * than chance allows. Like shared cameras, the matches are trusted over ICP on
+ * the sparse clouds; the clouds only report their fit. 1 when an edge was
+ * added. */
+static int pair_by_features(struct run *r, int a, int b)
+{
+	struct input *va = &r->v[a], *vb = &r->v[b];
+	double s0 = vb->unit / va->unit;
+	struct sq_reg_global_opts go = {
+	    .scale_lo = s0 / SCALE_SLACK, .scale_hi = s0 * SCALE_SLACK, .seed = r->o->seed};
+	struct sq_cloud ca = {.n = va->sift.n, .xyz = va->sift.xyz},
+			cb = {.n = vb->sift.n, .xyz = vb->sift.xyz};
+	struct stitch_matches m;
+	struct sq_reg_candidates c;
+	struct sq_reg_fit fit;
+	int ok = 0;
+
+	if (va->sift.n < MIN_SIFT_MATCHES || vb->sift.n < MIN_SIFT_MATCHES)
+		return 0;
+	if (va->have_up && vb->have_up)
+		go.up_src = va->up, go.up_dst = vb->up;
+	stitch_sift_match(&va->sift, &vb->sift, &m);
+	if (m.n < MIN_SIFT_MATCHES || sq_reg_global_matched(&ca, va->reg.voxel, &cb, vb->reg.voxel,
+							    m.a, m.b, m.n, &go, &c) < 0) {
+		stitch_say(r, "'%s' -> '%s': %zu descriptor matches of %zu and %zu points: too few",
+			   va->in->name, vb->in->name, m.n, va->sift.n, vb->sift.n);
+		goto out;
+	}
+	for (size_t k = 0; k < c.n && !ok; k++) {
+		const struct sq_sim *T = &c.T[k];
+		double chance = chance_bound(m.n, vb->reg.c.n);
+
+		ok = c.inliers[k] >= MIN_SIFT_INLIERS && (double)c.inliers[k] >= chance &&
+		     same_side(va, vb, T) && T->s >= go.scale_lo && T->s <= go.scale_hi;
+		sq_reg_evaluate(&va->reg, &vb->reg, T, 1.0, &fit);
+		fit.corr = m.n, fit.corr_inliers = c.inliers[k];
+		stitch_say(r,
+			   "'%s' -> '%s': %zu/%zu descriptor matches agree (chance: %.0f); clouds: "
+			   "fitness %.2f, rms %.2f voxels, colour %.2f%s",
+			   va->in->name, vb->in->name, c.inliers[k], m.n, chance, fit.fitness,
+			   fit.rms / vb->reg.voxel, fit.colour, ok ? "" : ": rejected");
+		if (ok)
+			add_edge(r, a, b, T, &fit, SIFT_TIER * TIER + (double)c.inliers[k],
+				 "shared-features");
+	}
+out:
+	stitch_matches_release(&m);
+	return ok;
+}
+
+/* a onto b by features, then ICP. When a's up side is unknown (no cameras) its
+ * normals are a guess: if the fit fails, a is turned over and tried again (and
+ * stays turned, for its other pairs). */
+static void pair_global(struct run *r, int a, int b)
+{
+	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct sq_sim T;
+	struct sq_reg_fit fit;
+	int ok = try_global(r, va, vb, &T, &fit);
+
+	if (!ok && !va->have_up) {
+		sq_reg_flip(&va->reg);
+		ok = try_global(r, va, vb, &T, &fit);
+	}
+	if (ok)
+		add_edge(r, a, b, &T, &fit, (double)fit.inliers, "global+icp");
+}
+
+static int candidate(const struct run *r, size_t a, size_t b)
+{
+	return r->n <= ALL_PAIRS_MAX || b - a <= NEIGHBOUR_SPAN;
+}
+
+int stitch_register_pairs(struct run *r, struct sq_err *err)
+{
+	for (size_t b = 1; b < r->n; b++)
+		for (size_t a = 0; a < b; a++) {
+			if (stitch_cancelled(r, err) < 0)
+				return -1;
+			/* the later input onto the earlier: cameras first */
+			if (pair_by_cameras(r, (int)b, (int)a) || !candidate(r, a, b))
+				continue;
+			/* then the texture both saw, then the shapes */
+			if (!pair_by_features(r, (int)b, (int)a))
+				pair_global(r, (int)b, (int)a);
+		}
+	return 0;
+}

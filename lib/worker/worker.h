@@ -1,0 +1,51 @@
+/* worker.h - the worker: a supervisor forking one process per slot, each claiming
+ * jobs from the queue, running their stage and recording the outcome.
+ *
+ * Signals belong to the program: it installs handlers that set *stop (first
+ * SIGTERM/SIGINT: 1 = stop claiming, finish the running job within grace_ms, else
+ * hand it back; second: 2 = hand back at once). The supervisor forwards them to
+ * its children. */
+#ifndef SQ_WORKER_H
+#define SQ_WORKER_H
+
+#include "base/err.h"
+#include "task/task.h"
+
+#include <signal.h>
+#include <stddef.h>
+
+struct sq_worker_opts {
+	const char *redis_url; /* NULL: default */
+	const char *prefix;
+	enum sq_stage stages[SQ_STAGE_COUNT];
+	size_t nstages;
+	const char *const *acqs; /* NULL/0: all */
+	size_t nacqs;
+	int nprocs;		  /* slots (processes) */
+	const char *const *gpus; /* round-robin over slots; NULL/0: none */
+	size_t ngpus;
+	int drain;		/* exit once nothing is queued or running for our stages */
+	int hwaccel;		/* extract: try hardware decoding */
+	long long lease_ms;	/* 0: queue default */
+	long long grace_ms;	/* on stop: how long the running job may finish */
+	volatile sig_atomic_t *stop;
+	/* One line per event (already formatted with time, host:pid, job, stage). */
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
+};
+
+/* Runs the pool until stopped or drained: forks nprocs workers, restarts one that
+ * dies (handing its job back at once), returns 0 on a clean stop. */
+int sq_worker_run_pool(const struct sq_worker_opts *opts, struct sq_err *err);
+
+/* Runs one worker loop in this process (slot: index for GPU assignment). */
+int sq_worker_run_one(const struct sq_worker_opts *opts, int slot, const char *worker_id,
+		      struct sq_err *err);
+
+/* Runs stages of one task file in-process, without Redis. stage < 0: extract and
+ * reconstruct; otherwise only that stage (stitch: the task's group stitch with the
+ * task as its only input). */
+int sq_worker_run_local(const char *task_file, int stage, const struct sq_worker_opts *opts,
+			struct sq_err *err);
+
+#endif
