@@ -4,7 +4,6 @@
 #include "base/xalloc.h"
 #include "base/mathutil.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -174,53 +173,43 @@ static double half_interval(const struct sq_ate_truth *t)
 	return m;
 }
 
-/* Pairs every registered frame of the record with its true pose. */
-static void pair_frames(const cJSON *frames, const struct sq_ate_truth *truth,
+/* Pairs every registered camera with its true pose. */
+static void pair_frames(const struct sq_ate_cam *cams, size_t n, const struct sq_ate_truth *truth,
 			struct sq_ate_report *rep, double *est, double *ref)
 {
 	double tol = half_interval(truth);
-	const cJSON *f;
 
-	cJSON_ArrayForEach(f, frames)
-	{
-		const cJSON *reg = cJSON_GetObjectItemCaseSensitive(f, "registered");
-		const cJSON *pts = cJSON_GetObjectItemCaseSensitive(f, "pts_s");
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "centre");
+	for (size_t f = 0; f < n; f++) {
 		size_t k;
 
 		rep->frames++;
-		if (!cJSON_IsTrue(reg) || !cJSON_IsNumber(pts) || cJSON_GetArraySize(c) != 3)
+		if (!cams[f].registered)
 			continue;
 		rep->registered++;
-		k = nearest(truth, pts->valuedouble);
-		if (fabs(truth->t_s[k] - pts->valuedouble) > tol)
+		k = nearest(truth, cams[f].pts_s);
+		if (fabs(truth->t_s[k] - cams[f].pts_s) > tol)
 			continue;
 		for (int i = 0; i < 3; i++) {
-			est[3 * rep->matched + (size_t)i] = cJSON_GetArrayItem(c, i)->valuedouble;
+			est[3 * rep->matched + (size_t)i] = cams[f].centre[i];
 			ref[3 * rep->matched + (size_t)i] = truth->c[3 * k + (size_t)i];
 		}
 		rep->matched++;
 	}
 }
 
-int sq_ate_check(const char *record_json, const struct sq_ate_truth *truth,
-		 struct sq_ate_report *rep, struct sq_err *err)
+int sq_ate_check(const struct sq_ate_cam *cams, size_t n, int stride,
+		 const struct sq_ate_truth *truth, struct sq_ate_report *rep, struct sq_err *err)
 {
-	cJSON *doc = cJSON_Parse(record_json);
-	const cJSON *frames = cJSON_GetObjectItemCaseSensitive(doc, "frames");
-	const cJSON *k =
-	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "stride"), "k");
-	size_t n = (size_t)cJSON_GetArraySize(frames);
 	double *est = xcalloc(3 * n + 3, sizeof(*est)), *ref = xcalloc(3 * n + 3, sizeof(*ref));
 	int rc = -1;
 
 	memset(rep, 0, sizeof(*rep));
-	rep->stride = cJSON_IsNumber(k) ? k->valueint : 1;
-	if (!cJSON_IsArray(frames) || truth->n == 0) {
-		sq_error(err, SQ_ERR_INVALID, "reconstruct record has no 'frames' list");
+	rep->stride = stride > 0 ? stride : 1;
+	if (truth->n == 0) {
+		sq_error(err, SQ_ERR_INVALID, "the truth has no poses");
 		goto out;
 	}
-	pair_frames(frames, truth, rep, est, ref);
+	pair_frames(cams, n, truth, rep, est, ref);
 	if (rep->matched < 3) {
 		sq_error(err, SQ_ERR_INVALID,
 			 "only %zu of %zu registered frames have a true pose at their time",
@@ -231,6 +220,5 @@ int sq_ate_check(const char *record_json, const struct sq_ate_truth *truth,
 out:
 	free(est);
 	free(ref);
-	cJSON_Delete(doc);
 	return rc;
 }

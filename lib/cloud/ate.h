@@ -7,8 +7,9 @@
  * remaining distances is the error. It is quoted as a fraction of the length of
  * the true path, so that surveys of any size compare.
  *
- * The truth is tests/synth's truth/<vehicle>-poses.csv; the estimate is a
- * reconstruct.json (colmap.h). Frames are matched by timestamp. */
+ * The truth is tests/synth's truth/<vehicle>-poses.csv; the estimate is the
+ * cameras of a reconstruct.json (read by stage/record.h). Frames are matched
+ * by timestamp. */
 #ifndef SQ_ATE_H
 #define SQ_ATE_H
 
@@ -56,10 +57,19 @@ struct sq_ate_report {
 	struct sq_ate ate; /* over the matched frames */
 };
 
-/* Compares the frames of a reconstruct.json (its text) with the truth. A frame
- * matches the true pose nearest its pts_s when it is closer than half the truth's
- * frame interval. Fails when fewer than 3 frames match. */
-int sq_ate_check(const char *record_json, const struct sq_ate_truth *truth,
-		 struct sq_ate_report *rep, struct sq_err *err);
+/* A camera a reconstruction recorded (record.h's camera entries, as the
+ * caller reads them): its frame's time and, if registered, its centre. */
+struct sq_ate_cam {
+	double pts_s;
+	int registered;
+	double centre[3];
+};
+
+/* Compares n recorded cameras (of a reconstruction that used every stride-th
+ * frame) with the truth. A frame matches the true pose nearest its pts_s
+ * when it is closer than half the truth's frame interval. Fails when fewer
+ * than 3 frames match. */
+int sq_ate_check(const struct sq_ate_cam *cams, size_t n, int stride,
+		 const struct sq_ate_truth *truth, struct sq_ate_report *rep, struct sq_err *err);
 
 #endif

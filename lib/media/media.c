@@ -129,8 +129,8 @@ static void add_warning(struct extract *x, const char *line)
 
 	xgrow((void **)&r->warnings, &x->warn_alloc, r->nwarnings + 1, sizeof(r->warnings[0]));
 	r->warnings[r->nwarnings++] = xstrdup(line);
-	if (x->o->log)
-		x->o->log(x->o->ctx, line);
+	if (x->o->hooks.log)
+		x->o->hooks.log(x->o->hooks.ctx, line);
 }
 
 /* Records a problem that did not stop extraction; a damaged file can have
@@ -152,7 +152,7 @@ static void warn(struct extract *x, const char *fmt, ...)
 
 static int cancelled(struct extract *x)
 {
-	if (!x->stop && x->o->cancelled && x->o->cancelled(x->o->ctx))
+	if (!x->stop && sq_hooks_cancelled(&x->o->hooks))
 		x->stop = 1;
 	return x->stop;
 }
@@ -167,13 +167,13 @@ static void report_progress(struct extract *x, int force)
 {
 	long long now;
 
-	if (!x->o->progress)
+	if (!x->o->hooks.progress)
 		return;
 	now = sq_mono_ms();
 	if (!force && x->progress_ms >= 0 && now - x->progress_ms < PROGRESS_EVERY_MS)
 		return;
 	x->progress_ms = now;
-	x->o->progress(x->o->ctx,
+	x->o->hooks.progress(x->o->hooks.ctx,
 		       force ? (long long)x->res->nframes
 			     : (long long)sq_media_writer_done(&x->writer),
 		       x->expected);
@@ -322,8 +322,8 @@ static void setup_hwaccel(struct extract *x)
 	}
 	snprintf(line, sizeof(line),
 		 "hwaccel unavailable: cuda: %s; vaapi: %s, decoding in software", why[0], why[1]);
-	if (x->o->log)
-		x->o->log(x->o->ctx, line);
+	if (x->o->hooks.log)
+		x->o->hooks.log(x->o->hooks.ctx, line);
 }
 
 static enum AVPixelFormat get_format(AVCodecContext *c, const enum AVPixelFormat *fmts)

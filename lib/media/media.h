@@ -7,6 +7,7 @@
 #define SQ_MEDIA_H
 
 #include "base/err.h"
+#include "base/hooks.h"
 #include "task/task.h"
 
 #include <stddef.h>
@@ -17,6 +18,10 @@ struct sq_media_info {
 	double fps;	   /* average frame rate (0 if unknown) */
 	char codec[32];	   /* decoder name, e.g. "h264" */
 };
+
+/* The libav libraries this process runs with, for records: "libavformat
+ * 59.27.100, libavcodec 59.37.100, libswscale 6.7.100" (static storage). */
+const char *sq_media_version(void);
 
 /* Opens url (path or libav URL) and checks it has a video stream and a duration.
  * Fills *info (may be NULL). */
@@ -33,13 +38,11 @@ struct sq_extract_opts {
 	const long long *input_until_ms;
 	const char *frames_dir; /* existing empty directory; frame_%06d.jpg go here */
 	int hwaccel;		/* 1: try hardware decoding, fall back to software */
-	/* Called at most a few times a second from the extracting thread; may be NULL. */
-	void (*progress)(void *ctx, long long frames_done, long long frames_expected);
-	/* Polled between frames; non-zero stops with SQ_ERR_CANCEL. May be NULL. */
-	int (*cancelled)(void *ctx);
-	/* One line per notable event (hwaccel fallback, ...); may be NULL. */
-	void (*log)(void *ctx, const char *line);
-	void *ctx;
+	/* progress (frames done, frames expected) at most a few times a second
+	 * from the extracting thread; cancelled polled between frames (non-zero
+	 * stops with SQ_ERR_CANCEL); a log line per notable event (hwaccel
+	 * fallback, ...). */
+	struct sq_hooks hooks;
 };
 
 struct sq_extract_result {

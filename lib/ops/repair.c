@@ -7,6 +7,7 @@
 #include "ops/repair.h"
 #include "base/fsutil.h"
 #include "stage/record.h"
+#include "task/layout.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 
@@ -14,12 +15,6 @@
 #include <string.h>
 #include "base/banned.h"
 
-/* Record file names, as record.h lays them out; for messages only. */
-static const char *const record_names[SQ_STAGE_COUNT] = {
-    [SQ_STAGE_EXTRACT] = "frames.json",
-    [SQ_STAGE_RECONSTRUCT] = "reconstruct.json",
-    [SQ_STAGE_STITCH] = "stitch.json",
-};
 
 void sq_repair_acq_init(struct sq_repair_acq *a)
 {
@@ -63,7 +58,7 @@ static int stitch_spec_build(const struct sq_acq *acq, char *group, struct sq_st
 static void read_task_disk(struct sq_repair_task *rt)
 {
 	for (int s = SQ_STAGE_EXTRACT; s <= SQ_STAGE_RECONSTRUCT; s++) {
-		char *path = sq_record_task_path(rt->task->outdir, s);
+		char *path = sq_layout_path(rt->task->outdir, sq_layout_record(s));
 
 		rt->record_ms[s] = sq_path_mtime_ms(path);
 		rt->current[s] = sq_record_is_current(path, s, rt->task->version);
@@ -73,7 +68,7 @@ static void read_task_disk(struct sq_repair_task *rt)
 
 static void read_stitch_disk(struct sq_repair_stitch *rs)
 {
-	char *path = sq_record_stitch_path(rs->spec.outdir);
+	char *path = sq_layout_path(rs->spec.outdir, SQ_LAYOUT_STITCH_RECORD);
 
 	rs->record_ms = sq_path_mtime_ms(path);
 	rs->current = sq_record_is_current(path, SQ_STAGE_STITCH, rs->spec.version);
@@ -446,7 +441,7 @@ static const char *input_name(const struct sq_repair_action *act)
 
 static void add_reinject_reason(struct sq_strbuf *sb, const struct sq_repair_action *act)
 {
-	const char *record = record_names[act->stage];
+	const char *record = sq_layout_record(act->stage);
 
 	if (act->why == SQ_REPAIR_MISSING)
 		sq_strbuf_addf(sb, "%s missing", record);
@@ -454,8 +449,9 @@ static void add_reinject_reason(struct sq_strbuf *sb, const struct sq_repair_act
 		sq_strbuf_addf(sb, "%s not current", record);
 	else
 		sq_strbuf_addf(sb, "%s older than %s/%s", record, input_name(act),
-			       act->kind == SQ_JOB_GROUP_STITCH ? "reconstruct.json"
-								: "stitch.json");
+			       sq_layout_record(act->kind == SQ_JOB_GROUP_STITCH
+						    ? SQ_STAGE_RECONSTRUCT
+						    : SQ_STAGE_STITCH));
 	if (act->retry)
 		sq_strbuf_adds(sb, "; it had failed");
 }

@@ -5,18 +5,20 @@
  * folder holds the database, the sparse models and their TXT copies; the caller
  * removes it. Only the PLY and the record leave it. */
 #include "stage/colmap.h"
+#include "stage/record.h"
+#include "task/layout.h"
 #include "base/fsutil.h"
 #include "stage/proc.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "base/banned.h"
 
 #define NSTEPS 4 /* features, matching, mapping, export: the progress total */
@@ -62,29 +64,12 @@ static void args_release(struct args *a)
 struct run {
 	const struct sq_colmap_run *r;
 	char *db, *list, *sparse;
-	struct sq_frame_list frames;
 	struct sq_stride stride;
-	const char **used; /* names of the frames given to COLMAP, in order */
+	char (*used)[SQ_LAYOUT_FRAME_NAME_MAX]; /* the frames given to COLMAP, in order */
 	size_t nused;
 	long long step_ms[NSTEPS];
 	int threads; /* COLMAP's -1 is every core */
 };
-
-static void run_log(const struct run *ru, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void run_log(const struct run *ru, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	if (!ru->r->log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	ru->r->log(ru->r->ctx, line);
-}
 
 /* Runs `colmap <a...>` as step number step (for progress and timing). */
 static int run_step(struct run *ru, int step, struct args *a, struct sq_err *err)
@@ -97,11 +82,10 @@ static int run_step(struct run *ru, int step, struct args *a, struct sq_err *err
 	po.argv = a->v;
 	po.cwd = r->workdir;
 	po.log_path = r->log_path;
-	po.cancelled = r->cancelled;
-	po.ctx = r->ctx;
-	if (r->progress)
-		r->progress(r->ctx, step, NSTEPS);
-	run_log(ru, "colmap %s (%zu frames)", a->v[1], ru->nused);
+	po.cancelled = r->hooks.cancelled;
+	po.ctx = r->hooks.ctx;
+	sq_hooks_progress(&r->hooks, step, NSTEPS);
+	sq_hooks_log(&ru->r->hooks, "colmap %s (%zu frames)", a->v[1], ru->nused);
 	rc = sq_proc_run(&po, &res, err);
 	ru->step_ms[step] += res.wall_ms;
 	return rc;
@@ -267,15 +251,13 @@ static int prepare(struct run *ru, struct sq_err *err)
 	struct sq_strbuf sb = SQ_STRBUF_INIT;
 	int rc = -1;
 
-	if (sq_frame_list_parse(&ru->frames, r->frames_json, err) < 0)
-		return -1;
-	if (sq_stride_pick(r->stride, SQ_STRIDE_COLMAP_BYTES_PER_FRAME, ru->frames.n,
+	if (sq_stride_pick(r->stride, SQ_STRIDE_COLMAP_BYTES_PER_FRAME, r->frames->nframes,
 			   sq_stride_host_memory(), &ru->stride, err) < 0)
 		return -1;
 	ru->used = xcalloc(ru->stride.frames_used + 1, sizeof(*ru->used));
-	for (size_t i = 0; i < ru->frames.n; i += (size_t)ru->stride.k) {
-		ru->used[ru->nused++] = ru->frames.files[i];
-		sq_strbuf_addf(&sb, "%s\n", ru->frames.files[i]);
+	for (size_t i = 0; i < r->frames->nframes; i += (size_t)ru->stride.k) {
+		sq_layout_frame_name(ru->used[ru->nused], i + 1);
+		sq_strbuf_addf(&sb, "%s\n", ru->used[ru->nused++]);
 	}
 	if (ru->nused < 2) {
 		sq_error(err, SQ_ERR_INVALID, "colmap needs at least 2 frames, got %zu", ru->nused);
@@ -283,128 +265,89 @@ static int prepare(struct run *ru, struct sq_err *err)
 	}
 	rc = sq_write_file_atomic(ru->list, sb.buf, sb.len, err);
 	if (ru->stride.k > 1)
-		run_log(ru, "using every %d%s frame: %zu of %zu", ru->stride.k,
+		sq_hooks_log(&ru->r->hooks, "using every %d%s frame: %zu of %zu", ru->stride.k,
 			ru->stride.k == 2   ? "nd"
 			: ru->stride.k == 3 ? "rd"
 					    : "th",
-			ru->nused, ru->frames.n);
+			ru->nused, r->frames->nframes);
 out:
 	sq_strbuf_release(&sb);
 	return rc;
 }
 
-static cJSON *numbers(const double *v, size_t n)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
-	return a;
-}
-
-static cJSON *settings_json(const struct run *ru, const struct sq_colmap_model *m, int model,
-			    int nmodels)
+/* What COLMAP ran with and which model was kept, for the record. */
+static void report(const struct run *ru, const struct sq_colmap_model *m, int model, int nmodels,
+		   struct sq_colmap_report *c)
 {
 	const struct sq_colmap_spec *s = ru->r->spec;
-	cJSON *o = cJSON_CreateObject(), *steps;
 
-	cJSON_AddStringToObject(o, "camera_model", s->camera_model);
-	cJSON_AddNumberToObject(o, "threads", s->threads);
-	cJSON_AddNumberToObject(o, "max_image_size", s->max_image_size);
-	cJSON_AddNumberToObject(o, "max_features", s->max_features);
-	cJSON_AddNumberToObject(o, "overlap", s->overlap);
-	cJSON_AddNumberToObject(o, "models", nmodels);
-	cJSON_AddNumberToObject(o, "model", model);
+	snprintf(c->camera_model, sizeof(c->camera_model), "%s", s->camera_model);
+	c->threads = s->threads;
+	c->max_image_size = s->max_image_size;
+	c->max_features = s->max_features;
+	c->overlap = s->overlap;
+	c->models = nmodels;
+	c->model = model;
 	if (m->ncameras) { /* the intrinsics COLMAP used, in its model's order */
-		cJSON *cam = cJSON_AddObjectToObject(o, "camera");
+		const struct sq_colmap_camera *cam = &m->cameras[0];
 
-		/* given: held fixed from the task's camera_params; else refined */
-		cJSON_AddStringToObject(cam, "intrinsics", s->ncamera_params ? "given" : "estimated");
-		cJSON_AddStringToObject(cam, "model", m->cameras[0].model);
-		cJSON_AddNumberToObject(cam, "width", m->cameras[0].width);
-		cJSON_AddNumberToObject(cam, "height", m->cameras[0].height);
-		cJSON_AddItemToObject(cam, "params",
-				      numbers(m->cameras[0].params, (size_t)m->cameras[0].nparams));
+		c->has_camera = 1;
+		c->intrinsics_given = s->ncamera_params > 0; /* else refined */
+		snprintf(c->cam_model, sizeof(c->cam_model), "%s", cam->model);
+		c->cam_width = cam->width;
+		c->cam_height = cam->height;
+		c->cam_nparams = cam->nparams;
+		memcpy(c->cam_params, cam->params, sizeof(c->cam_params));
 	}
-	steps = cJSON_AddObjectToObject(o, "steps_ms");
-	cJSON_AddNumberToObject(steps, "features", (double)ru->step_ms[0]);
-	cJSON_AddNumberToObject(steps, "matching", (double)ru->step_ms[1]);
-	cJSON_AddNumberToObject(steps, "mapping", (double)ru->step_ms[2]);
-	cJSON_AddNumberToObject(steps, "export", (double)ru->step_ms[3]);
-	return o;
-}
-
-static cJSON *quality_json(const struct sq_colmap_quality *q)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(o, "frames", (double)q->frames);
-	cJSON_AddNumberToObject(o, "registered", (double)q->registered);
-	cJSON_AddNumberToObject(o, "registered_share", q->registered_share);
-	cJSON_AddNumberToObject(o, "points", (double)q->points);
-	cJSON_AddNumberToObject(o, "mean_track_length", q->mean_track);
-	cJSON_AddNumberToObject(o, "mean_reprojection_error_px", q->mean_reproj_px);
-	cJSON_AddNumberToObject(o, "scene_extent", q->scene_extent);
-	cJSON_AddNumberToObject(o, "path_extent", q->path_extent);
-	cJSON_AddNumberToObject(o, "median_step", q->median_step);
-	cJSON_AddNumberToObject(o, "jump_share", q->jump_share);
-	return o;
+	memcpy(c->steps_ms, ru->step_ms, sizeof(c->steps_ms));
 }
 
 /* One entry per frame used: where COLMAP put its camera, if anywhere. */
-static cJSON *frames_json(const struct run *ru, const struct sq_colmap_pose *poses)
+static void cameras(const struct run *ru, const struct sq_colmap_pose *poses,
+		    struct sq_reconstruct_record *rec)
 {
-	cJSON *a = cJSON_CreateArray();
-
+	rec->frames = xcalloc(ru->nused + 1, sizeof(*rec->frames));
+	rec->nframes = ru->nused;
 	for (size_t i = 0, f = 0; i < ru->nused; i++, f += (size_t)ru->stride.k) {
-		cJSON *o = cJSON_CreateObject();
+		struct sq_camera_entry *e = &rec->frames[i];
 
-		cJSON_AddStringToObject(o, "file", ru->used[i]);
-		cJSON_AddNumberToObject(o, "pts_s", ru->frames.pts_s[f]);
-		cJSON_AddBoolToObject(o, "registered", poses[i].registered);
-		if (poses[i].registered) {
-			cJSON_AddItemToObject(o, "centre", numbers(poses[i].centre, 3));
-			cJSON_AddItemToObject(o, "rotation", numbers(poses[i].q, 4));
-		}
-		cJSON_AddItemToArray(a, o);
+		snprintf(e->file, sizeof(e->file), "%s", ru->used[i]);
+		e->pts_s = ru->r->frames->frames[f].pts_s;
+		e->registered = poses[i].registered;
+		memcpy(e->centre, poses[i].centre, sizeof(e->centre));
+		memcpy(e->q, poses[i].q, sizeof(e->q));
 	}
-	return a;
 }
 
-static char *record_json(const struct run *ru, const struct sq_colmap_model *m, int model,
-			 int nmodels, const struct sq_colmap_quality *q,
-			 const struct sq_colmap_pose *poses)
+static void fill_record(const struct run *ru, const struct sq_colmap_model *m, int model,
+			int nmodels, const struct sq_colmap_quality *q,
+			const struct sq_colmap_pose *poses, struct sq_reconstruct_record *rec)
 {
-	cJSON *doc = cJSON_CreateObject();
-	long long wall = 0;
-	char *text, *out;
-
+	rec->wall_ms = 0;
 	for (int i = 0; i < NSTEPS; i++)
-		wall += ru->step_ms[i];
-	cJSON_AddStringToObject(doc, "backend", "colmap");
-	cJSON_AddNumberToObject(doc, "wall_ms", (double)wall);
-	cJSON_AddItemToObject(doc, "colmap", settings_json(ru, m, model, nmodels));
-	cJSON_AddItemToObject(doc, "quality", quality_json(q));
-	cJSON_AddItemToObject(doc, "frames", frames_json(ru, poses));
-	text = cJSON_PrintUnformatted(doc);
-	cJSON_Delete(doc);
-	if (!text)
-		abort(); /* cJSON only fails here when out of memory */
-	out = sq_stride_record(text, &ru->stride);
-	cJSON_free(text);
-	return out;
+		rec->wall_ms += ru->step_ms[i];
+	rec->stride = ru->stride;
+	rec->has_colmap = 1;
+	report(ru, m, model, nmodels, &rec->colmap);
+	rec->colmap.quality = *q;
+	cameras(ru, poses, rec);
 }
 
 /* Model in hand: assess it, judge it, write the PLY and the record. */
 static int finish(struct run *ru, const struct sq_colmap_model *m, int model, int nmodels,
-		  char **record, struct sq_err *err)
+		  struct sq_reconstruct_record *rec, struct sq_err *err)
 {
 	struct sq_colmap_pose *poses = xcalloc(ru->nused + 1, sizeof(*poses));
 	struct sq_colmap_quality q;
 	int rc = -1;
 
-	sq_colmap_assess(m, ru->used, ru->nused, poses, &q);
-	run_log(ru, "colmap model %d of %d: %zu/%zu frames registered, %zu points", model + 1,
+	const char **names = xcalloc(ru->nused + 1, sizeof(*names));
+
+	for (size_t i = 0; i < ru->nused; i++)
+		names[i] = ru->used[i];
+	sq_colmap_assess(m, names, ru->nused, poses, &q);
+	free(names);
+	sq_hooks_log(&ru->r->hooks, "colmap model %d of %d: %zu/%zu frames registered, %zu points", model + 1,
 		nmodels, q.registered, q.frames, q.points);
 	if (sq_colmap_judge(&q, ru->r->spec->min_registered_pct, err) < 0)
 		goto out;
@@ -415,23 +358,23 @@ static int finish(struct run *ru, const struct sq_colmap_model *m, int model, in
 
 		if (sq_colmap_write_sift(m, ru->db, ru->r->sift_output, &n, err) < 0)
 			goto out;
-		run_log(ru, "%zu of %zu points with descriptors in '%s'", n, m->npoints,
+		sq_hooks_log(&ru->r->hooks, "%zu of %zu points with descriptors in '%s'", n, m->npoints,
 			ru->r->sift_output);
 	}
-	*record = record_json(ru, m, model, nmodels, &q, poses);
+	fill_record(ru, m, model, nmodels, &q, poses, rec);
 	rc = 0;
 out:
 	free(poses);
 	return rc;
 }
 
-int sq_colmap_run(const struct sq_colmap_run *r, char **record_json_out, struct sq_err *err)
+int sq_colmap_run(const struct sq_colmap_run *r, struct sq_reconstruct_record *rec,
+		  struct sq_err *err)
 {
 	struct run ru = {.r = r, .threads = r->spec->threads > 0 ? r->spec->threads : -1};
 	struct sq_colmap_model m = {0};
 	int nmodels = 0, model = -1, rc = -1;
 
-	*record_json_out = NULL;
 	ru.db = sq_path_join(r->workdir, "database.db");
 	ru.list = sq_path_join(r->workdir, "image-list.txt");
 	ru.sparse = sq_path_join(r->workdir, "sparse");
@@ -444,15 +387,36 @@ int sq_colmap_run(const struct sq_colmap_run *r, char **record_json_out, struct 
 			 ru.nused, r->log_path);
 		goto out;
 	}
-	rc = finish(&ru, &m, model, nmodels, record_json_out, err);
-	if (rc == 0 && r->progress)
-		r->progress(r->ctx, NSTEPS, NSTEPS);
+	rc = finish(&ru, &m, model, nmodels, rec, err);
+	if (rc == 0)
+		sq_hooks_progress(&r->hooks, NSTEPS, NSTEPS);
 out:
 	sq_colmap_model_release(&m);
-	sq_frame_list_release(&ru.frames);
 	free(ru.used);
 	free(ru.sparse);
 	free(ru.list);
 	free(ru.db);
 	return rc;
+}
+
+char *sq_colmap_version(const char *program, const char *scratch)
+{
+	char *argv[] = {(char *)(program ? program : "colmap"), "-h", NULL};
+	char *log = sq_path_join(scratch, "colmap-version.log"), *text, *nl, *out;
+	struct sq_proc_opts po = {.argv = argv, .log_path = log, .timeout_ms = 10000};
+	struct sq_proc_result res;
+
+	if (sq_proc_run(&po, &res, NULL) < 0 || !(text = sq_read_file(log, NULL, NULL))) {
+		free(log);
+		return xstrdup("");
+	}
+	for (out = text; *out == '\n' || *out == ' '; out++)
+		;
+	if ((nl = strchr(out, '\n')))
+		*nl = '\0';
+	out = xstrdup(strncmp(out, "COLMAP", 6) == 0 ? out : "");
+	unlink(log);
+	free(text);
+	free(log);
+	return out;
 }

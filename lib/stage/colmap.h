@@ -17,8 +17,12 @@
 #define SQ_COLMAP_H
 
 #include "base/err.h"
+#include "base/hooks.h"
 #include "stage/stride.h"
 #include "task/task.h"
+
+struct sq_frames_record;      /* record.h */
+struct sq_reconstruct_record; /* record.h */
 
 #include <stddef.h>
 
@@ -131,25 +135,27 @@ int sq_colmap_judge(const struct sq_colmap_quality *q, int min_registered_pct, s
 struct sq_colmap_run {
 	const struct sq_colmap_spec *spec;
 	const struct sq_stride_spec *stride;
-	const char *frames_dir;	 /* extract's frames/ */
-	const char *frames_json; /* extract's record (frame names and timestamps) */
+	const char *frames_dir;			/* extract's frames/ */
+	const struct sq_frames_record *frames;	/* extract's record */
 	const char *workdir;	 /* an empty folder of the caller's, removed by it */
 	const char *output;	 /* the PLY to write */
 	const char *sift_output; /* its points with descriptors (siftpts.h), or NULL */
 	const char *log_path;	 /* every step's output is appended here */
 	const char *program;	 /* NULL: "colmap" looked up in PATH */
-	int (*cancelled)(void *ctx);
-	void (*progress)(void *ctx, long long done, long long total);
-	void (*log)(void *ctx, const char *line);
-	void *ctx;
+	struct sq_hooks hooks;
 };
 
 /* Runs COLMAP over the frames (every k-th one when the memory budget says so),
- * writes the PLY, judges the model. Returns 0 and sets *record_json to new JSON
- * object text for reconstruct.json (free with free()): backend, settings, stride,
- * quality figures and one entry per frame used (file, pts_s, registered, centre,
- * rotation). Returns -1 when a step fails, no model comes out, or the model fails
- * sq_colmap_judge(). */
-int sq_colmap_run(const struct sq_colmap_run *r, char **record_json, struct sq_err *err);
+ * writes the PLY, judges the model. Returns 0 and fills rec's body (wall_ms,
+ * stride, the colmap report with its quality figures, one camera entry per
+ * frame used; provenance and version are the caller's). Returns -1 when a step
+ * fails, no model comes out, or the model fails sq_colmap_judge(). */
+int sq_colmap_run(const struct sq_colmap_run *r, struct sq_reconstruct_record *rec,
+		  struct sq_err *err);
+
+/* What `colmap` (program, NULL: from PATH) says of its version: its first line
+ * of help ("COLMAP 3.8 (Commit Unknown ...)"), new string; "" when it cannot
+ * be run. scratch is a folder for its output. */
+char *sq_colmap_version(const char *program, const char *scratch);
 
 #endif

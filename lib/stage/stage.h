@@ -1,27 +1,30 @@
 /* stage.h - running one stage of one job on this host, crash-safely.
  *
- * Every stage builds its output in a temporary sibling (<name>.tmp.<pid>), renames
- * it into place, and writes its record (record.h) last; the previous record is
- * removed before anything is touched, so a crash at any instant leaves either no
- * record or a record matching the outputs. Leftover temporaries of a killed
- * attempt are removed by the next attempt. */
+ * Every stage runs inside one stage transaction (txn.h): its record is
+ * removed first, its outputs are built in a work folder and published into
+ * place, and its record (record.h) is written last. A crash at any instant
+ * leaves either no record or a record matching the outputs; the next
+ * attempt removes what a killed one left behind. Where the outputs live is
+ * the store's business (store.h): this host's filesystem by default. */
 #ifndef SQ_STAGE_H
 #define SQ_STAGE_H
 
 #include "base/err.h"
+#include "base/hooks.h"
+#include "stage/store.h"
 #include "task/task.h"
 
 #include <stddef.h>
 
 struct sq_stage_ctx {
-	const char *gpu; /* value for {gpu} and CUDA_VISIBLE_DEVICES; NULL: none */
-	int hwaccel;	 /* extract: try hardware decoding */
-	void (*progress)(void *ctx, long long done, long long total); /* may be NULL */
-	int (*cancelled)(void *ctx); /* non-zero: stop now (lease lost, shutdown) */
-	void (*log)(void *ctx, const char *line); /* may be NULL */
-	void *ctx;
+	struct sq_hooks hooks;	/* log, progress, cancelled (lease lost, shutdown) */
+	const char *gpu;	/* value for {gpu} and CUDA_VISIBLE_DEVICES; NULL: none */
+	int hwaccel;		/* extract: try hardware decoding */
+	const char *worker_id;	/* recorded in provenance; NULL: "local" */
+	struct sq_store *store; /* where outputs live; NULL: the local store */
 	/* Result summary JSON for the queue (new string, free with free()), set on
-	 * success; may be left NULL. */
+	 * success: the stage's headline figures and "warnings" (a list; empty
+	 * when the result is clean). */
 	char *result_json;
 };
 
@@ -34,7 +37,8 @@ int sq_stage_run_task(const struct sq_task *t, enum sq_stage stage, struct sq_st
 int sq_stage_run_stitch(const struct sq_stitch_spec *s, const char *const *inputs, size_t ninputs,
 			struct sq_stage_ctx *ctx, struct sq_err *err);
 
-/* 1 if the stage's record for this task version is present. */
-int sq_stage_task_done(const struct sq_task *t, enum sq_stage stage);
+/* 1 if the stage's record for this task version is present in store (NULL:
+ * local). */
+int sq_stage_task_done(struct sq_store *store, const struct sq_task *t, enum sq_stage stage);
 
 #endif

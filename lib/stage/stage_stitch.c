@@ -1,18 +1,37 @@
-/* stage_stitch.c - the builtin stitch backend as a stage (see stage_stitch.h):
- * inputs named after their directories, progress and cancellation from the
- * stage context, the record from the stitch result, and a summary for the
- * queue that says how many inputs were placed and which were not. */
-#include "stage/stage_stitch.h"
+/* stage_stitch.c - stitch: the clouds of a group's tasks (or of an
+ * acquisition's groups) to stitch.ply and stitch.json, by the builtin stitch
+ * (stitch/stitch.h) or a command backend, through the stage transaction.
+ * Inputs are named after their directories; the builtin stitch's log goes to
+ * the worker's log and to stitch.log; the summary for the queue says how many
+ * inputs were placed and which were not. */
+#include "stage/stage_int.h"
 #include "base/fsutil.h"
-#include "stitch/stitch.h"
 #include "base/strbuf.h"
+#include "base/version.h"
 #include "base/xalloc.h"
+#include "stitch/stitch.h"
+#include "task/layout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/banned.h"
+
+/* What one stitch attempt holds. */
+struct stitch_run {
+	const struct sq_stitch_spec *s;
+	const char *const *dirs; /* the inputs' output dirs */
+	size_t n;
+	struct sq_stage_ctx *ctx;
+	struct sq_txn *x;
+	char **plys; /* local paths of the inputs' clouds */
+	char *out, *sift;
+	char *body;  /* the record body the backend reports */
+	char **warnings;
+	size_t nwarnings;
+	char *result;
+};
 
 static const char *base_name(const char *dir)
 {
@@ -21,93 +40,216 @@ static const char *base_name(const char *dir)
 	return s && s[1] ? s + 1 : dir;
 }
 
+/* The cloud of every input, whose record must be current. */
+static int load_inputs(struct stitch_run *r, struct sq_err *err)
+{
+	enum sq_stage st = r->s->group ? SQ_STAGE_RECONSTRUCT : SQ_STAGE_STITCH;
+	int copied;
+
+	r->plys = xcalloc(r->n + 1, sizeof(*r->plys));
+	for (size_t i = 0; i < r->n; i++) {
+		char *rec = sq_layout_path(r->dirs[i], sq_layout_record(st));
+		char *ply = sq_layout_path(r->dirs[i], sq_layout_main_output(st));
+		char *text = sq_store_read(r->ctx->store, rec, NULL, NULL);
+		int ok = sq_record_text_is_current(text, st, NULL);
+
+		if (ok)
+			r->plys[i] = sq_store_localize(r->ctx->store, ply, sq_txn_scratch(r->x),
+						       &copied, err);
+		else
+			sq_error(err, SQ_ERR_INVALID, "stitch input '%s' is not done ('%s' missing)",
+				 r->dirs[i], rec);
+		free(text);
+		free(ply);
+		free(rec);
+		if (!r->plys[i])
+			return -1;
+	}
+	return 0;
+}
+
 struct glue {
 	struct sq_stage_ctx *sc;
 	FILE *log; /* the stage's stitch.log, NULL if it cannot be opened */
 };
 
-/* Each line goes to the worker's log and to stitch.log beside the output. */
-static void stitch_log(void *ctx, const char *line)
+/* Each line goes to the worker's log and to stitch.log. */
+static void glue_log(void *ctx, const char *line)
 {
 	const struct glue *g = ctx;
 
-	if (g->sc->log)
-		g->sc->log(g->sc->ctx, line);
+	sq_hooks_log(&g->sc->hooks, "%s", line);
 	if (g->log) {
 		fprintf(g->log, "%s\n", line);
 		fflush(g->log);
 	}
 }
 
-static int stitch_cancelled(void *ctx)
+static int glue_cancelled(void *ctx)
 {
 	const struct glue *g = ctx;
 
-	return g->sc->cancelled && g->sc->cancelled(g->sc->ctx);
+	return sq_hooks_cancelled(&g->sc->hooks);
 }
 
-/* "left out 1 of 3 inputs: auv2 (see stitch.json)" */
-static void say_left_out(struct glue *g, const struct sq_stitch_input *in,
-			 const struct sq_stitch_result *r)
+/* "left out 1 of 3 inputs: auv2 (see stitch.json)", and the same as a warning */
+static void say_left_out(struct stitch_run *r, struct glue *g, const struct sq_stitch_input *in,
+			 const struct sq_stitch_result *res)
 {
-	struct sq_strbuf sb;
+	struct sq_strbuf sb = SQ_STRBUF_INIT;
 	int first = 1;
 
-	sq_strbuf_init(&sb);
-	sq_strbuf_addf(&sb, "left out %zu of %zu inputs: ", r->n - r->placed, r->n);
-	for (size_t i = 0; i < r->n; i++)
-		if (!r->p[i].placed) {
+	sq_strbuf_addf(&sb, "left out %zu of %zu inputs: ", res->n - res->placed, res->n);
+	for (size_t i = 0; i < res->n; i++)
+		if (!res->p[i].placed) {
 			sq_strbuf_addf(&sb, "%s%s", first ? "" : ", ", in[i].name);
 			first = 0;
 		}
+	sq_record_warn(&r->warnings, &r->nwarnings, "%s", sb.buf);
 	sq_strbuf_adds(&sb, " (see stitch.json)");
-	stitch_log(g, sb.buf);
+	glue_log(g, sb.buf);
 	sq_strbuf_release(&sb);
 }
 
-/* {"placed":2,"inputs":3,"unplaced":["auv2"]} */
-static char *summary_json(const struct sq_stitch_input *in, const struct sq_stitch_result *r)
+/* "placed":2,"inputs":3,"points":..,"unplaced":["auv2"] */
+static char *figures_of(const struct sq_stitch_input *in, const struct sq_stitch_result *res)
 {
-	struct sq_strbuf sb;
+	struct sq_strbuf sb = SQ_STRBUF_INIT;
 	int first = 1;
 
-	sq_strbuf_init(&sb);
-	sq_strbuf_addf(&sb, "{\"placed\":%zu,\"inputs\":%zu,\"points\":%zu,\"unplaced\":[",
-		       r->placed, r->n, r->points_out);
-	for (size_t i = 0; i < r->n; i++)
-		if (!r->p[i].placed) {
+	sq_strbuf_addf(&sb, "\"placed\":%zu,\"inputs\":%zu,\"points\":%zu,\"unplaced\":[",
+		       res->placed, res->n, res->points_out);
+	for (size_t i = 0; i < res->n; i++)
+		if (!res->p[i].placed) {
 			sq_strbuf_addf(&sb, "%s\"%s\"", first ? "" : ",", in[i].name);
 			first = 0;
 		}
-	sq_strbuf_adds(&sb, "]}");
+	sq_strbuf_adds(&sb, "]");
 	return sq_strbuf_detach(&sb);
 }
 
-int sq_stage_builtin_stitch(const char *const *dirs, const char *const *plys, size_t n,
-			    const char *out_ply, const char *sift_out, const char *log_path,
-			    struct sq_stage_ctx *ctx, char **record_json, struct sq_err *err)
+static int run_builtin(struct stitch_run *r, struct sq_err *err)
 {
-	struct sq_stitch_input *in = xcalloc(n, sizeof(*in));
-	struct glue g = {.sc = ctx, .log = fopen(log_path, "ae")};
+	struct sq_stitch_input *in = xcalloc(r->n, sizeof(*in));
+	struct glue g = {.sc = r->ctx, .log = fopen(sq_txn_log(r->x), "ae")};
 	struct sq_stitch_opts o = {
-	    .sift_out = sift_out, .log = stitch_log, .cancelled = stitch_cancelled, .ctx = &g};
+	    .sift_out = r->sift, .log = glue_log, .cancelled = glue_cancelled, .ctx = &g};
 	struct sq_stitch_result res;
+	char *figures;
 	int rc;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < r->n; i++)
 		in[i] = (struct sq_stitch_input){
-		    .name = base_name(dirs[i]), .ply = plys[i], .dir = dirs[i]};
-	rc = n == 1 ? sq_stitch_passthrough(in, out_ply, sift_out, &res, err)
-		    : sq_stitch_run(in, n, out_ply, &o, &res, err);
+		    .name = base_name(r->dirs[i]), .ply = r->plys[i], .dir = r->dirs[i]};
+	rc = r->n == 1 ? sq_stitch_passthrough(in, r->out, r->sift, &res, err)
+		       : sq_stitch_run(in, r->n, r->out, &o, &res, err);
 	if (rc == 0) {
-		*record_json = sq_stitch_result_json(in, &res);
-		ctx->result_json = summary_json(in, &res);
-		if (res.placed < n)
-			say_left_out(&g, in, &res);
+		r->body = sq_stitch_result_json(in, &res);
+		if (res.placed < r->n)
+			say_left_out(r, &g, in, &res);
+		figures = figures_of(in, &res);
+		r->result = sq_stage_result(figures, r->warnings, r->nwarnings);
+		free(figures);
 	}
 	sq_stitch_result_release(&res);
 	if (g.log)
 		fclose(g.log);
 	free(in);
+	return rc;
+}
+
+static int run_command(struct stitch_run *r, struct sq_err *err)
+{
+	struct sq_proc_vars vars = {.output = r->out,
+				    .workdir = sq_txn_scratch(r->x),
+				    .gpu = r->ctx->gpu ? r->ctx->gpu : "",
+				    .inputs = (const char *const *)r->plys,
+				    .ninputs = r->n};
+	struct sq_proc_result res = {0};
+	cJSON *doc;
+
+	if (sq_stage_command(&r->s->backend, &vars, sq_txn_log(r->x), r->ctx, &res, err) < 0)
+		return -1;
+	doc = sq_json_object();
+	cJSON_AddStringToObject(doc, "backend", "command");
+	cJSON_AddNumberToObject(doc, "wall_ms", (double)res.wall_ms);
+	cJSON_AddBoolToObject(doc, "done_by_marker", res.done_by_marker);
+	cJSON_AddItemToObject(doc, "inputs", sq_json_strs((const char *const *)r->plys, r->n));
+	r->body = sq_json_print(doc, 0);
+	cJSON_Delete(doc);
+	r->result = xasprintf("{\"inputs\":%zu,\"warnings\":[]}", r->n);
+	return 0;
+}
+
+static int produce(struct stitch_run *r, struct sq_err *err)
+{
+	int builtin = r->s->backend.kind != SQ_BACKEND_COMMAND;
+	struct sq_provenance prov;
+	char *text;
+	int rc = -1;
+
+	sq_stage_provenance(&prov, r->ctx, builtin ? "builtin" : "command",
+			    builtin ? sq_version() : "", sq_backend_spec_json(&r->s->backend), NULL);
+	sq_stage_log_attempt(sq_txn_log(r->x), r->ctx);
+	if (load_inputs(r, err) < 0 || (builtin ? run_builtin(r, err) : run_command(r, err)) < 0 ||
+	    sq_stage_check_ply(r->out, builtin ? "builtin" : r->s->backend.cmd.argv[0],
+			       sq_txn_log(r->x), err) < 0)
+		goto out;
+	text = sq_stitch_record_format(r->body, r->s->version, &prov, r->warnings, r->nwarnings);
+	if (!text) {
+		sq_error(err, SQ_ERR_BACKEND, "stitch backend reported no record body");
+		goto out;
+	}
+	rc = sq_txn_commit(r->x, text, err);
+	free(text);
+out:
+	sq_provenance_release(&prov);
+	return rc;
+}
+
+/* A stitch's outdir is the acquisition's output root or a group folder in
+ * it: its root is what it must stay under. */
+static char *stitch_root(const struct sq_stitch_spec *s)
+{
+	return s->group ? sq_path_dirname(s->outdir) : xstrdup(s->outdir);
+}
+
+int sq_stage_run_stitch(const struct sq_stitch_spec *s, const char *const *inputs, size_t ninputs,
+			struct sq_stage_ctx *ctx, struct sq_err *err)
+{
+	char *root = stitch_root(s);
+	struct sq_txn_opts to = {
+	    .store = ctx->store, .root = root, .outdir = s->outdir, .stage = SQ_STAGE_STITCH};
+	struct stitch_run r = {.s = s, .dirs = inputs, .n = ninputs, .ctx = ctx};
+	int rc = -1;
+
+	if (ninputs == 0) {
+		sq_error(err, SQ_ERR_INVALID, "stitch of '%s' has no inputs", s->outdir);
+		goto out;
+	}
+	if (!(r.x = sq_txn_begin(&to, err)))
+		goto out;
+	r.out = sq_txn_path(r.x, SQ_LAYOUT_STITCH_PLY);
+	r.sift = sq_txn_path(r.x, SQ_LAYOUT_STITCH_SIFT);
+	if (produce(&r, err) < 0)
+		goto out;
+	sq_hooks_log(&ctx->hooks, "stitched %zu input%s into '%s/%s'", ninputs,
+		     ninputs == 1 ? "" : "s", s->outdir, SQ_LAYOUT_STITCH_PLY);
+	ctx->result_json = r.result;
+	r.result = NULL;
+	rc = 0;
+out:
+	sq_txn_end(r.x);
+	for (size_t i = 0; r.plys && i < ninputs; i++)
+		free(r.plys[i]);
+	free(r.plys);
+	for (size_t i = 0; i < r.nwarnings; i++)
+		free(r.warnings[i]);
+	free(r.warnings);
+	free(r.result);
+	free(r.body);
+	free(r.sift);
+	free(r.out);
+	free(root);
 	return rc;
 }

@@ -1,71 +1,17 @@
 /* stride.c - the frames a reconstruct backend is given and the RAM-aware stride
  * (see stride.h). */
 #include "stage/stride.h"
+#include "stage/record.h"
+#include "task/layout.h"
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "base/banned.h"
-
-void sq_frame_list_release(struct sq_frame_list *fl)
-{
-	for (size_t i = 0; i < fl->n; i++)
-		free(fl->files[i]);
-	free(fl->files);
-	free(fl->pts_s);
-	memset(fl, 0, sizeof(*fl));
-}
-
-/* One entry of "frames": {"file": "frame_000001.jpg", "pts_s": 0.13}. The name
- * must be a plain file name: it is joined to the frames folder. */
-static int frame_entry(struct sq_frame_list *fl, const cJSON *f, struct sq_err *err)
-{
-	const cJSON *file = cJSON_GetObjectItemCaseSensitive(f, "file");
-	const cJSON *pts = cJSON_GetObjectItemCaseSensitive(f, "pts_s");
-
-	if (!cJSON_IsString(file) || !cJSON_IsNumber(pts) || !*file->valuestring ||
-	    strchr(file->valuestring, '/') || file->valuestring[0] == '.')
-		return sq_error(err, SQ_ERR_INVALID,
-				"invalid frames record: frame %zu needs a file name and pts_s",
-				fl->n + 1);
-	fl->files[fl->n] = xstrdup(file->valuestring);
-	fl->pts_s[fl->n] = pts->valuedouble;
-	fl->n++;
-	return 0;
-}
-
-int sq_frame_list_parse(struct sq_frame_list *fl, const char *json, struct sq_err *err)
-{
-	cJSON *doc = json ? cJSON_Parse(json) : NULL;
-	const cJSON *frames = cJSON_GetObjectItemCaseSensitive(doc, "frames"), *f;
-	size_t n;
-	int rc = -1;
-
-	memset(fl, 0, sizeof(*fl));
-	if (!cJSON_IsArray(frames)) {
-		sq_error(err, SQ_ERR_INVALID, "invalid frames record: no 'frames' list");
-		goto out;
-	}
-	n = (size_t)cJSON_GetArraySize(frames);
-	fl->files = xcalloc(n + 1, sizeof(*fl->files));
-	fl->pts_s = xcalloc(n + 1, sizeof(*fl->pts_s));
-	cJSON_ArrayForEach(f, frames)
-	{
-		if (frame_entry(fl, f, err) < 0) {
-			sq_frame_list_release(fl);
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	cJSON_Delete(doc);
-	return rc;
-}
 
 long long sq_stride_host_memory(void)
 {
@@ -114,40 +60,17 @@ int sq_stride_pick(const struct sq_stride_spec *spec, long long default_bytes_pe
 	return 0;
 }
 
-char *sq_stride_record(const char *fields_json, const struct sq_stride *s)
-{
-	cJSON *doc = fields_json ? cJSON_Parse(fields_json) : NULL, *st;
-	char *text, *out;
-
-	if (!cJSON_IsObject(doc)) {
-		cJSON_Delete(doc);
-		doc = cJSON_CreateObject();
-	}
-	cJSON_DeleteItemFromObjectCaseSensitive(doc, "stride");
-	st = cJSON_AddObjectToObject(doc, "stride");
-	cJSON_AddNumberToObject(st, "k", s->k);
-	cJSON_AddBoolToObject(st, "fixed", s->fixed);
-	cJSON_AddNumberToObject(st, "frames_total", (double)s->frames_total);
-	cJSON_AddNumberToObject(st, "frames_used", (double)s->frames_used);
-	cJSON_AddNumberToObject(st, "bytes_per_frame", (double)s->bytes_per_frame);
-	cJSON_AddNumberToObject(st, "budget_bytes", (double)s->budget_bytes);
-	text = cJSON_PrintUnformatted(doc);
-	cJSON_Delete(doc);
-	if (!text)
-		abort(); /* cJSON only fails here when out of memory */
-	out = xstrdup(text);
-	cJSON_free(text);
-	return out;
-}
-
-int sq_stride_link_frames(const char *frames_dir, const struct sq_frame_list *fl, int k,
+int sq_stride_link_frames(const char *frames_dir, const struct sq_frames_record *fr, int k,
 			  const char *dir, struct sq_err *err)
 {
 	int rc = 0;
 
-	for (size_t i = 0; rc == 0 && i < fl->n; i += (size_t)(k > 0 ? k : 1)) {
-		char *from = sq_path_join(frames_dir, fl->files[i]);
-		char *to = sq_path_join(dir, fl->files[i]);
+	for (size_t i = 0; rc == 0 && i < fr->nframes; i += (size_t)(k > 0 ? k : 1)) {
+		char name[SQ_LAYOUT_FRAME_NAME_MAX];
+
+		sq_layout_frame_name(name, i + 1);
+		char *from = sq_path_join(frames_dir, name);
+		char *to = sq_path_join(dir, name);
 
 		if (symlink(from, to) < 0)
 			rc = sq_error_errno(err, errno, "cannot link frame '%s' into '%s'", from,
@@ -159,18 +82,16 @@ int sq_stride_link_frames(const char *frames_dir, const struct sq_frame_list *fl
 }
 
 int sq_stride_frames_dir(const struct sq_stride_spec *spec, long long default_bytes_per_frame,
-			 const char *frames_dir, const char *frames_json, const char *workdir,
-			 struct sq_stride *out, char **dir, struct sq_err *err)
+			 const char *frames_dir, const struct sq_frames_record *fr,
+			 const char *workdir, struct sq_stride *out, char **dir,
+			 struct sq_err *err)
 {
-	struct sq_frame_list fl;
 	char *sub = NULL;
 	int rc = -1;
 
 	*dir = NULL;
-	if (sq_frame_list_parse(&fl, frames_json, err) < 0)
-		return -1;
-	if (sq_stride_pick(spec, default_bytes_per_frame, fl.n, sq_stride_host_memory(), out, err) <
-	    0)
+	if (sq_stride_pick(spec, default_bytes_per_frame, fr->nframes, sq_stride_host_memory(), out,
+			   err) < 0)
 		goto out;
 	if (out->k == 1) {
 		*dir = xstrdup(frames_dir);
@@ -179,13 +100,12 @@ int sq_stride_frames_dir(const struct sq_stride_spec *spec, long long default_by
 	}
 	sub = sq_path_join(workdir, "frames");
 	if (sq_mkdir_p(sub, err) < 0 ||
-	    sq_stride_link_frames(frames_dir, &fl, out->k, sub, err) < 0)
+	    sq_stride_link_frames(frames_dir, fr, out->k, sub, err) < 0)
 		goto out;
 	*dir = sub;
 	sub = NULL;
 	rc = 0;
 out:
 	free(sub);
-	sq_frame_list_release(&fl);
 	return rc;
 }

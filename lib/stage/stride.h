@@ -18,16 +18,7 @@
  * correspondence graph and matches of one frame at default settings, rounded up). */
 #define SQ_STRIDE_COLMAP_BYTES_PER_FRAME (4LL << 20)
 
-/* The frames extract recorded in frames.json, in order. */
-struct sq_frame_list {
-	char **files;  /* "frame_000001.jpg", ...; n entries, each new */
-	double *pts_s; /* source timestamp of each, seconds from the start of chapter 1 */
-	size_t n;
-};
-
-/* Parses the text of a frames.json record into an empty list. */
-int sq_frame_list_parse(struct sq_frame_list *fl, const char *json, struct sq_err *err);
-void sq_frame_list_release(struct sq_frame_list *fl);
+struct sq_frames_record; /* record.h */
 
 struct sq_stride {
 	int k;			   /* every k-th frame is used: 0, k, 2k, ... (>= 1) */
@@ -49,21 +40,18 @@ long long sq_stride_host_memory(void);
 int sq_stride_pick(const struct sq_stride_spec *spec, long long default_bytes_per_frame,
 		   size_t nframes, long long host_bytes, struct sq_stride *out, struct sq_err *err);
 
-/* Returns new JSON object text: fields_json (an object, or NULL) with "stride"
- * added, describing s. */
-char *sq_stride_record(const char *fields_json, const struct sq_stride *s);
-
 /* Fills dir (which exists) with symbolic links to every k-th frame of frames_dir,
  * keeping their names, for a backend that takes a folder. */
-int sq_stride_link_frames(const char *frames_dir, const struct sq_frame_list *fl, int k,
+int sq_stride_link_frames(const char *frames_dir, const struct sq_frames_record *fr, int k,
 			  const char *dir, struct sq_err *err);
 
-/* For a backend that takes a folder: reads the frames record (frames_json, its
- * text), picks the stride with sq_stride_pick() and sets *dir to the folder to hand
+/* For a backend that takes a folder: picks the stride for the frames extract
+ * recorded (fr) with sq_stride_pick() and sets *dir to the folder to hand
  * over: a new copy of frames_dir when every frame is used, else a new path of a
  * folder made in workdir holding links to the chosen frames. */
 int sq_stride_frames_dir(const struct sq_stride_spec *spec, long long default_bytes_per_frame,
-			 const char *frames_dir, const char *frames_json, const char *workdir,
-			 struct sq_stride *out, char **dir, struct sq_err *err);
+			 const char *frames_dir, const struct sq_frames_record *fr,
+			 const char *workdir, struct sq_stride *out, char **dir,
+			 struct sq_err *err);
 
 #endif

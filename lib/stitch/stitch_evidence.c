@@ -8,6 +8,7 @@
  * next chapter) therefore hold cameras at the same instants: those pairs fix
  * the similarity between the two reconstructions directly. */
 #include "base/fsutil.h"
+#include "task/layout.h"
 #include "stitch/stitch_internal.h"
 #include "base/xalloc.h"
 #include "base/mathutil.h"
@@ -189,18 +190,18 @@ int stitch_cams_load(struct stitch_cams *cams, const char *dir, struct sq_err *e
 	cJSON *rec = NULL, *ext = NULL, *st = NULL;
 
 	memset(cams, 0, sizeof(*cams));
-	rec = load_json(dir, "reconstruct.json", &miss_rec, err);
+	rec = load_json(dir, SQ_LAYOUT_RECON_RECORD, &miss_rec, err);
 	if (!rec && !miss_rec)
 		goto out;
 	if (rec) {
-		ext = load_json(dir, "frames.json", &miss_ext, err);
+		ext = load_json(dir, SQ_LAYOUT_FRAMES_RECORD, &miss_ext, err);
 		if (!ext && !miss_ext)
 			goto out;
 		load_task(cams, rec, ext);
 		rc = 0;
 		goto out;
 	}
-	st = load_json(dir, "stitch.json", &miss_st, err);
+	st = load_json(dir, SQ_LAYOUT_STITCH_RECORD, &miss_st, err);
 	if (!st && !miss_st)
 		goto out;
 	load_group(cams, st);

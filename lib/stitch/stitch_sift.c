@@ -9,7 +9,7 @@
  * as its nearest too); what survives on textured ground is mostly right, where
  * FPFH on a sparse cloud is mostly wrong. */
 #include "base/parallel.h"
-#include "stage/record.h"
+#include "task/layout.h"
 #include "stitch/stitch_internal.h"
 #include "base/xalloc.h"
 #include "base/fsutil.h"
@@ -30,7 +30,7 @@
 
 int stitch_sift_load(struct sq_siftpts *s, const char *dir, struct sq_err *err)
 {
-	static const char *const names[] = {SQ_RECONSTRUCT_SIFT, SQ_STITCH_SIFT};
+	static const char *const names[] = {SQ_LAYOUT_RECON_SIFT, SQ_LAYOUT_STITCH_SIFT};
 	int rc = 0;
 
 	memset(s, 0, sizeof(*s));

@@ -7,6 +7,7 @@
  * the same double, and fields that do not describe the work (source_file,
  * version) are left out. */
 #include "task/task.h"
+#include "task/task_int.h"
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "base/xalloc.h"
@@ -179,6 +180,7 @@ void sq_task_release(struct sq_task *t)
 		free(t->videos[i]);
 	free(t->videos);
 	free(t->video_until_ms);
+	free(t->video_ids);
 	sq_backend_spec_release(&t->reconstruct);
 	sq_backend_spec_release(&t->stitch);
 	free(t->source_file);
@@ -383,6 +385,7 @@ char *sq_task_to_json(const struct sq_task *t)
 	add_str(o, "outdir", t->outdir);
 	cJSON_AddItemToObject(o, "videos", strlist_json(t->videos, t->nvideos));
 	until_json(o, t);
+	sq_task_ids_to_json(o, t);
 	cJSON_AddItemToObject(o, "extract", extract_json(&t->extract));
 	rc = backend_json(&t->reconstruct);
 	stride_json(rc, &t->reconstruct.stride);
@@ -401,6 +404,19 @@ char *sq_stitch_spec_to_json(const struct sq_stitch_spec *s)
 	add_str(o, "outdir", s->outdir);
 	cJSON_AddItemToObject(o, "backend", backend_json(&s->backend));
 	cJSON_AddItemToObject(o, "retry", retry_json(&s->retry));
+	return print_canonical(o);
+}
+
+char *sq_extract_spec_json(const struct sq_extract_spec *e)
+{
+	return print_canonical(extract_json(e));
+}
+
+char *sq_backend_spec_json(const struct sq_backend_spec *b)
+{
+	cJSON *o = backend_json(b);
+
+	stride_json(o, &b->stride);
 	return print_canonical(o);
 }
 
@@ -718,7 +734,9 @@ static int task_fields(struct sq_task *t, const cJSON *o, struct sq_err *err)
 		return -1;
 	if (t->nvideos == 0)
 		return sq_error(err, SQ_ERR_INVALID, "invalid spec json: no videos");
-	return until_from(o, t, err);
+	if (until_from(o, t, err) < 0)
+		return -1;
+	return sq_task_ids_from_json(o, t, err);
 }
 
 int sq_task_from_json(struct sq_task *t, const char *json, struct sq_err *err)

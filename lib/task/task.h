@@ -106,6 +106,17 @@ struct sq_retry_spec {
 	long long backoff_ms; /* first retry delay; doubles each retry */
 };
 
+/* What identifies a source video's content, cheaply: a video replaced at the
+ * same path is a different video, and so a different task version. */
+struct sq_video_id {
+	long long size_bytes;
+	long long mtime_s;	/* modification time, seconds since the epoch */
+	char head_sha256[65]; /* SHA-256 of its first MiB, hex */
+	char tail_sha256[65]; /* of its last MiB (the whole file when smaller) */
+};
+
+#define SQ_VIDEO_ID_SPAN (1 << 20) /* bytes hashed at each end */
+
 struct sq_task {
 	char *acquisition;
 	char *group;
@@ -118,6 +129,9 @@ struct sq_task {
 	 * start (task file `until`, e.g. the first seconds of the next chapter);
 	 * 0 = the whole file. In the canonical JSON only when some entry is set. */
 	long long *video_until_ms;
+	/* NULL, or nvideos identities (enqueue fills them when it probes the
+	 * videos); part of the canonical JSON, so of the version, when set. */
+	struct sq_video_id *video_ids;
 	struct sq_extract_spec extract;
 	struct sq_backend_spec reconstruct;
 	struct sq_backend_spec stitch; /* the acquisition's stitch config */
@@ -150,6 +164,11 @@ void sq_stitch_spec_finalize(struct sq_stitch_spec *s);
  * Returns new string (free with free()). */
 char *sq_task_to_json(const struct sq_task *t);
 char *sq_stitch_spec_to_json(const struct sq_stitch_spec *s);
+
+/* The settings of one stage as canonical JSON (for records' provenance): new
+ * string (free with free()). */
+char *sq_extract_spec_json(const struct sq_extract_spec *e);
+char *sq_backend_spec_json(const struct sq_backend_spec *b);
 
 /* Parses what sq_*_to_json wrote into an init'ed struct and finalizes it. */
 int sq_task_from_json(struct sq_task *t, const char *json, struct sq_err *err);

@@ -277,9 +277,11 @@ static void settle_failure(struct worker *w, const struct sq_job *job, const str
 /* Runs the job and settles it. Returns 1 if job was refilled with the next lease. */
 static int run_job(struct worker *w, struct sq_job *job)
 {
-	struct sq_stage_ctx sc = {.gpu = w->gpu, .hwaccel = w->opts->hwaccel,
-				  .progress = on_progress, .cancelled = on_cancelled,
-				  .log = on_stage_log, .ctx = w};
+	struct sq_stage_ctx sc = {
+	    .hooks = {.progress = on_progress, .cancelled = on_cancelled, .log = on_stage_log, .ctx = w},
+	    .gpu = w->gpu,
+	    .hwaccel = w->opts->hwaccel,
+	    .worker_id = w->id};
 	struct sq_err err = {0};
 	long long t0 = sq_mono_ms();
 	int rc, next = 0;
@@ -418,8 +420,9 @@ int sq_worker_run_local(const char *task_file, int stage, const struct sq_worker
 	struct sq_taskfile_opts to = {.probe = probe_adapter};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	struct worker w = {.opts = opts, .id = "local"};
-	struct sq_stage_ctx sc = {.hwaccel = opts->hwaccel, .progress = on_progress,
-				  .cancelled = on_cancelled, .log = on_stage_log, .ctx = &w};
+	struct sq_stage_ctx sc = {
+	    .hooks = {.progress = on_progress, .cancelled = on_cancelled, .log = on_stage_log, .ctx = &w},
+	    .hwaccel = opts->hwaccel};
 	struct sq_task t;
 	int rc = -1;
 

@@ -11,6 +11,8 @@
  * missed, so tests and the demo can assert on it. */
 #include "cloud/ate.h"
 #include "base/fsutil.h"
+#include "base/xalloc.h"
+#include "stage/record.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -95,6 +97,28 @@ static int report(const struct opts *o, const struct sq_ate_report *r)
 	return ok ? 0 : 1;
 }
 
+/* The recorded cameras, through the record reader. */
+static int check(const char *text, const struct sq_ate_truth *truth, struct sq_ate_report *rep,
+		 struct sq_err *err)
+{
+	struct sq_reconstruct_record rec;
+	struct sq_ate_cam *cams;
+	int rc;
+
+	if (sq_reconstruct_record_parse(&rec, text, err) < 0)
+		return -1;
+	cams = xcalloc(rec.nframes + 1, sizeof(*cams));
+	for (size_t i = 0; i < rec.nframes; i++) {
+		cams[i].pts_s = rec.frames[i].pts_s;
+		cams[i].registered = rec.frames[i].registered;
+		memcpy(cams[i].centre, rec.frames[i].centre, sizeof(cams[i].centre));
+	}
+	rc = sq_ate_check(cams, rec.nframes, rec.stride.k, truth, rep, err);
+	free(cams);
+	sq_reconstruct_record_release(&rec);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct sq_err err = {SQ_OK, ""};
@@ -109,7 +133,7 @@ int main(int argc, char **argv)
 	if (!(record = sq_read_file(o.record, NULL, &err)) ||
 	    !(csv = sq_read_file(o.poses, NULL, &err)) ||
 	    sq_ate_truth_parse(&truth, csv, o.chapter, &err) < 0 ||
-	    sq_ate_check(record, &truth, &rep, &err) < 0) {
+	    check(record, &truth, &rep, &err) < 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		goto out;
 	}

@@ -263,15 +263,16 @@ BIG3="$URL/big.mp4 $URL/big.mp4 $URL/big.mp4"
 acq resume
 # shellcheck disable=SC2086 # one argument per chapter
 write_task "$T/tasks/resume" g resume $BIG3
-# first_frame OUT: the pid extracting into OUT's frames.tmp.PID, once a frame is there
+# first_frame OUT: the pid extracting into OUT's work folder
+# (extract.tmp.HOST-PID/frames), once a frame is there
 first_frame() {
 	_end=$(($(date +%s) + 60))
-	until ls -d "$1"/frames.tmp.*/frame_000001.jpg >/dev/null 2>&1; do
+	until ls -d "$1"/extract.tmp.*/frames/frame_000001.jpg >/dev/null 2>&1; do
 		[ "$(date +%s)" -lt "$_end" ] || fail "extraction into $1 never started"
 		sleep 0.02
 	done
-	_f=$(ls -d "$1"/frames.tmp.* | head -1)
-	echo "${_f##*.}"
+	_f=$(ls -d "$1"/extract.tmp.* | head -1)
+	echo "${_f##*-}"
 }
 # pause_at_first_frame OUT: stops the process extracting into OUT once it has
 # written a frame; sets WPID

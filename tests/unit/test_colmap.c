@@ -3,6 +3,7 @@
  * colmap program runs in tests/cli/colmap.sh. */
 #include "cloud/ate.h"
 #include "stage/colmap.h"
+#include "stage/record.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "stage/stride.h"
@@ -304,30 +305,6 @@ static void test_judge_empty(void)
 
 /* --- frames and stride ------------------------------------------------------------ */
 
-static void test_frame_list(void)
-{
-	struct sq_frame_list fl;
-	struct sq_err err = {SQ_OK, ""};
-
-	T_EQ_INT(sq_frame_list_parse(&fl,
-				     "{\"count\":2,\"frames\":[{\"file\":\"frame_000001.jpg\","
-				     "\"pts_s\":0.5},{\"file\":\"frame_000002.jpg\",\"pts_s\":1}]}",
-				     &err),
-		 0);
-	T_EQ_INT(fl.n, 2);
-	if (fl.n == 2) {
-		T_EQ_STR(fl.files[1], "frame_000002.jpg");
-		NEAR(fl.pts_s[0], 0.5, 0);
-	}
-	sq_frame_list_release(&fl);
-	T_EQ_INT(
-	    sq_frame_list_parse(&fl, "{\"frames\":[{\"file\":\"../x.jpg\",\"pts_s\":0}]}", &err),
-	    -1);
-	T_CONTAINS(err.msg, "frame 1 needs a file name");
-	T_EQ_INT(sq_frame_list_parse(&fl, "{}", &err), -1);
-	T_CONTAINS(err.msg, "no 'frames' list");
-}
-
 static struct sq_stride pick(int stride, long long bpf, long long budget, long long dflt, size_t n,
 			     long long host)
 {
@@ -343,6 +320,7 @@ static void test_stride(void)
 	struct sq_stride_spec tiny = {0, 10 << 20, 15 << 20};
 	struct sq_stride st;
 	struct sq_err err = {SQ_OK, ""};
+	struct sq_reconstruct_record rec = {.version = "0123456789abcdef"}, back;
 	char *json;
 
 	st = pick(0, 0, 0, 0, 100, 1LL << 30); /* no figure per frame: all frames */
@@ -368,10 +346,15 @@ static void test_stride(void)
 	T_EQ_INT(sq_stride_pick(&tiny, 0, 10, 0, &st, &err), -1);
 	T_CONTAINS(err.msg, "memory budget of 15 MiB holds less than 2 frames of 10 MiB");
 	st = pick(0, 1 << 20, 3 << 20, 0, 10, 0);
-	json = sq_stride_record("{\"backend\":\"command\"}", &st);
-	T_CONTAINS(json, "\"backend\":\"command\"");
-	T_CONTAINS(json, "\"stride\":{\"k\":4,\"fixed\":false,\"frames_total\":10,"
-			 "\"frames_used\":3,\"bytes_per_frame\":1048576,\"budget_bytes\":3145728}");
+	rec.stride = st;
+	json = sq_reconstruct_record_format(&rec);
+	T_EQ_INT(sq_reconstruct_record_parse(&back, json, &err), 0);
+	T_EQ_INT(back.stride.k, 4);
+	T_EQ_INT(back.stride.frames_total, 10);
+	T_EQ_INT(back.stride.frames_used, 3);
+	T_EQ_INT(back.stride.bytes_per_frame, 1 << 20);
+	T_EQ_INT(back.stride.budget_bytes, 3 << 20);
+	sq_reconstruct_record_release(&back);
 	free(json);
 	T_CHECK(sq_stride_host_memory() > 0);
 }
@@ -382,7 +365,10 @@ static void test_run_errors(void)
 	struct sq_colmap_spec spec = {0, 3200, 8192, 10, 50, "OPENCV", {0}, 0};
 	struct sq_stride_spec stride = {0, 0, 0};
 	char *work = sq_path_join(t_tmpdir(), "colmap-work");
-	char *log = sq_path_join(t_tmpdir(), "colmap.log"), *json = NULL;
+	char *log = sq_path_join(t_tmpdir(), "colmap.log");
+	struct sq_frame_entry two[2] = {{.pts_s = 0}, {.pts_s = 1}};
+	struct sq_frames_record frames = {.frames = two, .nframes = 1};
+	struct sq_reconstruct_record rec = {0};
 	struct sq_colmap_run r = {.spec = &spec,
 				  .stride = &stride,
 				  .frames_dir = "/nonexistent",
@@ -393,14 +379,13 @@ static void test_run_errors(void)
 	struct sq_err err = {SQ_OK, ""};
 
 	T_EQ_INT(sq_mkdir_p(work, &err), 0);
-	r.frames_json = "{\"frames\":[{\"file\":\"frame_000001.jpg\",\"pts_s\":0}]}";
-	T_EQ_INT(sq_colmap_run(&r, &json, &err), -1);
+	r.frames = &frames;
+	T_EQ_INT(sq_colmap_run(&r, &rec, &err), -1);
 	T_CONTAINS(err.msg, "colmap needs at least 2 frames, got 1");
-	r.frames_json = "{\"frames\":[{\"file\":\"a.jpg\",\"pts_s\":0},{\"file\":\"b.jpg\","
-			"\"pts_s\":1}]}";
-	T_EQ_INT(sq_colmap_run(&r, &json, &err), -1);
+	frames.nframes = 2;
+	T_EQ_INT(sq_colmap_run(&r, &rec, &err), -1);
 	T_CONTAINS(err.msg, "/nonexistent/colmap");
-	T_CHECK(json == NULL);
+	T_EQ_INT(rec.nframes, 0);
 	free(work);
 	free(log);
 }
@@ -521,19 +506,19 @@ static void test_ate_truth(void)
  * truth, the others at half scale and shifted. */
 static void test_ate_check(void)
 {
-	const char *record =
-	    "{\"backend\":\"colmap\",\"stride\":{\"k\":2},\"frames\":["
-	    "{\"file\":\"a\",\"pts_s\":0.0,\"registered\":true,\"centre\":[11,5,3]},"
-	    "{\"file\":\"b\",\"pts_s\":0.5,\"registered\":true,\"centre\":[11.5,5,3]},"
-	    "{\"file\":\"c\",\"pts_s\":1.0,\"registered\":false},"
-	    "{\"file\":\"d\",\"pts_s\":1.5,\"registered\":true,\"centre\":[11.5,6,3]},"
-	    "{\"file\":\"e\",\"pts_s\":9.0,\"registered\":true,\"centre\":[0,0,0]}]}";
+	const struct sq_ate_cam cams[] = {
+	    {.pts_s = 0.0, .registered = 1, .centre = {11, 5, 3}},
+	    {.pts_s = 0.5, .registered = 1, .centre = {11.5, 5, 3}},
+	    {.pts_s = 1.0, .registered = 0},
+	    {.pts_s = 1.5, .registered = 1, .centre = {11.5, 6, 3}},
+	    {.pts_s = 9.0, .registered = 1, .centre = {0, 0, 0}},
+	};
 	struct sq_ate_truth t;
 	struct sq_ate_report rep;
 	struct sq_err err = {SQ_OK, ""};
 
 	T_EQ_INT(sq_ate_truth_parse(&t, poses_csv, 2, &err), 0);
-	T_EQ_INT(sq_ate_check(record, &t, &rep, &err), 0);
+	T_EQ_INT(sq_ate_check(cams, 5, 2, &t, &rep, &err), 0);
 	T_EQ_INT(rep.frames, 5);
 	T_EQ_INT(rep.registered, 4);
 	T_EQ_INT(rep.matched, 3);
@@ -541,7 +526,7 @@ static void test_ate_check(void)
 	NEAR(rep.ate.scale, 2, 1e-9);
 	NEAR(rep.ate.rmse, 0, 1e-9);
 	NEAR(rep.ate.length, 3, 1e-12); /* (2,0)->(3,0)->(3,2) */
-	T_EQ_INT(sq_ate_check("{\"frames\":[]}", &t, &rep, &err), -1);
+	T_EQ_INT(sq_ate_check(cams, 0, 1, &t, &rep, &err), -1);
 	T_CONTAINS(err.msg, "only 0 of 0 registered frames");
 	sq_ate_truth_release(&t);
 }
@@ -556,7 +541,6 @@ int main(void)
 	test_judge_jumps();
 	test_judge_weak();
 	test_judge_empty();
-	test_frame_list();
 	test_stride();
 	test_run_errors();
 	test_ate_known();

@@ -510,7 +510,7 @@ static void test_progress(void)
 {
 	char *in = source("bframes.mp4"), *dir = fresh_dir("out-progress");
 	struct prog p = {.sane = 1};
-	struct sq_extract_opts o = {.progress = on_progress, .ctx = &p};
+	struct sq_extract_opts o = {.hooks = {.progress = on_progress, .ctx = &p}};
 	struct sq_extract_result res = {0};
 	struct sq_err err = {0};
 	long long t0 = sq_mono_ms(), ms;
@@ -551,7 +551,7 @@ static void test_cancel(void)
 {
 	char *in = source("bframes.mp4"), *dir = fresh_dir("out-cancel");
 	struct stopper s = {.dir = dir};
-	struct sq_extract_opts o = {.cancelled = stop_after_three, .ctx = &s};
+	struct sq_extract_opts o = {.hooks = {.cancelled = stop_after_three, .ctx = &s}};
 	struct sq_extract_result res = {0};
 	struct sq_err err = {0};
 
@@ -647,7 +647,7 @@ static void test_hwaccel_fallback(void)
 {
 	char *in = source("bframes.mp4"), *dir = fresh_dir("out-hw");
 	struct sq_strbuf log = SQ_STRBUF_INIT;
-	struct sq_extract_opts o = {.hwaccel = 1, .log = on_log, .ctx = &log};
+	struct sq_extract_opts o = {.hwaccel = 1, .hooks = {.log = on_log, .ctx = &log}};
 	struct sq_extract_result res = {0};
 	struct sq_err err = {0};
 

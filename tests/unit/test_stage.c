@@ -3,6 +3,8 @@
 #include "base/fsutil.h"
 #include "stage/record.h"
 #include "stage/stage.h"
+#include "stage/txn.h"
+#include "task/layout.h"
 #include "base/xalloc.h"
 #include "t.h"
 
@@ -76,7 +78,7 @@ static void test_extract_and_leftovers(const char *mini)
 	sh(p);
 	free(p);
 	T_EQ_INT(sq_stage_run_task(&t, SQ_STAGE_EXTRACT, &ctx, &err), 0);
-	T_CHECK(sq_stage_task_done(&t, SQ_STAGE_EXTRACT));
+	T_CHECK(sq_stage_task_done(NULL, &t, SQ_STAGE_EXTRACT));
 	T_EQ_INT(count_entries(t.outdir, ".tmp."), 0);
 	p = sq_path_join(t.outdir, "frames");
 	T_EQ_INT(count_entries(p, "frame_"), 4); /* 2 s at 2 fps */
@@ -86,7 +88,7 @@ static void test_extract_and_leftovers(const char *mini)
 	ctx.result_json = NULL;
 
 	T_EQ_INT(sq_stage_run_task(&t, SQ_STAGE_RECONSTRUCT, &ctx, &err), 0);
-	T_CHECK(sq_stage_task_done(&t, SQ_STAGE_RECONSTRUCT));
+	T_CHECK(sq_stage_task_done(NULL, &t, SQ_STAGE_RECONSTRUCT));
 	T_EQ_INT(count_entries(t.outdir, "reconstruct.tmp"), 0);
 	p = sq_path_join(t.outdir, "reconstruct.log");
 	T_CHECK(sq_path_exists(p));
@@ -101,13 +103,16 @@ static void test_failures_drop_record(void)
 	struct sq_stage_ctx ctx = {0};
 	struct sq_task t;
 	struct sq_err err = {0};
-	char *rec;
+	char *rec, *p;
 
 	make_task(&t, "b", bad_exit, 3);
 	T_EQ_INT(sq_stage_run_task(&t, SQ_STAGE_EXTRACT, &ctx, &err), 0);
 	free(ctx.result_json);
-	rec = sq_record_task_path(t.outdir, SQ_STAGE_RECONSTRUCT);
-	T_EQ_INT(sq_record_write(rec, SQ_STAGE_RECONSTRUCT, t.version, NULL, &err), 0);
+	rec = sq_layout_path(t.outdir, SQ_LAYOUT_RECON_RECORD);
+	p = xasprintf("{\"stage\":\"reconstruct\",\"version\":\"%s\"}", t.version);
+	T_EQ_INT(sq_write_file_atomic(rec, p, strlen(p), &err), 0);
+	free(p);
+	T_CHECK(sq_stage_task_done(NULL, &t, SQ_STAGE_RECONSTRUCT));
 	T_EQ_INT(sq_stage_run_task(&t, SQ_STAGE_RECONSTRUCT, &ctx, &err), -1);
 	T_CONTAINS(err.msg, "status 3");
 	T_CONTAINS(err.msg, "boom");
@@ -156,8 +161,10 @@ static void test_stitch_passthrough(void)
 	s.backend.kind = SQ_BACKEND_BUILTIN;
 	sq_stitch_spec_finalize(&s);
 	T_EQ_INT(sq_stage_run_stitch(&s, inputs, 1, &ctx, &err), 0);
-	out_ply = sq_record_stitch_output(s.outdir);
-	in_ply = sq_record_task_output(in_dir, SQ_STAGE_RECONSTRUCT);
+	if (err.code)
+		fprintf(stderr, "stitch: %s\n", err.msg);
+	out_ply = sq_layout_path(s.outdir, SQ_LAYOUT_STITCH_PLY);
+	in_ply = sq_layout_path(in_dir, SQ_LAYOUT_RECON_PLY);
 	a = sq_read_file(out_ply, NULL, NULL);
 	b = sq_read_file(in_ply, NULL, NULL);
 	T_CHECK(a && b && strcmp(a, b) == 0); /* a single input passes through unchanged */
@@ -174,6 +181,118 @@ static void test_stitch_passthrough(void)
 	free(in_ply);
 	free(in_dir);
 	sq_stitch_spec_release(&s);
+}
+
+/* Records are typed: what a stage wrote parses back, with its provenance. */
+static void test_records_typed(void)
+{
+	char *path = xasprintf("%s/g1/a/%s", root, SQ_LAYOUT_FRAMES_RECORD);
+	char *text = sq_read_file(path, NULL, NULL), *again;
+	struct sq_frames_record fr, fr2;
+	struct sq_reconstruct_record rr;
+	struct sq_err err = {0};
+
+	T_CHECK(text != NULL);
+	T_EQ_INT(sq_frames_record_parse(&fr, text, &err), 0);
+	T_EQ_INT(fr.nframes, 4);
+	T_EQ_INT(fr.nsources, 1);
+	T_EQ_STR(fr.sources[0], video);
+	T_EQ_STR(fr.prov.worker, "local");
+	T_EQ_STR(fr.prov.backend, "libav");
+	T_CONTAINS(fr.prov.backend_version, "libavcodec");
+	T_CHECK(fr.prov.scanq_version && *fr.prov.scanq_version);
+	T_CONTAINS(fr.prov.params_json, "\"quality\":5");
+	T_EQ_INT(fr.prov.nsources, 1);
+	again = sq_frames_record_format(&fr);
+	T_EQ_INT(sq_frames_record_parse(&fr2, again, &err), 0);
+	T_EQ_INT(fr2.nframes, fr.nframes);
+	T_CHECK(fr2.frames[3].pts_s == fr.frames[3].pts_s);
+	T_EQ_STR(fr2.version, fr.version);
+	sq_frames_record_release(&fr2);
+	sq_frames_record_release(&fr);
+	free(again);
+	free(text);
+	free(path);
+	/* a frame whose name is not its index is refused (it is joined to a path) */
+	T_EQ_INT(sq_frames_record_parse(&fr, "{\"stage\":\"extract\",\"version\":\"x\","
+					     "\"duration_s\":1,\"params\":{\"fps_num\":1,"
+					     "\"fps_den\":1,\"width\":1,\"height\":1,\"quality\":2},"
+					     "\"sources\":[\"v\"],\"frames\":[{\"file\":\"../x\","
+					     "\"pts_s\":0}]}",
+					 &err),
+		 -1);
+	T_CONTAINS(err.msg, "frame 1");
+	path = xasprintf("%s/g1/a/%s", root, SQ_LAYOUT_RECON_RECORD);
+	text = sq_read_file(path, NULL, NULL);
+	T_EQ_INT(sq_reconstruct_record_parse(&rr, text, &err), 0);
+	T_EQ_STR(rr.prov.backend, "command");
+	T_EQ_INT(rr.has_colmap, 0);
+	T_EQ_INT(rr.stride.k, 1);
+	sq_reconstruct_record_release(&rr);
+	/* a record of format 1 (before provenance) still reads */
+	T_EQ_INT(sq_reconstruct_record_parse(&rr, "{\"stage\":\"reconstruct\",\"version\":\"v\","
+						   "\"backend\":\"colmap\",\"wall_ms\":5}",
+					     &err),
+		 0);
+	T_EQ_STR(rr.prov.backend, "colmap");
+	T_EQ_INT(rr.prov.format, 1);
+	sq_reconstruct_record_release(&rr);
+	free(text);
+	free(path);
+}
+
+/* Nothing a stage writes leaves the output root: by "..", or by a link. */
+static void test_confinement(const char *mini)
+{
+	char *argv[] = {(char *)mini, "{frames}", "{output}"};
+	char *link = xasprintf("%s/escape", root), *p;
+	struct sq_stage_ctx ctx = {0};
+	struct sq_task t;
+	struct sq_err err = {0};
+
+	T_EQ_INT(sq_txn_check_confined("/r", "/r/a/b", &err), 0);
+	T_EQ_INT(sq_txn_check_confined("/r", "/r/../x", &err), -1);
+	T_EQ_INT(sq_txn_check_confined("/r", "/rx/a", &err), -1);
+	T_CHECK(symlink(t_tmpdir(), link) == 0);
+	p = xasprintf("%s/g", link);
+	T_EQ_INT(sq_txn_check_confined(root, p, &err), -1);
+	T_CONTAINS(err.msg, "symbolic link");
+	free(p);
+	make_task(&t, "x", argv, 3);
+	free(t.group);
+	t.group = xstrdup("..");
+	sq_task_finalize(&t);
+	T_EQ_INT(sq_stage_run_task(&t, SQ_STAGE_EXTRACT, &ctx, &err), -1);
+	T_CONTAINS(err.msg, "outside the output root");
+	p = xasprintf("%s/x", t_tmpdir());
+	T_CHECK(!sq_path_exists(p));
+	free(p);
+	sq_task_release(&t);
+	free(link);
+}
+
+/* An optional output an attempt does not make is removed with the old ones:
+ * descriptors of an earlier colmap run never outlive its cloud. */
+static void test_optional_output_removed(const char *mini)
+{
+	char *argv[] = {(char *)mini, "{frames}", "{output}"};
+	struct sq_stage_ctx ctx = {0};
+	struct sq_task t;
+	struct sq_err err = {0};
+	char *sift, *left;
+
+	make_task(&t, "a", argv, 3);
+	sift = sq_layout_path(t.outdir, SQ_LAYOUT_RECON_SIFT);
+	left = xasprintf("%s/reconstruct.tmp.otherhost-4242", t.outdir);
+	T_EQ_INT(sq_write_file_atomic(sift, "x", 1, &err), 0);
+	T_EQ_INT(sq_mkdir_p(left, &err), 0);
+	T_EQ_INT(sq_stage_run_task(&t, SQ_STAGE_RECONSTRUCT, &ctx, &err), 0);
+	free(ctx.result_json);
+	T_CHECK(!sq_path_exists(sift));
+	T_CHECK(!sq_path_exists(left));
+	free(left);
+	free(sift);
+	sq_task_release(&t);
 }
 
 /* A disk that fills mid-extraction fails cleanly: no record, no temporaries. */
@@ -196,7 +315,7 @@ static void test_disk_full(const char *mini)
 	T_EQ_INT(sq_stage_run_task(&t, SQ_STAGE_EXTRACT, &ctx, &err), -1);
 	setrlimit(RLIMIT_FSIZE, &old);
 	T_EQ_INT(err.code, SQ_ERR_NOSPC);
-	rec = sq_record_task_path(t.outdir, SQ_STAGE_EXTRACT);
+	rec = sq_layout_path(t.outdir, SQ_LAYOUT_FRAMES_RECORD);
 	T_CHECK(!sq_path_exists(rec));
 	T_EQ_INT(count_entries(t.outdir, ".tmp."), 0);
 	free(rec);
@@ -217,6 +336,9 @@ int main(void)
 	sh(cmd);
 	free(cmd);
 	test_extract_and_leftovers(mini);
+	test_records_typed();
+	test_optional_output_removed(mini);
+	test_confinement(mini);
 	test_failures_drop_record();
 	test_stale_frames_refused(mini);
 	test_stitch_passthrough();
