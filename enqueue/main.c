@@ -38,9 +38,16 @@ static int probe(void *ctx, const char *video, struct sq_err *err)
 	return sq_media_probe(video, NULL, err);
 }
 
+static int identify(void *ctx, const char *video, struct sq_video_id *id, struct sq_err *err)
+{
+	(void)ctx;
+	return sq_media_identify(video, id, err);
+}
+
 static int load_all(char **dirs, int n, int check, struct sq_acq *acqs)
 {
-	struct sq_taskfile_opts to = {.probe = probe, .create_output_root = !check};
+	struct sq_taskfile_opts to = {
+	    .probe = probe, .create_output_root = !check, .identify = identify};
 	int bad = 0;
 
 	for (int i = 0; i < n; i++) {

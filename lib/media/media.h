@@ -23,6 +23,14 @@ struct sq_media_info {
  * 59.27.100, libavcodec 59.37.100, libswscale 6.7.100" (static storage). */
 const char *sq_media_version(void);
 
+/* A video's identity (size, modification time, SHA-256 of its first and last
+ * MiB), read from a local path or an sftp:// URL. */
+int sq_media_identify(const char *url, struct sq_video_id *id, struct sq_err *err);
+
+/* 0 if the video at url still has identity want (size and hashes: a copy
+ * with a new mtime is the same video); else -1 saying what changed. */
+int sq_media_check_identity(const char *url, const struct sq_video_id *want, struct sq_err *err);
+
 /* Opens url (path or libav URL) and checks it has a video stream and a duration.
  * Fills *info (may be NULL). */
 int sq_media_probe(const char *url, struct sq_media_info *info, struct sq_err *err);

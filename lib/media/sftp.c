@@ -71,6 +71,7 @@ struct sq_sftp_file {
 	struct link *link;
 	sftp_file h;
 	uint64_t size, pos;
+	long long mtime_s; /* as the server gave it at open; -1 if it did not */
 	uint64_t next_off; /* where the next request starts */
 	struct req r[MAX_INFLIGHT];
 	int head, n, window;
@@ -476,6 +477,8 @@ static int check_attrs(struct sq_sftp_file *f, sftp_attributes a, struct sq_err 
 				    "changed on the server while being read (%llu bytes, was %llu)",
 				    (unsigned long long)a->size, (unsigned long long)f->size);
 	f->size = a->size;
+	if (!f->opened)
+		f->mtime_s = a->flags & SSH_FILEXFER_ATTR_ACMODTIME ? (long long)a->mtime : -1;
 	return 0;
 }
 
@@ -585,6 +588,11 @@ struct sq_sftp_file *sq_sftp_open(const char *url, const struct sq_sftp_opts *op
 long long sq_sftp_size(const struct sq_sftp_file *f)
 {
 	return (long long)f->size;
+}
+
+long long sq_sftp_mtime(const struct sq_sftp_file *f)
+{
+	return f->mtime_s;
 }
 
 long long sq_sftp_tell(const struct sq_sftp_file *f)

@@ -41,6 +41,10 @@ struct sq_sftp_file *sq_sftp_open(const char *url, const struct sq_sftp_opts *op
 /* The file's size in bytes, as the server gave it at open. */
 long long sq_sftp_size(const struct sq_sftp_file *f);
 
+/* The file's modification time (s since the epoch) as the server gave it at
+ * open, or -1 if it gave none. */
+long long sq_sftp_mtime(const struct sq_sftp_file *f);
+
 /* The read position. */
 long long sq_sftp_tell(const struct sq_sftp_file *f);
 

@@ -6,6 +6,7 @@
  * plan that went stale between reading and applying never queues a job twice. */
 #include "ops/repair.h"
 #include "base/fsutil.h"
+#include "media/media.h"
 #include "stage/record.h"
 #include "task/layout.h"
 #include "base/strbuf.h"
@@ -36,25 +37,6 @@ void sq_repair_acq_release(struct sq_repair_acq *a)
 
 /* --- gather --- */
 
-/* The spec the queue gives a stitch job: the acquisition's template with group
- * and outdir set, finalized. The JSON round trip makes it a deep copy. */
-static int stitch_spec_build(const struct sq_acq *acq, char *group, struct sq_stitch_spec *out,
-			     struct sq_err *err)
-{
-	struct sq_stitch_spec tmp = acq->stitch;
-	char *outdir = group ? sq_path_join(acq->output_root, group) : xstrdup(acq->output_root);
-	char *json;
-	int rc;
-
-	tmp.group = group;
-	tmp.outdir = outdir;
-	json = sq_stitch_spec_to_json(&tmp);
-	rc = sq_stitch_spec_from_json(out, json, err);
-	free(json);
-	free(outdir);
-	return rc;
-}
-
 static void read_task_disk(struct sq_repair_task *rt)
 {
 	for (int s = SQ_STAGE_EXTRACT; s <= SQ_STAGE_RECONSTRUCT; s++) {
@@ -75,53 +57,77 @@ static void read_stitch_disk(struct sq_repair_stitch *rs)
 	free(path);
 }
 
-static void diag_add(struct sq_diags *d, const char *file, const char *msg)
-{
-	xgrow((void **)&d->v, &d->alloc, d->n + 1, sizeof(*d->v));
-	d->v[d->n].file = xstrdup(file);
-	d->v[d->n].line = 0;
-	d->v[d->n].col = 0;
-	d->v[d->n].msg = xstrdup(msg);
-	d->n++;
-}
-
-static int load_stitches(struct sq_repair_acq *a, struct sq_err *err)
+static void load_stitches(struct sq_repair_acq *a)
 {
 	a->groups = xcalloc(a->acq.ngroups, sizeof(*a->groups));
 	for (size_t g = 0; g < a->acq.ngroups; g++)
 		sq_stitch_spec_init(&a->groups[g].spec);
 	for (size_t g = 0; g < a->acq.ngroups; g++) {
-		if (stitch_spec_build(&a->acq, a->acq.groups[g], &a->groups[g].spec, err) < 0)
-			return -1;
+		sq_stitch_spec_derive(&a->acq.stitch, a->acq.groups[g], &a->groups[g].spec);
 		read_stitch_disk(&a->groups[g]);
 	}
 	if (a->acq.ngroups < 2)
-		return 0;
-	if (stitch_spec_build(&a->acq, NULL, &a->top.spec, err) < 0)
-		return -1;
+		return;
+	sq_stitch_spec_derive(&a->acq.stitch, NULL, &a->top.spec);
 	read_stitch_disk(&a->top);
-	return 0;
+}
+
+/* The identity extract recorded for video i of t, if the record is of it. */
+static int recorded_identity(const struct sq_task *t, size_t i, struct sq_video_id *id)
+{
+	char *path = sq_layout_path(t->outdir, SQ_LAYOUT_FRAMES_RECORD);
+	char *text = sq_read_file(path, NULL, NULL);
+	struct sq_frames_record fr;
+	int rc = -1;
+
+	if (text && sq_frames_record_parse(&fr, text, NULL) == 0) {
+		if (i < fr.prov.nsources && fr.prov.source_ids[i].size_bytes >= 0 &&
+		    strcmp(fr.prov.source_paths[i], t->videos[i]) == 0) {
+			*id = fr.prov.source_ids[i];
+			rc = 0;
+		}
+		sq_frames_record_release(&fr);
+	}
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* A task's version includes its videos' identities, as enqueue computed
+ * them: each video is identified where it lies, or, when it is gone (outputs
+ * outlive their sources), by what extract recorded of it. A task with a video
+ * known neither way keeps no identity: its records then do not match, and it
+ * is re-run, which is all that can honestly be said of it. */
+static void identify_task(struct sq_task *t)
+{
+	struct sq_video_id *ids = xcalloc(t->nvideos + 1, sizeof(*ids));
+
+	for (size_t i = 0; i < t->nvideos; i++)
+		if (sq_media_identify(t->videos[i], &ids[i], NULL) < 0 &&
+		    recorded_identity(t, i, &ids[i]) < 0) {
+			free(ids);
+			return;
+		}
+	free(t->video_ids);
+	t->video_ids = ids;
+	sq_task_finalize(t);
 }
 
 int sq_repair_load(const char *dir, struct sq_repair_acq *out, struct sq_diags *diags)
 {
 	/* outputs may outlive their source videos: repair judges outputs only */
 	const struct sq_taskfile_opts opts = {.skip_video_check = 1};
-	struct sq_err err = {SQ_OK, ""};
 
 	sq_repair_acq_init(out);
 	if (sq_taskfile_load_dir(dir, &opts, &out->acq, diags) < 0)
 		return -1;
 	out->tasks = xcalloc(out->acq.ntasks, sizeof(*out->tasks));
 	for (size_t i = 0; i < out->acq.ntasks; i++) {
+		identify_task(&out->acq.tasks[i]);
 		out->tasks[i].task = &out->acq.tasks[i];
 		read_task_disk(&out->tasks[i]);
 	}
-	if (load_stitches(out, &err) < 0) {
-		diag_add(diags, dir, err.msg);
-		sq_repair_acq_release(out);
-		return -1;
-	}
+	load_stitches(out);
 	return 0;
 }
 

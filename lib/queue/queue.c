@@ -163,12 +163,11 @@ static const char **distinct_groups(const struct sq_task *tasks, size_t n, size_
 static void add_stitch_spec(struct sq_redis_args *a, const struct sq_stitch_spec *tmpl,
 			    const char *group)
 {
-	struct sq_stitch_spec s = *tmpl; /* shallow: only group and outdir differ */
+	struct sq_stitch_spec s;
 	char *json, *sjid;
 
-	s.group = (char *)group;
-	s.outdir = group ? sq_path_join(tmpl->outdir, group) : tmpl->outdir;
-	sq_stitch_spec_finalize(&s);
+	sq_stitch_spec_init(&s);
+	sq_stitch_spec_derive(tmpl, group, &s);
 	json = sq_stitch_spec_to_json(&s);
 	sjid = group ? xasprintf("@group:%s", group) : xstrdup("@acq");
 	sq_redis_args_add(a, sjid);
@@ -176,8 +175,7 @@ static void add_stitch_spec(struct sq_redis_args *a, const struct sq_stitch_spec
 	sq_redis_args_add(a, json);
 	sq_redis_args_add(a, s.version);
 	sq_redis_args_add(a, s.outdir);
-	if (group)
-		free(s.outdir);
+	sq_stitch_spec_release(&s);
 	free(json);
 	free(sjid);
 }

@@ -76,6 +76,15 @@ out:
 	return rc;
 }
 
+/* The videos must be the ones the task version was made from. */
+static int check_sources(const struct sq_task *t, struct sq_err *err)
+{
+	for (size_t i = 0; t->video_ids && i < t->nvideos; i++)
+		if (sq_media_check_identity(t->videos[i], &t->video_ids[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 int sq_stage_extract(const struct sq_task *t, struct sq_stage_ctx *ctx, struct sq_err *err)
 {
 	struct sq_txn_opts to = {.store = ctx->store,
@@ -84,11 +93,12 @@ int sq_stage_extract(const struct sq_task *t, struct sq_stage_ctx *ctx, struct s
 				 .stage = SQ_STAGE_EXTRACT};
 	struct sq_extract_result res = {0};
 	struct sq_frames_record rec = {0};
-	struct sq_txn *x = sq_txn_begin(&to, err);
+	struct sq_txn *x = NULL;
 	char *text = NULL, *figures = NULL;
 	int rc = -1;
 
-	if (!x || decode(t, x, ctx, &res, err) < 0)
+	if (check_sources(t, err) < 0 || !(x = sq_txn_begin(&to, err)) ||
+	    decode(t, x, ctx, &res, err) < 0)
 		goto out;
 	fill_record(&rec, t, &res, ctx);
 	text = sq_frames_record_format(&rec);

@@ -150,6 +150,16 @@ void sq_backend_spec_release(struct sq_backend_spec *b)
 	backend_init(b, b->kind);
 }
 
+void sq_backend_spec_copy(struct sq_backend_spec *to, const struct sq_backend_spec *from)
+{
+	*to = *from;
+	to->cmd.argv = xcalloc(from->cmd.argc + 1, sizeof(*to->cmd.argv));
+	for (size_t i = 0; i < from->cmd.argc; i++)
+		to->cmd.argv[i] = xstrdup(from->cmd.argv[i]);
+	to->cmd.done_log = xstrdup(from->cmd.done_log);
+	to->cmd.done_file = xstrdup(from->cmd.done_file);
+}
+
 static void retry_init(struct sq_retry_spec *r)
 {
 	r->max_attempts = 3;
@@ -444,6 +454,28 @@ void sq_task_finalize(struct sq_task *t)
 	json = sq_task_to_json(t);
 	version_of(json, t->version);
 	free(json);
+}
+
+void sq_stitch_spec_derive(const struct sq_stitch_spec *tmpl, const char *group,
+			   struct sq_stitch_spec *out)
+{
+	sq_stitch_spec_release(out);
+	out->acquisition = xstrdup(tmpl->acquisition);
+	out->group = xstrdup(group);
+	out->outdir = group ? sq_path_join(tmpl->outdir, group) : xstrdup(tmpl->outdir);
+	sq_backend_spec_copy(&out->backend, &tmpl->backend);
+	out->retry = tmpl->retry;
+	sq_stitch_spec_finalize(out);
+}
+
+void sq_stitch_spec_of_task(const struct sq_task *t, struct sq_stitch_spec *out)
+{
+	struct sq_stitch_spec tmpl = {.acquisition = t->acquisition,
+				      .outdir = t->output_root,
+				      .backend = t->stitch,
+				      .retry = t->retry};
+
+	sq_stitch_spec_derive(&tmpl, t->group, out);
 }
 
 void sq_stitch_spec_finalize(struct sq_stitch_spec *s)

@@ -156,6 +156,20 @@ void sq_stitch_spec_init(struct sq_stitch_spec *s);
 void sq_stitch_spec_release(struct sq_stitch_spec *s);
 void sq_backend_spec_release(struct sq_backend_spec *b);
 
+/* Deep copy of a backend spec into to (which holds nothing to free). */
+void sq_backend_spec_copy(struct sq_backend_spec *to, const struct sq_backend_spec *from);
+
+/* The spec of one stitch job, the one way it is made: the acquisition's
+ * stitch template tmpl (group NULL, outdir the output root) for a group
+ * (group != NULL: outdir <root>/<group>) or for the acquisition (group NULL),
+ * finalized; a deep copy into out (init'ed; what it held is released). */
+void sq_stitch_spec_derive(const struct sq_stitch_spec *tmpl, const char *group,
+			   struct sq_stitch_spec *out);
+
+/* The group stitch spec of a task's group, from the task's own settings (a
+ * task run alone, without its acquisition's other files). */
+void sq_stitch_spec_of_task(const struct sq_task *t, struct sq_stitch_spec *out);
+
 /* Computes outdir and version from the other fields. Call after filling a task. */
 void sq_task_finalize(struct sq_task *t);
 void sq_stitch_spec_finalize(struct sq_stitch_spec *s);

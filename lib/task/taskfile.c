@@ -380,41 +380,60 @@ static const char *errno_text(int e, char *buf, size_t len)
 	return buf;
 }
 
-static void check_video(const char *file, const struct sq_tf_item *it,
-			const struct sq_taskfile_opts *opts, struct sq_diags *d)
+/* Checks one video; fills *id when the caller identifies videos. Returns 0
+ * when the video is fine (identified, if asked). */
+static int check_video(const char *file, const struct sq_tf_item *it,
+		       const struct sq_taskfile_opts *opts, struct sq_video_id *id,
+		       struct sq_diags *d)
 {
 	struct sq_err err = {SQ_OK, ""};
 	struct stat st;
 	char buf[128];
 
 	if (opts && opts->skip_video_check)
-		return;
+		return -1;
 	if (it->s[0] == '/') { /* local: resolved to an absolute path when read */
 		if (stat(it->s, &st) < 0 || access(it->s, R_OK) < 0) {
 			sq_taskfile_diag(d, file, it->pos, "cannot read video '%s': %s", it->s,
 					 errno_text(errno, buf, sizeof(buf)));
-			return;
+			return -1;
 		}
 		if (S_ISDIR(st.st_mode)) {
 			sq_taskfile_diag(d, file, it->pos, "cannot read video '%s': is a directory",
 					 it->s);
-			return;
+			return -1;
 		}
 	}
-	if (opts && opts->probe && opts->probe(opts->probe_ctx, it->s, &err) < 0)
+	if ((opts && opts->probe && opts->probe(opts->probe_ctx, it->s, &err) < 0) ||
+	    (opts && opts->identify && opts->identify(opts->probe_ctx, it->s, id, &err) < 0)) {
 		sq_taskfile_diag(d, file, it->pos, "%s",
 				 err.msg[0] ? err.msg : "cannot decode video");
+		return -1;
+	}
+	return 0;
 }
 
-static void check_videos(const struct tload *t, const struct sq_taskfile_opts *opts,
-			 struct sq_diags *d)
+/* Checks every video of a task; when the caller identifies them, the task
+ * gets their identities (and so a version that changes with them). */
+static void check_videos(struct tload *t, const struct sq_taskfile_opts *opts, struct sq_diags *d)
 {
 	const struct src *s = &t->m[SQ_TF_VIDEOS];
+	struct sq_video_id *ids;
+	size_t ok = 0;
 
 	if (!s->v || s->v->state != SQ_TF_OK)
 		return;
+	ids = xcalloc(s->v->nitems + 1, sizeof(*ids));
 	for (size_t i = 0; i < s->v->nitems; i++)
-		check_video(s->l->file, &s->v->items[i], opts, d);
+		if (check_video(s->l->file, &s->v->items[i], opts, &ids[i], d) == 0)
+			ok++;
+	if (opts && opts->identify && !t->bad && ok == t->task.nvideos && ok == s->v->nitems) {
+		free(t->task.video_ids);
+		t->task.video_ids = ids;
+		sq_task_finalize(&t->task);
+		return;
+	}
+	free(ids);
 }
 
 /* Whether root could be created: its nearest existing ancestor must be a
@@ -624,16 +643,6 @@ static void check_stitch_same(struct dirload *L, struct sq_diags *d)
 	}
 }
 
-static void backend_copy(struct sq_backend_spec *to, const struct sq_backend_spec *from)
-{
-	*to = *from;
-	to->cmd.argv = xcalloc(from->cmd.argc + 1, sizeof(*to->cmd.argv));
-	for (size_t i = 0; i < from->cmd.argc; i++)
-		to->cmd.argv[i] = xstrdup(from->cmd.argv[i]);
-	to->cmd.done_log = xstrdup(from->cmd.done_log);
-	to->cmd.done_file = xstrdup(from->cmd.done_file);
-}
-
 static int cmp_task(const void *a, const void *b)
 {
 	return strcmp(((const struct sq_task *)a)->name, ((const struct sq_task *)b)->name);
@@ -648,7 +657,7 @@ static void fill_stitch(struct sq_acq *a, const struct sq_tf_layer *acq)
 	s->acquisition = xstrdup(a->name);
 	s->outdir = xstrdup(a->output_root);
 	sq_backend_spec_release(&s->backend);
-	backend_copy(&s->backend, &a->tasks[0].stitch);
+	sq_backend_spec_copy(&s->backend, &a->tasks[0].stitch);
 	if (acq && acq->v[SQ_TF_RT_MAX_ATTEMPTS].state == SQ_TF_OK)
 		s->retry.max_attempts = (int)acq->v[SQ_TF_RT_MAX_ATTEMPTS].i;
 	if (acq && acq->v[SQ_TF_RT_BACKOFF].state == SQ_TF_OK)

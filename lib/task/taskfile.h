@@ -33,11 +33,17 @@ char *sq_diag_format(const struct sq_diag *d);
  * else -1 with err saying why. The seam lets tests and remote sources plug in. */
 typedef int (*sq_probe_fn)(void *ctx, const char *video, struct sq_err *err);
 
+/* Identifies one video (struct sq_video_id): the identity joins the task's
+ * version, so a video replaced at the same path makes a new version. */
+typedef int (*sq_identify_fn)(void *ctx, const char *video, struct sq_video_id *id,
+			      struct sq_err *err);
+
 struct sq_taskfile_opts {
 	sq_probe_fn probe; /* NULL: videos are only checked to exist (local) */
-	void *probe_ctx;
+	void *probe_ctx;   /* for probe and identify */
 	int create_output_root; /* 1: mkdir -p the output root (enqueue); 0: only check */
 	int skip_video_check;	/* 1: videos need not exist (repair: outputs outlive sources) */
+	sq_identify_fn identify; /* NULL: tasks carry no video identity */
 };
 
 struct sq_acq {

@@ -393,6 +393,13 @@ static int probe_adapter(void *ctx, const char *video, struct sq_err *err)
 	return sq_media_probe(video, NULL, err);
 }
 
+static int identify_adapter(void *ctx, const char *video, struct sq_video_id *id,
+			    struct sq_err *err)
+{
+	(void)ctx;
+	return sq_media_identify(video, id, err);
+}
+
 /* The group stitch of a single task: the task's reconstruction passes through. */
 static int local_stitch(const struct sq_task *t, struct sq_stage_ctx *sc, struct sq_err *err)
 {
@@ -401,15 +408,8 @@ static int local_stitch(const struct sq_task *t, struct sq_stage_ctx *sc, struct
 	int rc;
 
 	sq_stitch_spec_init(&s);
-	s.acquisition = xstrdup(t->acquisition);
-	s.group = xstrdup(t->group);
-	s.outdir = sq_path_join(t->output_root, t->group);
-	s.backend = t->stitch;
-	s.retry = t->retry;
-	sq_stitch_spec_finalize(&s);
+	sq_stitch_spec_of_task(t, &s);
 	rc = sq_stage_run_stitch(&s, inputs, 1, sc, err);
-	memset(&s.backend, 0, sizeof(s.backend)); /* borrowed from t */
-	s.backend.kind = SQ_BACKEND_BUILTIN;
 	sq_stitch_spec_release(&s);
 	return rc;
 }
@@ -417,7 +417,7 @@ static int local_stitch(const struct sq_task *t, struct sq_stage_ctx *sc, struct
 int sq_worker_run_local(const char *task_file, int stage, const struct sq_worker_opts *opts,
 			struct sq_err *err)
 {
-	struct sq_taskfile_opts to = {.probe = probe_adapter};
+	struct sq_taskfile_opts to = {.probe = probe_adapter, .identify = identify_adapter};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	struct worker w = {.opts = opts, .id = "local"};
 	struct sq_stage_ctx sc = {

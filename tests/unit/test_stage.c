@@ -89,6 +89,9 @@ static void test_extract_and_leftovers(const char *mini)
 
 	T_EQ_INT(sq_stage_run_task(&t, SQ_STAGE_RECONSTRUCT, &ctx, &err), 0);
 	T_CHECK(sq_stage_task_done(NULL, &t, SQ_STAGE_RECONSTRUCT));
+	T_CONTAINS(ctx.result_json, "\"warnings\":[]");
+	free(ctx.result_json);
+	ctx.result_json = NULL;
 	T_EQ_INT(count_entries(t.outdir, "reconstruct.tmp"), 0);
 	p = sq_path_join(t.outdir, "reconstruct.log");
 	T_CHECK(sq_path_exists(p));

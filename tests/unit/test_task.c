@@ -255,6 +255,53 @@ static void test_versions(void)
 
 static void expect_bad_json(const char *json, const char *needle);
 
+/* Video identities are content: in the JSON (and the version) when set,
+ * absent otherwise, so tasks without them keep the version they had. */
+static void test_video_ids(void)
+{
+	struct sq_task a, b;
+	struct sq_err err = {SQ_OK, ""};
+	char *json;
+
+	fixed_task(&a);
+	fixed_task(&b);
+	json = sq_task_to_json(&a);
+	T_CHECK(!strstr(json, "video_ids"));
+	free(json);
+	T_EQ_STR(a.version, GOLDEN_VERSION);
+	b.video_ids = xcalloc(b.nvideos, sizeof(*b.video_ids));
+	for (size_t i = 0; i < b.nvideos; i++) {
+		b.video_ids[i].size_bytes = 1000 + (long long)i;
+		b.video_ids[i].mtime_s = 1700000000;
+		memset(b.video_ids[i].head_sha256, 'a', 64);
+		memset(b.video_ids[i].tail_sha256, 'b', 64);
+	}
+	sq_task_finalize(&b);
+	T_CHECK(strcmp(a.version, b.version) != 0);
+	json = sq_task_to_json(&b);
+	T_CONTAINS(json, "\"video_ids\":[{\"head_sha256\":\"aaaa");
+	sq_task_release(&a);
+	sq_task_init(&a);
+	T_EQ_INT(sq_task_from_json(&a, json, &err), 0);
+	T_EQ_STR(a.version, b.version);
+	T_EQ_INT(a.video_ids[0].size_bytes, 1000);
+	{ /* read back checked: a negative size is refused, naming the key */
+		char *bad = strstr(json, "\"size_bytes\":1000");
+
+		T_CHECK(bad != NULL);
+		if (bad)
+			memcpy(bad, "\"size_bytes\":-100", 17);
+		expect_bad_json(json, "video_ids");
+	}
+	free(json);
+	/* a video replaced by another of the same size: its hashes differ */
+	b.video_ids[0].tail_sha256[0] = 'c';
+	sq_task_finalize(&b);
+	T_CHECK(strcmp(a.version, b.version) != 0);
+	sq_task_release(&a);
+	sq_task_release(&b);
+}
+
 /* The fixed task with the colmap backend and every colmap setting changed. */
 static void colmap_task(struct sq_task *t)
 {
@@ -650,6 +697,7 @@ int main(void)
 	test_golden();
 	test_round_trip();
 	test_versions();
+	test_video_ids();
 	test_stitch_spec();
 	test_colmap_spec();
 	test_camera_params();

@@ -179,7 +179,7 @@ static char *expected_text(const char *kind, const char *name)
 
 static void run_bad(const char *name)
 {
-	struct sq_taskfile_opts opts = {probe_real, &probes, 0, 0};
+	struct sq_taskfile_opts opts = {.probe = probe_real, .probe_ctx = &probes};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	struct sq_acq acq;
 	char *tag = xasprintf("bad-%s", name), *d = stage_case("bad", name, tag);
@@ -203,7 +203,7 @@ static void run_bad(const char *name)
 
 static void run_good(const char *name)
 {
-	struct sq_taskfile_opts opts = {probe_real, &probes, 0, 0};
+	struct sq_taskfile_opts opts = {.probe = probe_real, .probe_ctx = &probes};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	struct sq_acq acq;
 	char *tag = xasprintf("good-%s", name), *d = stage_case("good", name, tag), *got;
@@ -246,7 +246,8 @@ static void for_each_case(const char *kind, void (*fn)(const char *name))
 /* Loads good/<name> staged under tag; returns new path of the staged dir. */
 static char *load_good(const char *name, const char *tag, int create, struct sq_acq *acq)
 {
-	struct sq_taskfile_opts opts = {probe_real, &probes, create, 0};
+	struct sq_taskfile_opts opts = {
+	    .probe = probe_real, .probe_ctx = &probes, .create_output_root = create};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	char *d = stage_case("good", name, tag);
 
@@ -551,7 +552,7 @@ static void test_chapter_overlap(void)
 
 static void test_load_one(void)
 {
-	struct sq_taskfile_opts opts = {probe_real, &probes, 0, 0};
+	struct sq_taskfile_opts opts = {.probe = probe_real, .probe_ctx = &probes};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	struct sq_task t;
 	char *d = stage_case("good", "basic", "one"), *path = under(d, "auv1-seg02.yaml");
