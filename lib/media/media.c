@@ -26,10 +26,14 @@
 #include <libavutil/avutil.h>
 #include <libavutil/hwcontext.h>
 #include <libavutil/pixdesc.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/banned.h"
 
@@ -84,6 +88,42 @@ struct extract {
 	int stop; /* cancellation seen */
 };
 
+/* 1 if the local file at path starts like an MP4 (ftyp, or QuickTime's wide,
+ * free or mdat) but none of its top-level boxes is the 'moov' index: what a
+ * camera leaves when it stops without closing the file (power lost, card
+ * pulled), as the index is written last. A box reaching past the end of the
+ * file is where the recording stopped. */
+static int mp4_cut_before_index(const char *path)
+{
+	static const char *const starts[] = {"ftyp", "wide", "free", "mdat"};
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), known = 0, moov = 0;
+	unsigned char h[16] = {0};
+	struct stat st;
+	uint64_t pos = 0, size = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto out;
+	for (int n = 0; n < 100000 && pos + 8 <= (uint64_t)st.st_size; n++, pos += size) {
+		if (pread(fd, h, 16, (off_t)pos) < 8)
+			break;
+		size = (uint64_t)h[0] << 24 | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 8 | h[3];
+		if (size == 1) { /* a 64-bit size follows the type */
+			size = 0;
+			for (int i = 8; i < 16; i++)
+				size = size << 8 | h[i];
+		}
+		for (size_t i = 0; n == 0 && i < sizeof(starts) / sizeof(starts[0]); i++)
+			known |= !memcmp(h + 4, starts[i], 4);
+		moov |= !memcmp(h + 4, "moov", 4);
+		if (!known || size < 8 || size > (uint64_t)st.st_size - pos) /* 0: to the end */
+			break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return known && !moov;
+}
+
 int sq_media_probe(const char *url, struct sq_media_info *info, struct sq_err *err)
 {
 	struct sq_media_io io = {0};
@@ -92,8 +132,16 @@ int sq_media_probe(const char *url, struct sq_media_info *info, struct sq_err *e
 	const AVStream *st;
 
 	av_log_set_level(AV_LOG_QUIET);
-	if (sq_media_io_open(&io, url, &fmt, err) < 0)
+	if (sq_media_io_open(&io, url, &fmt, err) < 0) {
+		/* the commonest camera failure deserves better than "not a video" */
+		if (!strstr(url, "://") && mp4_cut_before_index(url))
+			sq_error(err, SQ_ERR_MEDIA,
+				 "cannot open '%s': the recording was cut off before its index "
+				 "was written (an MP4 without its 'moov' box, as a camera leaves "
+				 "it when it loses power or its card is pulled while recording)",
+				 url);
 		return -1;
+	}
 	idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
 	if (idx < 0) {
 		sq_error(err, SQ_ERR_MEDIA, "'%s' has no video stream", url);
