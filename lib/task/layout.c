@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/banned.h"
 
@@ -84,22 +85,51 @@ void sq_layout_frame_name(char buf[SQ_LAYOUT_FRAME_NAME_MAX], size_t number)
 	snprintf(buf, SQ_LAYOUT_FRAME_NAME_MAX, "frame_%06zu.jpg", number);
 }
 
-/* The stage names: "<stage>.tmp.<id>" is a stage's work folder. */
-static int is_stage_temp(const char *name)
+/* strcasestr without _GNU_SOURCE: 1 if infix occurs in s, ignoring case. */
+static int contains_nocase(const char *s, const char *infix)
 {
-	return strstr(name, ".tmp.") != NULL || strstr(name, ".old.") != NULL;
+	size_t n = strlen(infix);
+
+	for (; *s; s++)
+		if (!strncasecmp(s, infix, n))
+			return 1;
+	return 0;
 }
 
-int sq_layout_name_reserved(const char *name)
+/* 1 if name is, ignoring case, a file a stage writes: a record, a log or an
+ * output of any stage. */
+static int is_stage_file(const char *name)
 {
 	for (int s = 0; s < SQ_STAGE_COUNT; s++) {
 		const struct stage_layout *l = &stages[s];
 
-		if (strcmp(name, l->record) == 0 || (l->log && strcmp(name, l->log) == 0))
+		if (!strcasecmp(name, l->record) || (l->log && !strcasecmp(name, l->log)))
 			return 1;
 		for (size_t i = 0; i < l->noutputs; i++)
-			if (strcmp(name, l->outputs[i].name) == 0)
+			if (!strcasecmp(name, l->outputs[i].name))
 				return 1;
 	}
-	return is_stage_temp(name);
+	return 0;
+}
+
+const char *sq_layout_reserved_reason(const char *name)
+{
+	if (!name)
+		return "no name";
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return "'.' and '..' are the folder itself and its parent";
+	if (!strncasecmp(name, SQ_LAYOUT_PRIVATE_PREFIX, strlen(SQ_LAYOUT_PRIVATE_PREFIX)))
+		return "names starting with '" SQ_LAYOUT_PRIVATE_PREFIX "' are scanq's own";
+	if (is_stage_file(name))
+		return "a stage writes a file of that name beside it";
+	if (contains_nocase(name, SQ_LAYOUT_TMP_INFIX) ||
+	    contains_nocase(name, SQ_LAYOUT_OLD_INFIX))
+		return "names holding '" SQ_LAYOUT_TMP_INFIX "' or '" SQ_LAYOUT_OLD_INFIX
+		       "' are a stage's temporaries, deleted when it runs";
+	return NULL;
+}
+
+int sq_layout_name_reserved(const char *name)
+{
+	return sq_layout_reserved_reason(name) != NULL;
 }

@@ -10,12 +10,16 @@
  *         reconstruction.ply             reconstruct (+ reconstruction.sift)
  *         reconstruct.json reconstruct.log preview.png preview.ply
  *
+ *   <output_root>/.scanq-acquisition   which acquisition owns the root (owner.h)
+ *
  * A stage builds its outputs in a temporary sibling "<stage>.tmp.<id>" and
  * moves replaced outputs aside as "<name>.old.<id>" while it publishes (see
  * stage/txn.h); a record (*.json) is written last and is the proof the stage is
  * done. Group and task names share their parent folder with these names, so
- * sq_layout_name_reserved() tells the task-file checker which names a group or
- * task may not take. */
+ * they must never be one of them (a task called stitch.ply would be moved
+ * aside and deleted by the group stitch), nor a temporary or moved-aside name
+ * a stage cleans up, nor . or .. (which leave the folder):
+ * sq_layout_name_reserved() tells the task-file checker which. */
 #ifndef SQ_LAYOUT_H
 #define SQ_LAYOUT_H
 
@@ -35,6 +39,15 @@
 #define SQ_LAYOUT_STITCH_LOG "stitch.log"
 #define SQ_LAYOUT_PREVIEW_PNG "preview.png"
 #define SQ_LAYOUT_PREVIEW_PLY "preview.ply"
+
+/* The output root's ownership marker; every name starting with
+ * SQ_LAYOUT_PRIVATE_PREFIX is scanq's own (the marker, --check's probes). */
+#define SQ_LAYOUT_OWNER_MARKER ".scanq-acquisition"
+#define SQ_LAYOUT_PRIVATE_PREFIX ".scanq"
+/* what a stage builds in (<name>.tmp.<id>) and moves the old output to
+ * (<name>.old.<id>) before it deletes it */
+#define SQ_LAYOUT_TMP_INFIX ".tmp."
+#define SQ_LAYOUT_OLD_INFIX ".old."
 
 /* Longest frame file name sq_layout_frame_name writes, with its NUL. */
 #define SQ_LAYOUT_FRAME_NAME_MAX 32
@@ -67,9 +80,14 @@ char *sq_layout_path(const char *outdir, const char *name);
 /* Writes the name of frame `number` (1-based) into buf: "frame_000001.jpg". */
 void sq_layout_frame_name(char buf[SQ_LAYOUT_FRAME_NAME_MAX], size_t number);
 
-/* 1 if name is a stage's output, record, log or a temporary ("*.tmp.*",
- * "*.old.*") a stage makes next to group and task folders, so a group or task
- * of that name would collide with it; 0 otherwise. */
+/* 1 if name cannot be an acquisition, group or task name because a stage
+ * writes, moves aside or cleans up an entry of that name next to it (compared
+ * without regard to case: two names that differ only in case are one folder on
+ * a case-insensitive filesystem); 0 otherwise. NULL is reserved. */
 int sq_layout_name_reserved(const char *name);
+
+/* Why name is reserved ("a stage writes a file of that name beside it", ...),
+ * static storage; NULL if it is not. */
+const char *sq_layout_reserved_reason(const char *name);
 
 #endif

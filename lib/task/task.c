@@ -511,7 +511,9 @@ static int get_ll(const cJSON *obj, const char *key, long long min, long long ma
 	if (!v)
 		return -1;
 	d = v->valuedouble;
-	if (d != (double)(long long)d || d < (double)min || d > (double)max)
+	/* in range (NaN is not) before the cast: a double beyond long long has no
+	 * defined conversion; min and max are well inside, so both are exact enough */
+	if (!(d >= (double)min && d <= (double)max) || d != floor(d))
 		return sq_error(err, SQ_ERR_INVALID, "invalid spec json: '%s' out of range", key);
 	*out = (long long)d;
 	return 0;

@@ -9,34 +9,19 @@
  * an output root that can be created. Nothing is returned unless all of it holds. */
 #include "task/taskfile.h"
 #include "base/fsutil.h"
-#include "task/taskfile_schema.h"
+#include "task/layout.h"
+#include "task/taskfile_int.h"
 #include "base/xalloc.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/banned.h"
-
-/* A merged value and the layer (file) it came from; v NULL: set nowhere. */
-struct src {
-	const struct sq_tf_value *v;
-	const struct sq_tf_layer *l;
-};
-
-/* One task file on its way to a struct sq_task. */
-struct tload {
-	struct sq_tf_layer layer;
-	struct src m[SQ_TF_COUNT];
-	char *name;		   /* effective task name, NULL when invalid */
-	struct sq_tf_pos name_pos; /* where to report a duplicate name */
-	int bad;		   /* something is wrong: no task is built */
-	struct sq_task task;	   /* built when !bad */
-};
 
 static const struct sq_tf_pos nowhere = {0, 0};
 
@@ -134,13 +119,13 @@ static void task_name(struct tload *t, struct sq_diags *d)
 	}
 	stem = sq_path_stem(t->layer.file);
 	t->name_pos = t->layer.pos;
-	if (sq_name_valid(stem)) {
+	if (sq_name_valid(stem) && !sq_layout_name_reserved(stem)) {
 		t->name = stem;
 		return;
 	}
 	sq_taskfile_diag(d, t->layer.file, t->layer.pos,
 			 "invalid task name '%s' from the file name (%s); set 'name'", stem,
-			 SQ_TF_NAME_RULE);
+			 sq_name_valid(stem) ? sq_layout_reserved_reason(stem) : SQ_TF_NAME_RULE);
 	t->bad = 1;
 	free(stem);
 }
@@ -367,125 +352,6 @@ static void tload_release(struct tload *t)
 	free(t->name);
 }
 
-/* --- checks on the filesystem ------------------------------------------------- */
-
-static const char *errno_text(int e, char *buf, size_t len)
-{
-	if (e == ENOENT)
-		return "no such file";
-	if (e == EACCES)
-		return "permission denied";
-	snprintf(buf, len, "%s", strerror(e));
-	buf[0] = (char)tolower((unsigned char)buf[0]);
-	return buf;
-}
-
-/* Checks one video; fills *id when the caller identifies videos. Returns 0
- * when the video is fine (identified, if asked). */
-static int check_video(const char *file, const struct sq_tf_item *it,
-		       const struct sq_taskfile_opts *opts, struct sq_video_id *id,
-		       struct sq_diags *d)
-{
-	struct sq_err err = {SQ_OK, ""};
-	struct stat st;
-	char buf[128];
-
-	if (opts && opts->skip_video_check)
-		return -1;
-	if (it->s[0] == '/') { /* local: resolved to an absolute path when read */
-		if (stat(it->s, &st) < 0 || access(it->s, R_OK) < 0) {
-			sq_taskfile_diag(d, file, it->pos, "cannot read video '%s': %s", it->s,
-					 errno_text(errno, buf, sizeof(buf)));
-			return -1;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			sq_taskfile_diag(d, file, it->pos, "cannot read video '%s': is a directory",
-					 it->s);
-			return -1;
-		}
-	}
-	if ((opts && opts->probe && opts->probe(opts->probe_ctx, it->s, &err) < 0) ||
-	    (opts && opts->identify && opts->identify(opts->probe_ctx, it->s, id, &err) < 0)) {
-		sq_taskfile_diag(d, file, it->pos, "%s",
-				 err.msg[0] ? err.msg : "cannot decode video");
-		return -1;
-	}
-	return 0;
-}
-
-/* Checks every video of a task; when the caller identifies them, the task
- * gets their identities (and so a version that changes with them). */
-static void check_videos(struct tload *t, const struct sq_taskfile_opts *opts, struct sq_diags *d)
-{
-	const struct src *s = &t->m[SQ_TF_VIDEOS];
-	struct sq_video_id *ids;
-	size_t ok = 0;
-
-	if (!s->v || s->v->state != SQ_TF_OK)
-		return;
-	ids = xcalloc(s->v->nitems + 1, sizeof(*ids));
-	for (size_t i = 0; i < s->v->nitems; i++)
-		if (check_video(s->l->file, &s->v->items[i], opts, &ids[i], d) == 0)
-			ok++;
-	if (opts && opts->identify && !t->bad && ok == t->task.nvideos && ok == s->v->nitems) {
-		free(t->task.video_ids);
-		t->task.video_ids = ids;
-		sq_task_finalize(&t->task);
-		return;
-	}
-	free(ids);
-}
-
-/* Whether root could be created: its nearest existing ancestor must be a
- * writable directory (root itself, if it exists). Nothing is created. */
-static int root_creatable(const char *root, struct sq_err *err)
-{
-	char *p = xstrdup(root), buf[128];
-	struct stat st;
-	int rc = -1;
-
-	while (stat(p, &st) < 0) {
-		char *up = sq_path_dirname(p);
-
-		if (errno != ENOENT || !strcmp(up, p)) {
-			sq_error(err, SQ_ERR_IO, "cannot create output root '%s': %s", root,
-				 errno_text(errno, buf, sizeof(buf)));
-			free(up);
-			goto out;
-		}
-		free(p);
-		p = up;
-	}
-	if (!S_ISDIR(st.st_mode))
-		sq_error(err, SQ_ERR_IO, "cannot create output root '%s': '%s' is not a directory",
-			 root, p);
-	else if (access(p, W_OK | X_OK) < 0)
-		sq_error(err, SQ_ERR_IO, "cannot create output root '%s': '%s' is not writable",
-			 root, p);
-	else
-		rc = 0;
-out:
-	free(p);
-	return rc;
-}
-
-/* Checks (and with create, makes) the output root of the first task that has a
- * valid one; differing roots are reported elsewhere. */
-static void check_root(struct tload *t, size_t n, int create, struct sq_diags *d)
-{
-	struct sq_err err = {SQ_OK, ""};
-
-	for (size_t i = 0; i < n; i++) {
-		const struct src *s = &t[i].m[SQ_TF_OUTPUT_ROOT];
-
-		if (!s->v || s->v->state != SQ_TF_OK)
-			continue;
-		if (root_creatable(s->v->s, &err) < 0 || (create && sq_mkdir_p(s->v->s, &err) < 0))
-			sq_taskfile_diag(d, s->l->file, s->v->pos, "%s", err.msg);
-		return;
-	}
-}
-
 /* --- the directory ------------------------------------------------------------ */
 
 static int is_yaml(const char *name)
@@ -520,7 +386,7 @@ static int list_yaml(const char *dir, char ***out, size_t *n, struct sq_diags *d
 	*n = 0;
 	if (!dh) {
 		sq_taskfile_diag(d, dir, nowhere, "cannot open task directory '%s': %s", dir,
-				 errno_text(errno, buf, sizeof(buf)));
+				 sq_tf_errno_text(errno, buf, sizeof(buf)));
 		return -1;
 	}
 	while ((e = readdir(dh))) {
@@ -538,7 +404,8 @@ static int list_yaml(const char *dir, char ***out, size_t *n, struct sq_diags *d
 		(*out)[(*n)++] = path;
 	}
 	closedir(dh);
-	qsort(*out, *n, sizeof(**out), cmp_str);
+	if (*n > 1) /* *out is NULL when there is none, which qsort may not get */
+		qsort(*out, *n, sizeof(**out), cmp_str);
 	return 0;
 }
 
@@ -547,100 +414,6 @@ static const char *base_name(const char *path)
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
-}
-
-struct dirload {
-	struct sq_tf_layer acq;
-	int have_acq;
-	struct tload *t;
-	size_t n;
-};
-
-static void check_unique_names(struct dirload *L, struct sq_diags *d)
-{
-	for (size_t i = 0; i < L->n; i++) {
-		for (size_t j = 0; L->t[i].name && j < i; j++) {
-			if (!L->t[j].name || strcmp(L->t[i].name, L->t[j].name))
-				continue;
-			sq_taskfile_diag(d, L->t[i].layer.file, L->t[i].name_pos,
-					 "duplicate task name '%s' (also in '%s')", L->t[i].name,
-					 L->t[j].layer.file);
-			L->t[i].bad = 1;
-			break;
-		}
-	}
-}
-
-/* One directory is one acquisition: field f must be the same in every task. */
-static void check_same(struct dirload *L, enum sq_tf_field f, const char *what, struct sq_diags *d)
-{
-	const struct src *ref = NULL;
-
-	for (size_t i = 0; i < L->n; i++) {
-		const struct src *s = &L->t[i].m[f];
-
-		if (!s->v || s->v->state != SQ_TF_OK)
-			continue;
-		if (!ref) {
-			ref = s;
-		} else if (strcmp(s->v->s, ref->v->s)) {
-			sq_taskfile_diag(d, s->l->file, s->v->pos,
-					 "%s '%s' differs from '%s' set in '%s' (one directory is "
-					 "one acquisition)",
-					 what, s->v->s, ref->v->s, ref->l->file);
-			L->t[i].bad = 1;
-		}
-	}
-}
-
-static int str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-static int backend_equal(const struct sq_backend_spec *a, const struct sq_backend_spec *b)
-{
-	int same = a->kind == b->kind && a->min_vram_mib == b->min_vram_mib &&
-		   a->min_ram_mib == b->min_ram_mib && a->cmd.argc == b->cmd.argc &&
-		   a->cmd.timeout_ms == b->cmd.timeout_ms &&
-		   str_eq(a->cmd.done_log, b->cmd.done_log) &&
-		   str_eq(a->cmd.done_file, b->cmd.done_file);
-
-	for (size_t i = 0; same && i < a->cmd.argc; i++)
-		same = str_eq(a->cmd.argv[i], b->cmd.argv[i]);
-	return same;
-}
-
-/* A group is stitched once, so its tasks cannot each ask for a different stitch.
- * The difference is reported at a 'stitch:' key, the task's own if it has one. */
-static void check_stitch_same(struct dirload *L, struct sq_diags *d)
-{
-	const struct tload *ref = NULL;
-
-	for (size_t i = 0; i < L->n; i++) {
-		struct tload *t = &L->t[i];
-		const struct sq_tf_layer *at = &t->layer;
-
-		if (t->bad)
-			continue;
-		if (!ref) {
-			ref = t;
-			continue;
-		}
-		if (backend_equal(&t->task.stitch, &ref->task.stitch))
-			continue;
-		if (!at->section_pos[SQ_TF_SEC_STITCH].line &&
-		    ref->layer.section_pos[SQ_TF_SEC_STITCH].line)
-			at = &ref->layer;
-		sq_taskfile_diag(
-		    d, at->file,
-		    at->section_pos[SQ_TF_SEC_STITCH].line ? at->section_pos[SQ_TF_SEC_STITCH]
-							   : at->pos,
-		    "'stitch' of task '%s' differs from task '%s' (a group is stitched "
-		    "once: set 'stitch' in acquisition.yaml)",
-		    t->name, ref->name);
-		t->bad = 1;
-	}
 }
 
 static int cmp_task(const void *a, const void *b)
@@ -679,6 +452,27 @@ static void fill_groups(struct sq_acq *a)
 		a->groups[i] = xstrdup(a->groups[i]);
 }
 
+static void set_at(struct sq_acq_at *at, const struct src *s)
+{
+	at->file = xstrdup(s->l->file);
+	at->line = s->v->pos.line;
+	at->col = s->v->pos.col;
+}
+
+/* Returns new absolute path of dir with symlinks resolved (lexically made
+ * absolute if it vanished meanwhile). */
+static char *canonical_dir(const char *dir)
+{
+	char *real = realpath(dir, NULL), *cwd;
+
+	if (real || dir[0] == '/')
+		return real ? real : sq_path_resolve("/", dir);
+	cwd = getcwd(NULL, 0);
+	real = sq_path_resolve(cwd ? cwd : "/", dir);
+	free(cwd);
+	return real;
+}
+
 /* Moves the built tasks of L into a (all of them valid, at least one). */
 static void fill_acq(struct sq_acq *a, struct dirload *L, const char *dir)
 {
@@ -690,7 +484,10 @@ static void fill_acq(struct sq_acq *a, struct dirload *L, const char *dir)
 	qsort(a->tasks, a->ntasks, sizeof(*a->tasks), cmp_task);
 	a->name = xstrdup(a->tasks[0].acquisition);
 	a->dir = xstrdup(dir);
+	a->task_dir = canonical_dir(dir);
 	a->output_root = xstrdup(a->tasks[0].output_root);
+	set_at(&a->name_at, &L->t[0].m[SQ_TF_ACQUISITION]);
+	set_at(&a->root_at, &L->t[0].m[SQ_TF_OUTPUT_ROOT]);
 	fill_stitch(a, L->have_acq ? &L->acq : NULL);
 	fill_groups(a);
 }
@@ -711,7 +508,10 @@ void sq_acq_release(struct sq_acq *a)
 	free(a->groups);
 	free(a->name);
 	free(a->dir);
+	free(a->task_dir);
 	free(a->output_root);
+	free(a->name_at.file);
+	free(a->root_at.file);
 	sq_stitch_spec_release(&a->stitch);
 	sq_acq_init(a);
 }
@@ -753,13 +553,11 @@ static void check_dir(struct dirload *L, const char *dir, const struct sq_taskfi
 	if (L->n == 0)
 		sq_taskfile_diag(d, dir, nowhere, "no task files in '%s' (expected *.yaml files)",
 				 dir);
-	check_unique_names(L, d);
-	check_same(L, SQ_TF_ACQUISITION, "acquisition", d);
-	check_same(L, SQ_TF_OUTPUT_ROOT, "output root", d);
-	check_stitch_same(L, d);
+	sq_tf_check_span(L, d);
 	for (size_t i = 0; i < L->n; i++)
-		check_videos(&L->t[i], opts, d);
-	check_root(L->t, L->n, 0, d);
+		sq_tf_check_videos(&L->t[i], opts, d);
+	sq_tf_check_root(L->t, L->n, 0, d);
+	sq_tf_check_folders(L->t, L->n, d);
 }
 
 int sq_taskfile_load_dir(const char *dir, const struct sq_taskfile_opts *opts, struct sq_acq *out,
@@ -785,7 +583,7 @@ int sq_taskfile_load_dir(const char *dir, const struct sq_taskfile_opts *opts, s
 		if (L.t[i].bad) /* never without a diagnostic, but never build a half task */
 			sq_taskfile_diag(diags, L.t[i].layer.file, nowhere, "invalid task file");
 	if (diags->n == before && opts && opts->create_output_root)
-		check_root(L.t, L.n, 1, diags);
+		sq_tf_check_root(L.t, L.n, 1, diags);
 	if (diags->n == before) {
 		sq_acq_release(out);
 		fill_acq(out, &L, dir);
@@ -835,12 +633,13 @@ int sq_taskfile_load_one(const char *path, const struct sq_taskfile_opts *opts, 
 	if (defaults)
 		sq_taskfile_layer_load(&acq, defaults, diags);
 	load_task(&t, path, defaults ? &acq : NULL, diags);
-	check_videos(&t, opts, diags);
-	check_root(&t, 1, 0, diags);
+	sq_tf_check_videos(&t, opts, diags);
+	sq_tf_check_root(&t, 1, 0, diags);
+	sq_tf_check_folders(&t, 1, diags);
 	if (diags->n == before && t.bad) /* never without a diagnostic; never half a task */
 		sq_taskfile_diag(diags, path, nowhere, "invalid task file");
 	if (diags->n == before && opts && opts->create_output_root)
-		check_root(&t, 1, 1, diags);
+		sq_tf_check_root(&t, 1, 1, diags);
 	if (diags->n == before) {
 		sq_task_release(out);
 		*out = t.task;

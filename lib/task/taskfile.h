@@ -12,6 +12,18 @@
 
 #include <stddef.h>
 
+/* Limits no real task directory comes near, so that a hostile or broken one is
+ * refused at once instead of taking minutes (libyaml's time grows with the
+ * square of the nesting depth and of the number of anchors; every video is
+ * probed). README.md lists them for operators. */
+#define SQ_TASKFILE_MAX_BYTES (1024 * 1024) /* one task file or acquisition.yaml */
+#define SQ_TASKFILE_MAX_DEPTH 32	    /* lists and maps inside each other */
+#define SQ_TASKFILE_MAX_ANCHORS 1000	    /* YAML anchors (&a) and aliases (*a) */
+#define SQ_TASKFILE_MAX_VIDEOS 1000	    /* videos of one task */
+#define SQ_TASKFILE_MAX_ARGS 1000	    /* arguments of one command */
+/* problems reported per file; past it they are counted */
+#define SQ_TASKFILE_MAX_DIAGS 50
+
 struct sq_diag {
 	char *file; /* path as given to the loader */
 	int line;   /* 1-based; 0 when not tied to a position */
@@ -46,15 +58,23 @@ struct sq_taskfile_opts {
 	sq_identify_fn identify; /* NULL: tasks carry no video identity */
 };
 
+/* Where a key was set (for problems found across acquisitions). */
+struct sq_acq_at {
+	char *file; /* path as given to the loader */
+	int line, col;
+};
+
 struct sq_acq {
 	char *name;
 	char *dir;	   /* the task directory, as given */
+	char *task_dir;	   /* the task directory, absolute and canonical (symlinks resolved) */
 	char *output_root; /* absolute */
 	struct sq_task *tasks; /* sorted by name */
 	size_t ntasks;
 	struct sq_stitch_spec stitch; /* acquisition-level stitch template (group NULL) */
 	char **groups; /* sorted, unique */
 	size_t ngroups;
+	struct sq_acq_at name_at, root_at; /* of 'acquisition' and 'output_root' */
 };
 
 void sq_acq_init(struct sq_acq *a);
@@ -65,6 +85,13 @@ void sq_acq_release(struct sq_acq *a);
  * *out released). */
 int sq_taskfile_load_dir(const char *dir, const struct sq_taskfile_opts *opts, struct sq_acq *out,
 			 struct sq_diags *diags);
+
+/* Checks acquisitions loaded together (one scanq-enqueue call) against each
+ * other: an output root belongs to one acquisition, so no two may share one or
+ * have one inside the other's; one acquisition comes from one task directory.
+ * Acquisitions that failed to load (released: no name) are passed over. Adds a
+ * diagnostic per problem at the key concerned; returns 0 or -1. */
+int sq_acq_check_together(const struct sq_acq *acqs, size_t n, struct sq_diags *diags);
 
 /* Loads one task file (with the acquisition.yaml beside it, if any) into an
  * init'ed task. Same return convention. */

@@ -3,11 +3,13 @@
  * sq_tf_value or reports why it cannot, at the node's line:col. */
 #include "task/taskfile_yaml.h"
 #include "base/fsutil.h"
+#include "task/layout.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,17 +26,29 @@ struct sq_tf_pos sq_tf_pos_of(const yaml_node_t *n)
 	return p;
 }
 
+/* One systematic mistake in a long file is not worth a thousand lines: past
+ * SQ_TASKFILE_MAX_DIAGS problems are only counted. */
+int sq_tf_muted(struct ctx *c)
+{
+	if (c->errors < SQ_TASKFILE_MAX_DIAGS)
+		return 0;
+	c->errors++;
+	return 1;
+}
+
 /* Reports a problem at node n of the file being read. */
 void sq_tf_bad(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
 	char msg[SQ_ERR_MSG_MAX];
 	va_list ap;
 
+	if (sq_tf_muted(c))
+		return;
+	c->errors++;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	sq_taskfile_diag(c->d, c->l->file, sq_tf_pos_of(n), "%s", msg);
-	c->errors++;
 }
 
 /* --- scalars ------------------------------------------------------------------ */
@@ -69,33 +83,23 @@ static const char *text(const yaml_node_t *n)
 	return n->type == YAML_SCALAR_NODE && !sq_tf_is_null(n) ? sq_tf_scalar(n) : NULL;
 }
 
-static int parse_ll(const char *s, long long *out)
-{
-	char *end;
-
-	if (!s || !*s || (*s != '-' && (*s < '0' || *s > '9')))
-		return -1;
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return errno || *end ? -1 : 0;
-}
-
-/* What the user wrote, for "got ...": numbers bare, text quoted. */
+/* What the user wrote, for "got ...": numbers bare, text quoted. Always written
+ * into buf (and returned), so a caller may use either. */
 const char *sq_tf_describe(const yaml_node_t *n, char *buf, size_t len)
 {
-	const char *s = sq_tf_scalar(n);
-	char *end;
+	const char *s = sq_tf_scalar(n), *what = NULL;
 
 	if (n->type == YAML_SEQUENCE_NODE)
-		return n->data.sequence.items.start == n->data.sequence.items.top ? "an empty list"
+		what = n->data.sequence.items.start == n->data.sequence.items.top ? "an empty list"
 										  : "a list";
-	if (n->type == YAML_MAPPING_NODE)
-		return n->data.mapping.pairs.start == n->data.mapping.pairs.top ? "an empty map"
+	else if (n->type == YAML_MAPPING_NODE)
+		what = n->data.mapping.pairs.start == n->data.mapping.pairs.top ? "an empty map"
 										: "a map";
-	if (sq_tf_is_null(n))
-		return "nothing";
-	(void)strtod(s, &end);
-	if (is_plain(n) && end != s && *end == '\0')
+	else if (!s || sq_tf_is_null(n))
+		what = "nothing";
+	if (what)
+		snprintf(buf, len, "%s", what);
+	else if (is_plain(n) && sq_tf_decimal_number(s))
 		snprintf(buf, len, "%.40s", s);
 	else
 		snprintf(buf, len, "'%.40s%s'", s, strlen(s) > 40 ? "..." : "");
@@ -121,6 +125,20 @@ static char *join(const char *const *set, const char *pre, const char *post)
 
 /* --- value checkers: node -> value, 0 or -1 after reporting ------------------- */
 
+/* 1 after reporting if the list n has more than max items: each is checked (a
+ * video is probed), so a list is refused before its items are looked at. */
+static int too_many(struct ctx *c, const struct key *k, yaml_node_t *n, size_t max,
+		    const char *what)
+{
+	size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+
+	if (len <= max)
+		return 0;
+	sq_tf_bad(c, n, "'%s' lists %zu %s, more than the %zu a task file may have", k->name, len,
+		  what, max);
+	return 1;
+}
+
 static int check_name(struct ctx *c, const struct key *k, yaml_node_t *n, struct sq_tf_value *v)
 {
 	const char *s = text(n);
@@ -132,9 +150,23 @@ static int check_name(struct ctx *c, const struct key *k, yaml_node_t *n, struct
 	else if (!sq_name_valid(s))
 		sq_tf_bad(c, n, "invalid %s name '%s' (%s)",
 			  strcmp(k->name, "name") ? k->name : "task", s, SQ_TF_NAME_RULE);
+	else if (sq_layout_name_reserved(s))
+		sq_tf_bad(c, n, "invalid %s name '%s' (%s)",
+			  strcmp(k->name, "name") ? k->name : "task", s,
+			  sq_layout_reserved_reason(s));
 	else
 		v->s = xstrdup(s);
 	return v->s ? 0 : -1;
+}
+
+#define WORD_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+
+/* Length of the URL scheme of s ("sftp" in sftp://...), 0 if s is a path. */
+static size_t scheme_len(const char *s)
+{
+	size_t n = strspn(s, WORD_CHARS "+");
+
+	return n > 0 && isalpha((unsigned char)s[0]) && !strncmp(s + n, "://", 3) ? n : 0;
 }
 
 static int check_path(struct ctx *c, const struct key *k, yaml_node_t *n, struct sq_tf_value *v)
@@ -147,11 +179,15 @@ static int check_path(struct ctx *c, const struct key *k, yaml_node_t *n, struct
 			  sq_tf_describe(n, buf, sizeof(buf)));
 		return -1;
 	}
+	/* read as a relative path, sftp://host/x would become a local folder 'sftp:' */
+	if (scheme_len(s)) {
+		sq_tf_bad(c, n, "'%s' must be a local path (a url like '%s' is not supported here)",
+			  k->name, s);
+		return -1;
+	}
 	v->s = sq_path_resolve(c->base, s);
 	return 0;
 }
-
-#define WORD_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
 /* 1 if the len chars at s are all WORD_CHARS and there are at least min. */
 static int plain_run(const char *s, size_t len, size_t min)
@@ -177,20 +213,12 @@ static int sftp_url_valid(const char *url)
 		return 0;
 	if (colon) {
 		char *p = xstrndup(colon + 1, (size_t)(path - colon - 1));
-		int ok = parse_ll(p, &port) == 0 && port >= 1 && port <= 65535;
+		int ok = sq_tf_parse_ll(p, &port) == 0 && port >= 1 && port <= 65535;
 
 		free(p);
 		return ok;
 	}
 	return 1;
-}
-
-/* Length of the URL scheme of s ("sftp" in sftp://...), 0 if s is a path. */
-static size_t scheme_len(const char *s)
-{
-	size_t n = strspn(s, WORD_CHARS "+");
-
-	return n > 0 && isalpha((unsigned char)s[0]) && !strncmp(s + n, "://", 3) ? n : 0;
 }
 
 /* A video's path or URL: a list item, or the 'path' of a video map (what names
@@ -316,6 +344,8 @@ static int check_videos(struct ctx *c, const struct key *k, yaml_node_t *n, stru
 			  k->name, sq_tf_describe(n, buf, sizeof(buf)));
 		return -1;
 	}
+	if (too_many(c, k, n, SQ_TASKFILE_MAX_VIDEOS, "videos"))
+		return -1;
 	v->items = xcalloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start),
 			   sizeof(*v->items));
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
@@ -339,64 +369,21 @@ long long *sq_taskfile_video_until(const struct sq_tf_value *v)
 	return out;
 }
 
-static long long gcd(long long a, long long b)
-{
-	while (b) {
-		long long t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
-/* "30000/1001", "3", "2.5" -> num/den (not reduced yet); -1 on bad syntax. */
-static int parse_rational(const char *s, long long *num, long long *den)
-{
-	const char *slash = strchr(s, '/'), *dot = strchr(s, '.');
-	char *ip = NULL;
-	long long frac = 0;
-	int rc = -1;
-
-	if (slash) {
-		ip = xstrndup(s, (size_t)(slash - s));
-		rc = parse_ll(ip, num) == 0 && parse_ll(slash + 1, den) == 0 ? 0 : -1;
-		goto out;
-	}
-	ip = dot ? xstrndup(s, (size_t)(dot - s)) : xstrdup(s);
-	*den = 1;
-	if (parse_ll(ip, num) < 0)
-		goto out;
-	if (dot) {
-		size_t nd = strlen(dot + 1);
-
-		if (nd == 0 || nd > 6 || dot[1] == '-' || parse_ll(dot + 1, &frac) < 0)
-			goto out;
-		for (size_t i = 0; i < nd; i++)
-			*den *= 10;
-		*num = *num * *den + frac;
-	}
-	rc = 0;
-out:
-	free(ip);
-	return rc;
-}
-
 static int check_fps(struct ctx *c, const struct key *k, yaml_node_t *n, struct sq_tf_value *v)
 {
 	const char *s = text(n);
 	long long num = 0, den = 0, g;
 	char buf[64];
 
-	if (!s || parse_rational(s, &num, &den) < 0 || num <= 0 || den <= 0 || num > k->max * den ||
-	    num > 1000000000LL || den > 1000000000LL) {
+	if (!s || sq_tf_parse_rational(s, &num, &den) < 0 || num <= 0 || den <= 0 ||
+	    num > k->max * den) {
 		sq_tf_bad(c, n,
 			  "'%s' must be a positive number like 3 or 2.5 or a ratio like 30000/1001 "
 			  "(at most %lld), got %s",
 			  k->name, k->max, sq_tf_describe(n, buf, sizeof(buf)));
 		return -1;
 	}
-	g = gcd(num, den);
+	g = sq_tf_gcd(num, den);
 	v->num = (int)(num / g);
 	v->den = (int)(den / g);
 	return 0;
@@ -406,7 +393,7 @@ static int check_int(struct ctx *c, const struct key *k, yaml_node_t *n, struct 
 {
 	char buf[64];
 
-	if (is_plain(n) && parse_ll(sq_tf_scalar(n), &v->i) == 0 &&
+	if (is_plain(n) && sq_tf_parse_ll(sq_tf_scalar(n), &v->i) == 0 &&
 	    ((v->i >= k->min && v->i <= k->max) || (k->type == T_SIZE && v->i == -1)))
 		return 0;
 	sq_tf_describe(n, buf, sizeof(buf));
@@ -526,6 +513,8 @@ static int check_argv(struct ctx *c, const struct key *k, yaml_node_t *n, struct
 			  sq_tf_describe(n, buf, sizeof(buf)));
 		return -1;
 	}
+	if (too_many(c, k, n, SQ_TASKFILE_MAX_ARGS, "arguments"))
+		return -1;
 	v->items = xcalloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start),
 			   sizeof(*v->items));
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
@@ -543,7 +532,7 @@ static int check_duration(struct ctx *c, const struct key *k, yaml_node_t *n, st
 	const char *s = text(n);
 	char buf[64];
 
-	if (s && sq_parse_duration_ms(s, &v->i) == 0 && v->i >= k->min && v->i <= k->max)
+	if (s && sq_tf_parse_duration_ms(s, &v->i) == 0 && v->i >= k->min && v->i <= k->max)
 		return 0;
 	sq_tf_bad(c, n, "'%s' must be a %sduration like 90s, 5m or 3h, got %s", k->name,
 		  k->min > 0 ? "non-zero " : "", sq_tf_describe(n, buf, sizeof(buf)));
@@ -604,7 +593,7 @@ static int check_bytes(struct ctx *c, const struct key *k, yaml_node_t *n, struc
 		shift = s[len - 1] == 'k' ? 10 : s[len - 1] == 'M' ? 20 : 30;
 	if (s && is_plain(n))
 		num = xstrndup(s, len - (shift ? 1 : 0));
-	if (num && parse_ll(num, &v->i) == 0 && v->i >= 0 && v->i <= (k->max >> shift)) {
+	if (num && sq_tf_parse_ll(num, &v->i) == 0 && v->i >= 0 && v->i <= (k->max >> shift)) {
 		v->i <<= shift;
 		free(num);
 		return 0;
@@ -631,14 +620,15 @@ static int check_choice(struct ctx *c, const struct key *k, yaml_node_t *n, stru
 	return -1;
 }
 
-/* A number as YAML writes one: a plain scalar strtod reads whole (320, -0.01,
- * 1e-3); .inf, .nan and quoted text are not numbers here. */
+/* A number as YAML writes one: a plain scalar in decimal notation (320, -0.01,
+ * 1e-3); .inf, .nan, 0x10 and quoted text are not numbers here, nor is what
+ * overflows a double. */
 static int check_number(struct ctx *c, const struct key *k, yaml_node_t *n, double *out)
 {
 	const char *s = is_plain(n) ? sq_tf_scalar(n) : NULL;
 	char buf[64], *end = NULL;
 
-	if (s && *s)
+	if (s && sq_tf_decimal_number(s))
 		*out = strtod(s, &end);
 	if (end && end != s && *end == '\0' && isfinite(*out))
 		return 0;
@@ -646,6 +636,10 @@ static int check_number(struct ctx *c, const struct key *k, yaml_node_t *n, doub
 		  sq_tf_describe(n, buf, sizeof(buf)));
 	return -1;
 }
+
+/* camera_params: the models take at most SQ_COLMAP_PARAMS_MAX; a few more get
+ * the message that names the model's count (taskfile.c), a flood gets this */
+#define NUMBERS_MAX 64
 
 static int check_numbers(struct ctx *c, const struct key *k, yaml_node_t *n, struct sq_tf_value *v)
 {
@@ -660,6 +654,8 @@ static int check_numbers(struct ctx *c, const struct key *k, yaml_node_t *n, str
 			  sq_tf_describe(n, buf, sizeof(buf)));
 		return -1;
 	}
+	if (too_many(c, k, n, NUMBERS_MAX, "numbers"))
+		return -1;
 	len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	v->items = xcalloc(len, sizeof(*v->items));
 	v->nums = xcalloc(len, sizeof(*v->nums));

@@ -3,13 +3,27 @@
  * Problems are collected from every file before any is shown, then sorted by
  * file, line and column so that the report reads top to bottom like the files. */
 #include "task/taskfile_schema.h"
+#include "base/strbuf.h"
 #include "base/xalloc.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/banned.h"
+
+const char *sq_tf_errno_text(int e, char *buf, size_t len)
+{
+	if (e == ENOENT)
+		return "no such file";
+	if (e == EACCES)
+		return "permission denied";
+	snprintf(buf, len, "%s", strerror(e));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
 
 void sq_diags_release(struct sq_diags *d)
 {
@@ -22,11 +36,35 @@ void sq_diags_release(struct sq_diags *d)
 	d->n = d->alloc = 0;
 }
 
+/* s with control characters written as \xNN: a name or path in a task file
+ * (or a file name) must not move the operator's cursor or retitle the
+ * terminal it is shown in. Returns new string. */
+static char *printable(const char *s)
+{
+	struct sq_strbuf sb = SQ_STRBUF_INIT;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			sq_strbuf_addf(&sb, "\\x%02x", ch);
+		else
+			sq_strbuf_add(&sb, s, 1);
+	}
+	return sq_strbuf_detach(&sb);
+}
+
 char *sq_diag_format(const struct sq_diag *d)
 {
+	char *file = printable(d->file), *msg = printable(d->msg), *out;
+
 	if (d->line > 0)
-		return xasprintf("%s:%d:%d: %s", d->file, d->line, d->col, d->msg);
-	return xasprintf("%s: %s", d->file, d->msg);
+		out = xasprintf("%s:%d:%d: %s", file, d->line, d->col, msg);
+	else
+		out = xasprintf("%s: %s", file, msg);
+	free(file);
+	free(msg);
+	return out;
 }
 
 void sq_taskfile_diag(struct sq_diags *d, const char *file, struct sq_tf_pos pos, const char *fmt,

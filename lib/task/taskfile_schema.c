@@ -11,9 +11,11 @@
 #include "base/xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 #include "base/banned.h"
@@ -110,6 +112,8 @@ static void unknown_key(struct ctx *c, yaml_node_t *kn, enum sq_tf_section sec)
 {
 	struct sq_strbuf sb = SQ_STRBUF_INIT;
 
+	if (sq_tf_muted(c)) /* past the problems shown: not worth the list */
+		return;
 	for (size_t i = 0; i < NSCHEMA; i++)
 		if (schema[i].sec == sec)
 			sq_strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", schema[i].name);
@@ -214,6 +218,46 @@ static void syntax_error(struct ctx *c, const yaml_parser_t *p)
 	c->errors++;
 }
 
+/* Whether the text stays within the nesting and anchor limits, found from
+ * libyaml's events before it builds a document: the check stops at the first
+ * excess, so its own cost stays linear. A syntax error is left to the load. */
+static int within_limits(struct ctx *c, const char *buf, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, anchors = 0, ok = 1, done = 0;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	while (!done && yaml_parser_parse(&parser, &ev)) {
+		struct sq_tf_pos at = {(int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1};
+
+		depth +=
+		    ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT;
+		depth -= ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT;
+		anchors +=
+		    ev.type == YAML_ALIAS_EVENT ||
+		    (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.anchor) ||
+		    (ev.type == YAML_SEQUENCE_START_EVENT && ev.data.sequence_start.anchor) ||
+		    (ev.type == YAML_MAPPING_START_EVENT && ev.data.mapping_start.anchor);
+		done = ev.type == YAML_STREAM_END_EVENT;
+		if (depth > SQ_TASKFILE_MAX_DEPTH || anchors > SQ_TASKFILE_MAX_ANCHORS) {
+			sq_taskfile_diag(c->d, c->l->file, at,
+					 depth > SQ_TASKFILE_MAX_DEPTH
+					     ? "lists and maps nested more than %d deep"
+					     : "more than %d yaml anchors and aliases",
+					 depth > SQ_TASKFILE_MAX_DEPTH ? SQ_TASKFILE_MAX_DEPTH
+								       : SQ_TASKFILE_MAX_ANCHORS);
+			c->errors++;
+			ok = 0;
+			done = 1;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return ok;
+}
+
 /* Loads the first document and makes sure no second one follows (a stray `---`
  * would otherwise silently drop the rest of the file). */
 static void parse_text(struct ctx *c, const char *buf, size_t len)
@@ -222,6 +266,8 @@ static void parse_text(struct ctx *c, const char *buf, size_t len)
 	yaml_document_t doc, next;
 	yaml_node_t *root;
 
+	if (!within_limits(c, buf, len))
+		return;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
@@ -262,24 +308,65 @@ static char *abs_dir(const char *file)
 	return out;
 }
 
+/* Reads file whole if it is a regular file within SQ_TASKFILE_MAX_BYTES: returns
+ * new buffer, or NULL after reporting (a FIFO or a device is never waited on, a
+ * huge file never read). */
+static char *read_limited(const char *file, size_t *len, struct sq_diags *d)
+{
+	struct sq_tf_pos nowhere = {0, 0};
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	char *buf = NULL, ebuf[128];
+	ssize_t n = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		sq_taskfile_diag(d, file, nowhere, "cannot open '%s': %s", file,
+				 sq_tf_errno_text(errno, ebuf, sizeof(ebuf)));
+	else if (!S_ISREG(st.st_mode))
+		sq_taskfile_diag(d, file, nowhere, "cannot read '%s': not a regular file", file);
+	else if (st.st_size > SQ_TASKFILE_MAX_BYTES)
+		sq_taskfile_diag(d, file, nowhere,
+				 "task file is %lld bytes, more than the %d a task file may have",
+				 (long long)st.st_size, SQ_TASKFILE_MAX_BYTES);
+	else
+		buf = xmalloc(SQ_TASKFILE_MAX_BYTES + 1);
+	for (*len = 0; buf && *len <= SQ_TASKFILE_MAX_BYTES; *len += (size_t)n) {
+		n = read(fd, buf + *len, SQ_TASKFILE_MAX_BYTES + 1 - *len);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n <= 0)
+			break;
+	}
+	if (buf && (n < 0 || *len > SQ_TASKFILE_MAX_BYTES)) { /* failed, or grew meanwhile */
+		sq_taskfile_diag(d, file, nowhere, "cannot read '%s': %s", file,
+				 n < 0 ? sq_tf_errno_text(errno, ebuf, sizeof(ebuf))
+				       : "it grew past the size limit");
+		free(buf);
+		buf = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
 int sq_taskfile_layer_load(struct sq_tf_layer *l, const char *file, struct sq_diags *diags)
 {
 	struct ctx c = {NULL, l, diags, NULL, 0};
-	struct sq_err err = {SQ_OK, ""};
-	struct sq_tf_pos nowhere = {0, 0};
 	size_t len;
 	char *buf;
 
 	memset(l, 0, sizeof(*l));
 	l->file = xstrdup(file);
 	l->pos.line = l->pos.col = 1;
-	buf = sq_read_file(file, &len, &err);
-	if (!buf) {
-		sq_taskfile_diag(diags, file, nowhere, "%s", err.msg);
+	buf = read_limited(file, &len, diags);
+	if (!buf)
 		return -1;
-	}
 	c.base = abs_dir(file);
 	parse_text(&c, buf, len);
+	if (c.errors > SQ_TASKFILE_MAX_DIAGS)
+		sq_taskfile_diag(diags, file, (struct sq_tf_pos){0, 0},
+				 "%d more problems in this file not shown",
+				 c.errors - SQ_TASKFILE_MAX_DIAGS);
 	free(c.base);
 	free(buf);
 	return c.errors ? -1 : 0;

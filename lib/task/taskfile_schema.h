@@ -127,6 +127,9 @@ void sq_taskfile_diag(struct sq_diags *d, const char *file, struct sq_tf_pos pos
  * acquisition.yaml is found again with every task file. */
 void sq_taskfile_diags_sort(struct sq_diags *d, size_t from);
 
+/* An errno as a lowercase message ("no such file"): a static text, or buf. */
+const char *sq_tf_errno_text(int e, char *buf, size_t len);
+
 /* "invalid group name 'a b' (...)"-style explanation of the name rule. */
 #define SQ_TF_NAME_RULE "1 to 64 characters from A-Z a-z 0-9 . _ -"
 

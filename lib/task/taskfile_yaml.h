@@ -47,6 +47,9 @@ struct ctx {
 
 /* Where node n starts (1-based line and column). */
 struct sq_tf_pos sq_tf_pos_of(const yaml_node_t *n);
+/* 1 (the problem counted) when the file has had SQ_TASKFILE_MAX_DIAGS problems
+ * reported already: one more need not be described. */
+int sq_tf_muted(struct ctx *c);
 /* Reports a problem at node n of the file being read. */
 void sq_tf_bad(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -56,6 +59,21 @@ const char *sq_tf_scalar(const yaml_node_t *n);
 int sq_tf_is_null(const yaml_node_t *n);
 /* What the user wrote, for "got ...": numbers bare, text quoted (in buf). */
 const char *sq_tf_describe(const yaml_node_t *n, char *buf, size_t len);
+
+/* Numbers (taskfile_num.c). */
+/* the largest numerator or denominator of a frame rate: 1000 times it still
+ * fits a long long, and either part of the reduced ratio an int */
+#define SQ_TF_FPS_PART_MAX 1000000000LL
+/* 1 if s is a number in decimal notation (-12, 2.5, 1e-3, .5), else 0. */
+int sq_tf_decimal_number(const char *s);
+/* A decimal integer (optional '-', digits): 0, or -1 on anything else. */
+int sq_tf_parse_ll(const char *s, long long *out);
+/* A positive frame rate, "30000/1001", "3", "2.5": num/den, both at most
+ * SQ_TF_FPS_PART_MAX (not reduced); -1 on anything else. */
+int sq_tf_parse_rational(const char *s, long long *num, long long *den);
+long long sq_tf_gcd(long long a, long long b);
+/* "90" (seconds), "1.5s", "500ms", "5m", "3h", "1d" as ms: 0, or -1. */
+int sq_tf_parse_duration_ms(const char *s, long long *ms);
 
 /* "extract", "colmap", ... ("" for the top level). */
 const char *sq_tf_section_name(enum sq_tf_section sec);

@@ -580,6 +580,20 @@ static void test_bad_json(void)
 			"no videos"),
 	    free(s);
 	expect_bad_json(s = golden_with("\"/v/a.mp4\"", "7"), "'videos'"), free(s);
+	/* out of long long's range: refused before any cast (UBSan watches) */
+	expect_bad_json(s = golden_with("\"timeout_ms\":3600000", "\"timeout_ms\":1e300"),
+			"'timeout_ms' out of range"),
+	    free(s);
+	expect_bad_json(s = golden_with("\"timeout_ms\":3600000", "\"timeout_ms\":-1e300"),
+			"'timeout_ms' out of range"),
+	    free(s);
+	expect_bad_json(s = golden_with("\"min_vram_mib\":8000", "\"min_vram_mib\":9.3e18"),
+			"'min_vram_mib' out of range"),
+	    free(s);
+	expect_bad_json(s = golden_with("\"quality\":4", "\"quality\":1e19"), "'quality'"), free(s);
+	expect_bad_json(s = golden_with("\"backoff_ms\":30000", "\"backoff_ms\":1e400"),
+			"'backoff_ms'"),
+	    free(s);
 }
 
 /* The golden task's JSON once video 2 is limited to its first 4 s. */
