@@ -5,6 +5,7 @@
 #include "base/fsutil.h"
 #include "media/media.h"
 #include "queue/queue.h"
+#include "task/owner.h"
 #include "task/taskfile.h"
 #include "base/xalloc.h"
 
@@ -44,28 +45,57 @@ static int identify(void *ctx, const char *video, struct sq_video_id *id, struct
 	return sq_media_identify(video, id, err);
 }
 
+static void print_diags(const struct sq_diags *diags)
+{
+	for (size_t d = 0; d < diags->n; d++) {
+		char *line = sq_diag_format(&diags->v[d]);
+
+		fprintf(stderr, "scanq-enqueue: %s\n", line);
+		free(line);
+	}
+}
+
+/* Loads every directory, then checks them against each other (two task
+ * directories must not share an output root or an acquisition name). */
 static int load_all(char **dirs, int n, int check, struct sq_acq *acqs)
 {
 	struct sq_taskfile_opts to = {
 	    .probe = probe, .create_output_root = !check, .identify = identify};
+	struct sq_diags diags = SQ_DIAGS_INIT;
 	int bad = 0;
 
 	for (int i = 0; i < n; i++) {
-		struct sq_diags diags = SQ_DIAGS_INIT;
-
 		sq_acq_init(&acqs[i]);
-		if (sq_taskfile_load_dir(dirs[i], &to, &acqs[i], &diags) < 0) {
-			for (size_t d = 0; d < diags.n; d++) {
-				char *line = sq_diag_format(&diags.v[d]);
-
-				fprintf(stderr, "scanq-enqueue: %s\n", line);
-				free(line);
-			}
+		if (sq_taskfile_load_dir(dirs[i], &to, &acqs[i], &diags) < 0)
 			bad = 1;
-		}
+		print_diags(&diags);
 		sq_diags_release(&diags);
 	}
+	if (sq_acq_check_together(acqs, (size_t)n, &diags) < 0)
+		bad = 1;
+	print_diags(&diags);
+	sq_diags_release(&diags);
 	return bad ? -1 : 0;
+}
+
+static const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* Each output root becomes its acquisition's (owner.h) before anything of it
+ * is pushed; one that another acquisition took meanwhile stops everything. */
+static int claim_roots(const struct sq_acq *acqs, int n)
+{
+	struct sq_err err;
+
+	for (int i = 0; i < n; i++) {
+		if (sq_owner_claim(acqs[i].output_root, acqs[i].name, acqs[i].task_dir, &err) < 0) {
+			fprintf(stderr, "scanq-enqueue: %s: %s\n", acqs[i].dir, err.msg);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static void report(const struct sq_acq *a, const enum sq_enqueue_outcome *out)
@@ -78,8 +108,9 @@ static void report(const struct sq_acq *a, const enum sq_enqueue_outcome *out)
 		printf("%-9s %s/%s (version %s)\n", words[out[i]], a->name, a->tasks[i].name,
 		       a->tasks[i].version);
 	}
-	printf("%s: %zu added, %zu unchanged, %zu updated; %zu tasks in %zu group%s\n", a->name,
-	       count[0], count[1], count[2], a->ntasks, a->ngroups, a->ngroups == 1 ? "" : "s");
+	printf("%s: %zu added, %zu unchanged, %zu updated; %zu task%s in %zu group%s\n", a->name,
+	       count[0], count[1], count[2], a->ntasks, plural(a->ntasks), a->ngroups,
+	       plural(a->ngroups));
 }
 
 static int push_all(struct sq_acq *acqs, int n, const char *url, const char *prefix)
@@ -145,8 +176,12 @@ int main(int argc, char **argv)
 		rc = 1;
 	} else if (check) {
 		for (int i = 0; i < ndirs; i++)
-			printf("%s: acquisition '%s' ok: %zu tasks in %zu groups\n", acqs[i].dir,
-			       acqs[i].name, acqs[i].ntasks, acqs[i].ngroups);
+			printf("%s: acquisition '%s' ok: %zu task%s in %zu group%s\n", acqs[i].dir,
+			       acqs[i].name, acqs[i].ntasks, plural(acqs[i].ntasks),
+			       acqs[i].ngroups, plural(acqs[i].ngroups));
+	} else if (claim_roots(acqs, ndirs) < 0) {
+		fprintf(stderr, "scanq-enqueue: nothing pushed\n");
+		rc = 1;
 	} else if (push_all(acqs, ndirs, url, prefix) < 0) {
 		rc = 1;
 	}

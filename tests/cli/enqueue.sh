@@ -10,6 +10,7 @@ write_acq "$T/tasks2" enq2 "$T/out2"
 write_task "$T/tasks2" auv1 c "$T/survey/videos/auv1-ch01.mp4"
 
 scanq-enqueue --help | grep -q "usage: scanq-enqueue" || fail "--help"
+scanq-enqueue -h | grep -q "usage: scanq-enqueue" || fail "-h"
 set +e
 scanq-enqueue >/dev/null 2>&1; rc=$?
 [ $rc = 2 ] || fail "no directory: exit $rc, expected 2"
@@ -34,11 +35,17 @@ grep -q "nothing pushed" "$T/err.txt" || fail "no 'nothing pushed'"
 [ "$(rcli dbsize)" = 0 ] || fail "something was pushed: $(rcli keys '*')"
 
 rm "$T/tasks/bad.yaml" "$T/tasks/fake.yaml"
-scanq-enqueue --check "$T/tasks" | grep -q "acquisition 'enq' ok: 2 tasks in 1 groups" ||
+scanq-enqueue --check "$T/tasks" | grep -q "acquisition 'enq' ok: 2 tasks in 1 group$" ||
 	fail "--check on a good directory"
+scanq-enqueue --check "$T/tasks2" | grep -q "acquisition 'enq2' ok: 1 task in 1 group$" ||
+	fail "--check: plurals"
 [ "$(rcli dbsize)" = 0 ] || fail "--check pushed something"
 scanq-enqueue "$T/tasks" "$T/tasks2" >"$T/out.txt" || fail "good enqueue failed"
-grep -q "enq: 2 added" "$T/out.txt" && grep -q "enq2: 1 added" "$T/out.txt" || fail "$(cat "$T/out.txt")"
+grep -q "enq: 2 added" "$T/out.txt" && grep -q "enq2: 1 added.*; 1 task in 1 group$" "$T/out.txt" ||
+	fail "$(cat "$T/out.txt")"
+# the output roots are now their acquisitions', with the task directory to push
+grep -q "^{\"acquisition\":\"enq\",\"task_dir\":\"$(cd "$T/tasks" && pwd -P)\"}$" \
+	"$T/out/.scanq-acquisition" || fail "ownership marker: $(cat "$T/out/.scanq-acquisition")"
 
 # a changed task is a new version, the rest unchanged
 sed -i 's/quality: 5/quality: 6/' "$T/tasks2/acquisition.yaml"
@@ -51,4 +58,50 @@ scanq-enqueue --redis unix:///nonexistent.sock "$T/tasks" >/dev/null 2>"$T/err.t
 set -e
 [ $rc = 1 ] || fail "unreachable redis: exit $rc"
 grep -q "scanq-enqueue: .*nonexistent" "$T/err.txt" || fail "unreachable redis message: $(cat "$T/err.txt")"
+
+# an output root belongs to one acquisition: another one (even one whose name
+# differs only in case) is refused, by --check too, and nothing is pushed
+keys=$(rcli dbsize)
+write_acq "$T/tasks3" ENQ "$T/out"
+write_task "$T/tasks3" auv1 a "$T/survey/videos/auv1-ch01.mp4"
+for check in --check ""; do
+	set +e
+	scanq-enqueue $check "$T/tasks3" >"$T/out.txt" 2>"$T/err.txt"; rc=$?
+	set -e
+	[ $rc = 1 ] || fail "root of another acquisition ($check): exit $rc"
+	grep -q "^scanq-enqueue: $T/tasks3/acquisition.yaml:2:14: output root '$T/out' belongs to acquisition 'enq'" \
+		"$T/err.txt" || fail "root of another acquisition ($check): $(cat "$T/err.txt")"
+done
+[ "$(rcli dbsize)" = "$keys" ] || fail "pushed into another acquisition's root"
+
+# two acquisitions in one call with one new root: refused before any marker
+write_acq "$T/tasks4" enq4 "$T/shared"
+write_task "$T/tasks4" auv1 a "$T/survey/videos/auv1-ch01.mp4"
+write_acq "$T/tasks5" enq5 "$T/shared"
+write_task "$T/tasks5" auv1 a "$T/survey/videos/auv1-ch01.mp4"
+set +e
+scanq-enqueue "$T/tasks4" "$T/tasks5" >"$T/out.txt" 2>"$T/err.txt"; rc=$?
+set -e
+[ $rc = 1 ] || fail "two acquisitions, one root: exit $rc"
+grep -q "tasks5/acquisition.yaml:2:14: output root '$T/shared' is also the output root of acquisition 'enq4'" \
+	"$T/err.txt" || fail "two acquisitions, one root: $(cat "$T/err.txt")"
+[ ! -e "$T/shared/.scanq-acquisition" ] || fail "a marker was written"
+[ "$(rcli dbsize)" = "$keys" ] || fail "two acquisitions, one root: pushed"
+
+# --check says what enqueue would meet: a root that cannot be made, a name
+# that would leave the root, a recording cut off before its index
+write_acq "$T/tasks6" enq6 /proc/scanq-out
+printf 'group: ".."\nvideos: [%s]\n' "$T/survey/videos/auv1-ch01.mp4" >"$T/tasks6/up.yaml"
+head -c 40000 "$T/survey/videos/auv1-ch02.mp4" >"$T/cut.mp4" # the index comes last
+[ "$(wc -c <"$T/cut.mp4")" = 40000 ] || fail "the video is too short to cut"
+printf 'group: auv1\nvideos: [%s]\n' "$T/cut.mp4" >"$T/tasks6/cut.yaml"
+set +e
+scanq-enqueue --check "$T/tasks6" >"$T/out.txt" 2>"$T/err.txt"; rc=$?
+set -e
+[ $rc = 1 ] || fail "--check of a bad directory: exit $rc"
+grep -q "acquisition.yaml:2:14: cannot create output root '/proc/scanq-out'" "$T/err.txt" ||
+	fail "uncreatable root: $(cat "$T/err.txt")"
+grep -q "up.yaml:1:8: invalid group name '..'" "$T/err.txt" || fail "group '..': $(cat "$T/err.txt")"
+grep -q "cut.yaml:2:10: cannot open '$T/cut.mp4': the recording was cut off before its index was written" \
+	"$T/err.txt" || fail "cut recording: $(cat "$T/err.txt")"
 echo "enqueue: ok"
