@@ -74,4 +74,9 @@ void sq_extract_result_release(struct sq_extract_result *r);
 int sq_media_extract(const struct sq_extract_opts *opts, struct sq_extract_result *res,
 		     struct sq_err *err);
 
+/* Writes a width x height RGB24 picture (rows top to bottom, 3 bytes a pixel, no
+ * padding) as a PNG file at path, atomically (sq_write_file_atomic). */
+int sq_media_write_png(const char *path, const unsigned char *rgb, int width, int height,
+		       struct sq_err *err);
+
 #endif

@@ -6,6 +6,8 @@
 #include "base/strbuf.h"
 #include "base/version.h"
 #include "base/xalloc.h"
+#include "stage/preview.h"
+#include "stage/quality.h"
 #include "task/layout.h"
 
 #include <fcntl.h>
@@ -121,6 +123,20 @@ char *sq_stage_result(const char *figures_json, char *const *warnings, size_t nw
 	free(wtext);
 	cJSON_Delete(w);
 	return out;
+}
+
+char *sq_stage_result_of(const char *figures_json, const char *record)
+{
+	return sq_quality_summary(record, xasprintf("{%s}", figures_json));
+}
+
+void sq_stage_previews(struct sq_txn *x, const char *ply, const char *record,
+		       const struct sq_stage_ctx *ctx)
+{
+	struct sq_err err = {SQ_OK, ""};
+
+	if (sq_preview_write(ply, record, sq_txn_workdir(x), &err) < 0)
+		sq_hooks_log(&ctx->hooks, "no preview: %s", err.msg);
 }
 
 int sq_stage_run_task(const struct sq_task *t, enum sq_stage stage, struct sq_stage_ctx *ctx,

@@ -29,9 +29,22 @@ void sq_stage_log_attempt(const char *log_path, const struct sq_stage_ctx *ctx);
 int sq_stage_check_ply(const char *path, const char *backend, const char *log_path,
 		       struct sq_err *err);
 
+/* Makes preview.png and preview.ply of the cloud ply in x's work folder, so
+ * the commit publishes them (preview.h; record: the record text, for the
+ * camera path). Previews are for people: a cloud that cannot be previewed is
+ * still a result, so a failure is logged and the stage goes on (the commit
+ * then removes an old preview, which would show another run's cloud). */
+void sq_stage_previews(struct sq_txn *x, const char *ply, const char *record,
+		       const struct sq_stage_ctx *ctx);
+
 /* The result JSON for the queue: {<figures>, "warnings": [...]}: figures_json
  * is the inside of an object ("\"frames\":12") or "". New string. */
 char *sq_stage_result(const char *figures_json, char *const *warnings, size_t nwarnings);
+
+/* The result JSON for the queue from a stage's headline figures and its
+ * record text: the record's warnings and those its figures earn against the
+ * quality thresholds (quality.h). New string. */
+char *sq_stage_result_of(const char *figures_json, const char *record);
 
 /* The stages (stage_extract.c, stage_recon.c). */
 int sq_stage_extract(const struct sq_task *t, struct sq_stage_ctx *ctx, struct sq_err *err);

@@ -108,6 +108,22 @@ out:
 	return rc;
 }
 
+/* {"registered":..,"frames":..,"warnings":[..]} for the queue. */
+static char *result_of(const struct sq_reconstruct_record *rec, const char *text)
+{
+	char *figures, *out;
+
+	if (rec->has_colmap)
+		figures = xasprintf("\"frames\":%zu,\"registered\":%zu,\"points\":%zu",
+				    rec->colmap.quality.frames, rec->colmap.quality.registered,
+				    rec->colmap.quality.points);
+	else
+		figures = xasprintf("\"wall_ms\":%lld", rec->wall_ms);
+	out = sq_stage_result_of(figures, text);
+	free(figures);
+	return out;
+}
+
 static int produce(struct recon *r, struct sq_err *err)
 {
 	const struct sq_task *t = r->t;
@@ -122,25 +138,12 @@ static int produce(struct recon *r, struct sq_err *err)
 		return -1;
 	snprintf(r->rec.version, sizeof(r->rec.version), "%s", t->version);
 	text = sq_reconstruct_record_format(&r->rec);
+	sq_stage_previews(r->x, r->ply, text, r->ctx);
 	rc = sq_txn_commit(r->x, text, err);
+	if (rc == 0)
+		r->ctx->result_json = result_of(&r->rec, text);
 	free(text);
 	return rc;
-}
-
-/* {"registered":..,"frames":..,"warnings":[..]} for the queue. */
-static char *result_of(const struct sq_reconstruct_record *rec)
-{
-	char *figures, *out;
-
-	if (rec->has_colmap)
-		figures = xasprintf("\"frames\":%zu,\"registered\":%zu,\"points\":%zu",
-				    rec->colmap.quality.frames, rec->colmap.quality.registered,
-				    rec->colmap.quality.points);
-	else
-		figures = xasprintf("\"wall_ms\":%lld", rec->wall_ms);
-	out = sq_stage_result(figures, rec->warnings, rec->nwarnings);
-	free(figures);
-	return out;
 }
 
 int sq_stage_reconstruct(const struct sq_task *t, struct sq_stage_ctx *ctx, struct sq_err *err)
@@ -160,7 +163,6 @@ int sq_stage_reconstruct(const struct sq_task *t, struct sq_stage_ctx *ctx, stru
 	r.sift = sq_txn_path(r.x, SQ_LAYOUT_RECON_SIFT);
 	if (produce(&r, err) < 0)
 		goto out;
-	ctx->result_json = result_of(&r.rec);
 	rc = 0;
 out:
 	sq_txn_end(r.x);

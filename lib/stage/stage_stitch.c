@@ -9,6 +9,7 @@
 #include "base/strbuf.h"
 #include "base/version.h"
 #include "base/xalloc.h"
+#include "stage/quality.h"
 #include "stitch/stitch.h"
 #include "task/layout.h"
 
@@ -200,7 +201,13 @@ static int produce(struct stitch_run *r, struct sq_err *err)
 		sq_error(err, SQ_ERR_BACKEND, "stitch backend reported no record body");
 		goto out;
 	}
+	sq_stage_previews(r->x, r->out, text, r->ctx);
 	rc = sq_txn_commit(r->x, text, err);
+	if (rc == 0) {
+		char *result = sq_quality_summary(text, r->result);
+
+		r->result = result;
+	}
 	free(text);
 out:
 	sq_provenance_release(&prov);

@@ -183,6 +183,11 @@ char *sq_txn_path(const struct sq_txn *x, const char *name)
 	return sq_path_join(x->work, name);
 }
 
+const char *sq_txn_workdir(const struct sq_txn *x)
+{
+	return x->work;
+}
+
 const char *sq_txn_scratch(const struct sq_txn *x)
 {
 	return x->scratch;

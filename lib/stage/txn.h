@@ -39,6 +39,10 @@ struct sq_txn *sq_txn_begin(const struct sq_txn_opts *o, struct sq_err *err);
  * this stage): a new path in the work folder. */
 char *sq_txn_path(const struct sq_txn *x, const char *name);
 
+/* The work folder itself, where outputs are made by name (borrowed): for
+ * code that writes several outputs into one folder (previews). */
+const char *sq_txn_workdir(const struct sq_txn *x);
+
 /* An empty folder in the work folder for the backend's own files (COLMAP's
  * database, a command's working directory); removed at the end. Borrowed. */
 const char *sq_txn_scratch(const struct sq_txn *x);

@@ -51,8 +51,8 @@ static void make_task(struct sq_task *t, const char *name, char **recon_argv, si
 	t->videos = xcalloc(1, sizeof(char *));
 	t->videos[0] = xstrdup(video);
 	t->nvideos = 1;
-	t->extract = (struct sq_extract_spec){.fps_num = 2, .fps_den = 1, .width = 64,
-					      .height = -1, .quality = 5};
+	t->extract = (struct sq_extract_spec){
+	    .fps_num = 2, .fps_den = 1, .width = 64, .height = -1, .quality = 5};
 	t->reconstruct.kind = SQ_BACKEND_COMMAND;
 	t->reconstruct.cmd.argv = xcalloc(argc, sizeof(char *));
 	for (size_t i = 0; i < argc; i++)
@@ -96,6 +96,9 @@ static void test_extract_and_leftovers(const char *mini)
 	p = sq_path_join(t.outdir, "reconstruct.log");
 	T_CHECK(sq_path_exists(p));
 	free(p);
+	/* previews published with the outputs */
+	T_EQ_INT(count_entries(t.outdir, "preview.png"), 1);
+	T_EQ_INT(count_entries(t.outdir, "preview.ply"), 1);
 	sq_task_release(&t);
 }
 
