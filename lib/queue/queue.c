@@ -24,7 +24,10 @@ static const char *const script_names[SQ_SCRIPT_COUNT] = {
     [SQ_SCRIPT_HEARTBEAT] = "heartbeat", [SQ_SCRIPT_PENDING] = "pending",
     [SQ_SCRIPT_RELEASE] = "release",	 [SQ_SCRIPT_RELEASE_OWNER] = "release_owner",
     [SQ_SCRIPT_SNAPSHOT] = "snapshot",	 [SQ_SCRIPT_REINJECT] = "reinject",
-    [SQ_SCRIPT_WORKER] = "worker",
+    [SQ_SCRIPT_WORKER] = "worker",	 [SQ_SCRIPT_CANCEL] = "cancel",
+    [SQ_SCRIPT_PAUSE] = "pause",	 [SQ_SCRIPT_RETRY] = "retry",
+    [SQ_SCRIPT_CLEAR] = "clear",	 [SQ_SCRIPT_FORGET] = "forget",
+    [SQ_SCRIPT_SHOW] = "show",		 [SQ_SCRIPT_WORKERS] = "workers",
 };
 
 static const char *const script_bodies[SQ_SCRIPT_COUNT] = {
@@ -33,7 +36,10 @@ static const char *const script_bodies[SQ_SCRIPT_COUNT] = {
     [SQ_SCRIPT_HEARTBEAT] = sq_lua_heartbeat, [SQ_SCRIPT_PENDING] = sq_lua_pending,
     [SQ_SCRIPT_RELEASE] = sq_lua_release,     [SQ_SCRIPT_RELEASE_OWNER] = sq_lua_release_owner,
     [SQ_SCRIPT_SNAPSHOT] = sq_lua_snapshot,   [SQ_SCRIPT_REINJECT] = sq_lua_reinject,
-    [SQ_SCRIPT_WORKER] = sq_lua_worker,
+    [SQ_SCRIPT_WORKER] = sq_lua_worker,	      [SQ_SCRIPT_CANCEL] = sq_lua_cancel,
+    [SQ_SCRIPT_PAUSE] = sq_lua_pause,	      [SQ_SCRIPT_RETRY] = sq_lua_retry,
+    [SQ_SCRIPT_CLEAR] = sq_lua_clear,	      [SQ_SCRIPT_FORGET] = sq_lua_forget,
+    [SQ_SCRIPT_SHOW] = sq_lua_show,	      [SQ_SCRIPT_WORKERS] = sq_lua_workers,
 };
 
 struct sq_queue *sq_queue_open(const struct sq_queue_opts *opts, struct sq_err *err)

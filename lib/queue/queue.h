@@ -13,7 +13,8 @@
  *   P failed:<acq>              LIST  dead letters, newest first: JSON {jid, stage, error,
  *                                     host, attempts, errors, crashes, history, time_ms}
  *   P job:<acq>:<jid>           HASH  one job: kind (task|group|acq), group, name, stage,
- *                                     state (waiting|queued|leased|retry|done|failed),
+ *                                     state (waiting|queued|leased|retry|done|failed|
+ *                                     cancelled),
  *                                     version, spec (JSON), outdir, inputs (JSON array,
  *                                     stitch), attempts, errors, crashes, max_attempts,
  *                                     backoff_ms, need_vram_mib, need_ram_mib, owner, token,
@@ -25,8 +26,10 @@
  *                                     (done|retry|dead|released|crash: what the lease
  *                                     done_token ended with, so a retried call answers
  *                                     the same), result (complete's result_json),
- *                                     created_ms. Stitch jobs exist from enqueue on in
- *                                     state waiting.
+ *                                     created_ms, cancelled_ms (an operator's cancel),
+ *                                     warnings.<stage> (JSON array: the stage's result
+ *                                     had warnings, see P warn). Stitch jobs exist from
+ *                                     enqueue on in state waiting.
  *   P hist:<acq>:<jid>          LIST  the job's attempts, oldest first, the last 32, one
  *                                     per lease as it ends: "stage\tworker\thost\t
  *                                     attempt\tstart_ms\tend_ms\toutcome[\terror]"
@@ -40,6 +43,16 @@
  *   P delayed:<acq>             ZSET  jids waiting for a retry, score = not-before (ms)
  *   P done:<acq>:<stage>        SET   jids whose stage is done (exact counts for status)
  *   P dead:<acq>:<stage>        SET   jids dead-lettered at that stage (failed counts)
+ *   P cancelled:<acq>:<stage>   SET   jids an operator cancelled at that stage (state
+ *                                     cancelled: out of every queue, a running one
+ *                                     fenced; retry --cancelled takes it back)
+ *   P warn:<acq>:<stage>        ZSET  jids done with warnings at that stage (their
+ *                                     result's "warnings" list was not empty), score =
+ *                                     completion time (ms): "done with warnings"
+ *   P paused                    SET   acquisitions an operator paused: claims (and the
+ *                                     extract -> reconstruct chaining) pass them by,
+ *                                     running jobs finish, leases still expire, and
+ *                                     --drain does not wait for their queued work
  *   P acq:<acq>                 HASH  the acquisition's stitch specs, written by enqueue
  *                                     and read by the fan-in: template (stitch spec JSON,
  *                                     group null, outdir = output_root), output_root,
@@ -51,10 +64,18 @@
  *   P members:<acq>:<group>     SET   task jids of a group
  *   P groups:<acq>              SET   groups of the acquisition
  *   P gdone:<acq>:<group>       SET   task jids of the group whose reconstruct is done;
- *                                     the completion that makes it full enqueues the
- *                                     group stitch, in the same script (fan-in)
- *   P sdone:<acq>               SET   groups whose stitch is done; full (and >= 2 groups)
+ *                                     the completion that settles the group (gdone and
+ *                                     gcancel hold every member, gdone one at least)
+ *                                     enqueues the group stitch, in the same script
+ *                                     (fan-in), on the done members
+ *   P gcancel:<acq>:<group>     SET   task jids of the group an operator cancelled:
+ *                                     settled for the fan-in (the stitch runs without
+ *                                     them; cancel re-plans a stitch so settled now)
+ *   P sdone:<acq>               SET   groups whose stitch is done; settling the last
+ *                                     group (sdone and scancel hold them all, >= 2)
  *                                     enqueues the acquisition stitch
+ *   P scancel:<acq>             SET   groups whose stitch was cancelled (settled, left
+ *                                     out of the acquisition stitch)
  *   P fence                     STRING counter: every claim takes a new token from it
  *   P owned:<wid>               STRING "<acq>\t<jid>" of the job a worker holds (its
  *                                     lease: the job's token; "<acq>\t<jid>\t<token>" as
@@ -286,5 +307,46 @@ int sq_queue_mark_stitch_done(struct sq_queue *q, const struct sq_stitch_spec *s
  * the done members, under the same rules as sq_queue_reinject_task. */
 int sq_queue_reinject_stitch(struct sq_queue *q, const struct sq_stitch_spec *s, int retry_failed,
 			     struct sq_err *err);
+
+/* --- operator actions (scanq-ctl, the web console): each one script call,
+ * atomic and idempotent. Each returns a new JSON document (free with free())
+ * whose shape is documented at the top of its script in lib/queue/lua/, or NULL
+ * with err: SQ_ERR_INVALID when the acquisition or target does not exist or the
+ * action is refused (the message says why), SQ_ERR_REDIS otherwise. A target is
+ * NULL or "" (the whole acquisition), a task name, a group name or
+ * "@group:<group>" (the group's tasks and its stitch), or "@acq" (the
+ * acquisition stitch). --- */
+
+/* Cancels the target's jobs that are not done (cancel.lua): queued ones leave
+ * their queues, running ones are fenced (their worker stops the stage at its
+ * next heartbeat), dead letters go; the stitches depending on them are
+ * re-planned. */
+char *sq_queue_cancel(struct sq_queue *q, const char *acq, const char *target,
+		      struct sq_err *err);
+
+/* Pauses (pause = 1) or resumes an acquisition (pause.lua). */
+char *sq_queue_pause(struct sq_queue *q, const char *acq, int pause, struct sq_err *err);
+
+/* Sends the target's dead-lettered jobs (and cancelled ones when cancelled_too)
+ * back to their queues (retry.lua). */
+char *sq_queue_retry(struct sq_queue *q, const char *acq, const char *target, int cancelled_too,
+		     struct sq_err *err);
+
+/* Drops the target's dead letters; the jobs stay failed (clear.lua). */
+char *sq_queue_clear(struct sq_queue *q, const char *acq, const char *target,
+		     struct sq_err *err);
+
+/* Removes every key of the acquisition (forget.lua); refused (SQ_ERR_INVALID)
+ * while a job runs unless force. An unknown acquisition is not an error. */
+char *sq_queue_forget(struct sq_queue *q, const char *acq, int force, struct sq_err *err);
+
+/* The acquisition's or a group's jobs, or one job with its history and dead
+ * letters (show.lua). */
+char *sq_queue_show(struct sq_queue *q, const char *acq, const char *target, struct sq_err *err);
+
+/* The worker registry; alive = a heartbeat within dead_after_ms. forget_dead:
+ * the others leave it, and jobs they hold go back to their queues (workers.lua). */
+char *sq_queue_workers(struct sq_queue *q, long long dead_after_ms, int forget_dead,
+		       struct sq_err *err);
 
 #endif

@@ -40,6 +40,9 @@ local function k_dead(acq, stage) return P .. 'dead:' .. acq .. ':' .. stage end
 local function k_members(acq, group) return P .. 'members:' .. acq .. ':' .. group end
 local function k_gdone(acq, group) return P .. 'gdone:' .. acq .. ':' .. group end
 local function k_acq(acq) return P .. 'acq:' .. acq end
+local function k_cancelled(acq, stage) return P .. 'cancelled:' .. acq .. ':' .. stage end
+local function k_gcancel(acq, group) return P .. 'gcancel:' .. acq .. ':' .. group end
+local function k_warn(acq, stage) return P .. 'warn:' .. acq .. ':' .. stage end
 
 local function num(v, dflt)
 	return tonumber(v) or dflt or 0
@@ -273,27 +276,6 @@ local function unqueue(acq, jid, jkey)
 	disown(owner, acq, jid)
 end
 
--- A stitch whose inputs changed goes back to waiting for its fan-in; a running
--- attempt is fenced (its completion will be STALE).
-local function reopen_stitch(acq, sjid, now)
-	local jkey = k_job(acq, sjid)
-	local st = redis.call('HGET', jkey, 'state')
-	if st and st ~= 'waiting' then
-		unqueue(acq, sjid, jkey)
-		redis.call('HSET', jkey, 'state', 'waiting', 'owner', '', 'updated_ms', now)
-	end
-	redis.call('SREM', k_done(acq, 'stitch'), sjid)
-	redis.call('SREM', k_dead(acq, 'stitch'), sjid)
-end
-
--- A member of group changed: its group stitch and the acquisition stitch must
--- run again once it is done.
-local function reopen_group(acq, group, now)
-	redis.call('SREM', P .. 'sdone:' .. acq, group)
-	reopen_stitch(acq, '@group:' .. group, now)
-	reopen_stitch(acq, '@acq', now)
-end
-
 -- Removes the dead letters of jid from failed:<acq> (retry of a failed job).
 local function clear_dead_letters(acq, jid)
 	local k = P .. 'failed:' .. acq
@@ -306,6 +288,67 @@ local function clear_dead_letters(acq, jid)
 	for _, s in ipairs(ALL_STAGES) do
 		redis.call('SREM', k_dead(acq, s), jid)
 	end
+end
+
+-- A stitch whose inputs changed goes back to waiting for its fan-in; a running
+-- attempt is fenced (its completion will be STALE), a dead letter or an
+-- operator's cancel of the old inputs' stitch no longer holds.
+local function reopen_stitch(acq, sjid, now)
+	local jkey = k_job(acq, sjid)
+	local st = redis.call('HGET', jkey, 'state')
+	if st and st ~= 'waiting' then
+		unqueue(acq, sjid, jkey)
+		redis.call('HSET', jkey, 'state', 'waiting', 'owner', '', 'updated_ms', now)
+	end
+	if st == 'failed' then
+		clear_dead_letters(acq, sjid)
+	end
+	redis.call('SREM', k_done(acq, 'stitch'), sjid)
+	redis.call('SREM', k_dead(acq, 'stitch'), sjid)
+	redis.call('SREM', k_cancelled(acq, 'stitch'), sjid)
+	redis.call('ZREM', k_warn(acq, 'stitch'), sjid)
+end
+
+-- A member of group changed: its group stitch and the acquisition stitch must
+-- run again once it is done.
+local function reopen_group(acq, group, now)
+	redis.call('SREM', P .. 'sdone:' .. acq, group)
+	redis.call('SREM', P .. 'scancel:' .. acq, group)
+	reopen_stitch(acq, '@group:' .. group, now)
+	reopen_stitch(acq, '@acq', now)
+end
+
+-- Forgets every mark of a task's past runs (done, dead, cancelled, warnings,
+-- its group's fan-in) and its dead letters: a new version starts afresh.
+local function forget_marks(acq, jid, group)
+	for _, s in ipairs(ALL_STAGES) do
+		redis.call('SREM', k_done(acq, s), jid)
+		redis.call('SREM', k_cancelled(acq, s), jid)
+		redis.call('ZREM', k_warn(acq, s), jid)
+	end
+	clear_dead_letters(acq, jid)
+	redis.call('SREM', k_gdone(acq, group), jid)
+	redis.call('SREM', k_gcancel(acq, group), jid)
+	redis.call('HDEL', k_job(acq, jid), 'warnings.extract', 'warnings.reconstruct')
+end
+
+-- Takes back an operator's cancel of jid (retry, repair): its cancelled marks
+-- and its place among the settled members of its group or acquisition.
+local function uncancel(acq, jid)
+	local kind, group = unpack(redis.call('HMGET', k_job(acq, jid), 'kind', 'group'))
+	for _, s in ipairs(ALL_STAGES) do
+		redis.call('SREM', k_cancelled(acq, s), jid)
+	end
+	if kind == 'task' then
+		redis.call('SREM', k_gcancel(acq, group or ''), jid)
+	elseif kind == 'group' then
+		redis.call('SREM', P .. 'scancel:' .. acq, group or '')
+	end
+end
+
+-- True while the acquisition is paused (P paused): claims pass it by.
+local function is_paused(acq)
+	return redis.call('SISMEMBER', P .. 'paused', acq) == 1
 end
 
 -- JSON array of strings; '[]' when empty (cjson would write {}).
@@ -362,8 +405,11 @@ local function queue_stitch(acq, sjid, group, now)
 	redis.call('HSETNX', jkey, 'created_ms', now)
 	redis.call('SREM', k_done(acq, 'stitch'), sjid)
 	redis.call('SREM', k_dead(acq, 'stitch'), sjid)
+	redis.call('SREM', k_cancelled(acq, 'stitch'), sjid)
+	redis.call('ZREM', k_warn(acq, 'stitch'), sjid)
 	if group ~= '' then
 		redis.call('SREM', P .. 'sdone:' .. acq, group)
+		redis.call('SREM', P .. 'scancel:' .. acq, group)
 	end
 	if not a[1] then
 		-- enqueue registers every spec first; without one the job cannot run,
@@ -382,27 +428,38 @@ local function queue_stitch(acq, sjid, group, now)
 	return 1
 end
 
+-- True when every task of group is done or cancelled (P gcancel), one at least
+-- done: its stitch can run, on the done ones.
+local function group_settled(acq, group)
+	local done = redis.call('SCARD', k_gdone(acq, group))
+	return done > 0 and done + redis.call('SCARD', k_gcancel(acq, group)) ==
+		redis.call('SCARD', k_members(acq, group))
+end
+
+-- True when the acquisition has >= 2 groups, each with its stitch done or
+-- cancelled (P scancel), one at least done: the acquisition stitch can run.
+local function acq_settled(acq)
+	local ngroups = redis.call('SCARD', P .. 'groups:' .. acq)
+	local done = redis.call('SCARD', P .. 'sdone:' .. acq)
+	return ngroups >= 2 and done > 0 and
+		done + redis.call('SCARD', P .. 'scancel:' .. acq) == ngroups
+end
+
 -- The fan-in after jid (a task of group) finished reconstruct: the completion
 -- that fills gdone:<acq>:<group> queues the group stitch. SADD answering 1 is
 -- what makes it happen exactly once even when two members finish at the same
 -- instant (scripts run one at a time); a retried completion adds nothing.
 local function fan_in_task(acq, jid, group, now)
-	local gdone = k_gdone(acq, group)
-	if redis.call('SADD', gdone, jid) == 1 and
-		redis.call('SCARD', gdone) == redis.call('SCARD', k_members(acq, group)) then
+	if redis.call('SADD', k_gdone(acq, group), jid) == 1 and group_settled(acq, group) then
 		queue_stitch(acq, '@group:' .. group, group, now)
 	end
 end
 
--- The fan-in after a group stitch finished: the one that fills sdone:<acq>
+-- The fan-in after a group stitch finished: the one that settles the last group
 -- (>= 2 groups) queues the acquisition stitch.
 local function fan_in_group(acq, group, now)
-	local sdone = P .. 'sdone:' .. acq
-	if redis.call('SADD', sdone, group) == 1 then
-		local ngroups = redis.call('SCARD', P .. 'groups:' .. acq)
-		if ngroups >= 2 and redis.call('SCARD', sdone) == ngroups then
-			queue_stitch(acq, '@acq', '', now)
-		end
+	if redis.call('SADD', P .. 'sdone:' .. acq, group) == 1 and acq_settled(acq) then
+		queue_stitch(acq, '@acq', '', now)
 	end
 end
 
@@ -430,6 +487,7 @@ local function task_membership(acq, jid, group, old, now)
 	if old and old ~= '' and old ~= group then
 		redis.call('SREM', k_members(acq, old), jid)
 		redis.call('SREM', k_gdone(acq, old), jid)
+		redis.call('SREM', k_gcancel(acq, old), jid)
 		reopen_group(acq, old, now)
 	end
 	redis.call('SADD', P .. 'acqs', acq)
@@ -640,12 +698,34 @@ local function claim_stage(acqs, stage, now)
 	return nil
 end
 
+-- acqs without the paused ones (P paused, usually empty: one SMEMBERS).
+local function unpaused(acqs)
+	local paused = redis.call('SMEMBERS', P .. 'paused')
+	if #paused == 0 then
+		return acqs
+	end
+	local skip, out = {}, {}
+	for _, a in ipairs(paused) do
+		skip[a] = true
+	end
+	for _, a in ipairs(acqs) do
+		if not skip[a] then
+			out[#out + 1] = a
+		end
+	end
+	return out
+end
+
 -- Claims one job for the claim options from the queues (after due
--- maintenance), or nil.
+-- maintenance, which paused acquisitions get too: their leases still expire),
+-- or nil.
 local function claim_queued(now)
 	if CO_NA == 1 then -- the common case, without a table of one
 		local acq = ARGV[CO_A0 + 1]
 		maintain_due(acq, now)
+		if is_paused(acq) then
+			return nil
+		end
 		for k = 1, CO_NS do
 			local job = take(acq, ARGV[CO_S0 + k], now)
 			if job then
@@ -658,6 +738,7 @@ local function claim_queued(now)
 	for _, acq in ipairs(acqs) do
 		maintain_due(acq, now)
 	end
+	acqs = unpaused(acqs)
 	for k = 1, CO_NS do
 		local job = claim_stage(acqs, ARGV[CO_S0 + k], now)
 		if job then
@@ -665,4 +746,61 @@ local function claim_queued(now)
 		end
 	end
 	return nil
+end
+
+-- --- operator actions (scanq-ctl: cancel, retry, clear, show) ---
+
+-- The jobs a target names, in order (a group's tasks sorted, then its stitch):
+-- '' every job of acq; '@acq' its stitch; '@group:<g>' or a group's name the
+-- group's tasks and stitch; else a task. Returns what was named ('acq', 'group',
+-- 'task' or 'stitch') and the jids, or nil and a message.
+local function target_jobs(acq, target)
+	if redis.call('SISMEMBER', P .. 'acqs', acq) == 0 then
+		return nil, "no acquisition '" .. acq .. "'"
+	end
+	local kgroups = P .. 'groups:' .. acq
+	local g = string.match(target, '^@group:(.+)$')
+	local is_task = target ~= '' and redis.call('HGET', k_job(acq, target), 'kind') == 'task'
+	if target == '@acq' then
+		if redis.call('EXISTS', k_job(acq, '@acq')) == 0 then
+			return nil, "acquisition '" .. acq .. "' has no acquisition stitch (one group)"
+		end
+		return 'stitch', {'@acq'}
+	end
+	if not g and target ~= '' and redis.call('SISMEMBER', kgroups, target) == 1 then
+		if is_task then
+			return nil, "'" .. target .. "' is both a task and a group of '" .. acq ..
+				"': name the group '@group:" .. target .. "'"
+		end
+		g = target
+	end
+	if target ~= '' and not g then
+		if is_task then
+			return 'task', {target}
+		end
+		return nil, "no task or group '" .. target .. "' in acquisition '" .. acq .. "'"
+	end
+	local groups = g and {g} or redis.call('SMEMBERS', kgroups)
+	if g and redis.call('SISMEMBER', kgroups, g) == 0 then
+		return nil, "no group '" .. g .. "' in acquisition '" .. acq .. "'"
+	end
+	table.sort(groups)
+	local jids = {}
+	for _, grp in ipairs(groups) do
+		local m = redis.call('SMEMBERS', k_members(acq, grp))
+		table.sort(m)
+		for _, j in ipairs(m) do
+			jids[#jids + 1] = j
+		end
+		jids[#jids + 1] = '@group:' .. grp
+	end
+	if not g and redis.call('EXISTS', k_job(acq, '@acq')) == 1 then
+		jids[#jids + 1] = '@acq'
+	end
+	return g and 'group' or 'acq', jids
+end
+
+-- {"error": msg}: how the operator scripts say no (the C side makes it an error).
+local function refuse(msg)
+	return '{"error":' .. jstr(msg) .. '}'
 end

@@ -17,6 +17,28 @@
 -- group fan-in (fan_in_task). A group stitch -> done, and the acquisition
 -- fan-in (fan_in_group).
 
+-- "done with warnings": a result whose "warnings" list is not empty puts the
+-- job in P warn:<acq>:<stage> and the list in its warnings.<stage> field (what
+-- status shows); any other result takes them out. The cheap find first: most
+-- results have none.
+local function note_warnings(acq, jid, jkey, stage, result, now)
+	local w
+	if string.find(result, '"warnings"', 1, true) and
+		not string.find(result, '"warnings":[]', 1, true) then
+		local ok, doc = pcall(cjson.decode, result)
+		if ok and type(doc) == 'table' and type(doc.warnings) == 'table' and
+			#doc.warnings > 0 then
+			w = cjson.encode(doc.warnings)
+		end
+	end
+	if w then
+		redis.call('ZADD', k_warn(acq, stage), now, jid)
+		redis.call('HSET', jkey, 'warnings.' .. stage, w)
+	elseif redis.call('ZREM', k_warn(acq, stage), jid) == 1 then
+		redis.call('HDEL', jkey, 'warnings.' .. stage)
+	end
+end
+
 local acq, jid, wid, token, result = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local claims = ARGV[7] ~= nil
 if claims then
@@ -41,9 +63,11 @@ end
 now = now_ms()
 add_history(acq, jid, stage, wid, host, attempts, claimed, now, 'done', nil)
 redis.call('SADD', k_done(acq, stage), jid)
+note_warnings(acq, jid, jkey, stage, result, now)
 if stage == 'extract' then
 	nv, nr = nv or '0', nr or '0'
-	if claims and serves('reconstruct') and allows(acq) and fits(nv, nr) then
+	if claims and serves('reconstruct') and allows(acq) and fits(nv, nr) and
+		not is_paused(acq) then
 		-- the same owner and host lease on; P owned:<wid> names the job already
 		-- and its P leased:<acq> entry stays, earlier than the new deadline
 		-- (see expire_leases). The caller has the rest of the job.

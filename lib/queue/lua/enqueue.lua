@@ -60,11 +60,7 @@ local function enqueue_task()
 	task_membership(acq, jid, group, f[2], now)
 	if f[1] then
 		unqueue(acq, jid, jkey)
-		for _, s in ipairs(ALL_STAGES) do
-			redis.call('SREM', k_done(acq, s), jid)
-			redis.call('SREM', k_dead(acq, s), jid)
-		end
-		redis.call('SREM', k_gdone(acq, group), jid)
+		forget_marks(acq, jid, group)
 	end
 	reopen_group(acq, group, now)
 	local h = {}

@@ -1,6 +1,7 @@
 -- pending.lua: jobs queued, waiting for a retry, or leased for some stages and
 -- acquisitions (for --drain); expires stale leases first so a dead worker's
--- job counts as queued, not running forever.
+-- job counts as queued, not running forever. A paused acquisition counts only
+-- its running jobs: its queued ones wait for an operator's resume.
 -- ARGV: P nstages stage* nacqs acq* (nacqs 0: all) -> count
 local nstages = tonumber(ARGV[2])
 local want, acqs = {}, {}
@@ -33,9 +34,12 @@ local now = now_ms()
 local count = 0
 for _, acq in ipairs(acqs) do
 	maintain(acq, now)
-	for s in pairs(want) do
-		count = count + redis.call('LLEN', k_queue(s, acq))
+	if not is_paused(acq) then -- its queued work waits for a resume, not for us
+		for s in pairs(want) do
+			count = count + redis.call('LLEN', k_queue(s, acq))
+		end
+		count = count + count_set(acq, k_delayed(acq))
 	end
-	count = count + count_set(acq, k_delayed(acq)) + count_set(acq, k_leased(acq))
+	count = count + count_set(acq, k_leased(acq))
 end
 return count

@@ -1,6 +1,6 @@
 -- reinject.lua: repair's writes. Never touches a job that is queued, leased or
--- waiting for a retry; a failed one only with retry_failed (or when recording
--- work done on disk, which supersedes the failure).
+-- waiting for a retry; a failed or cancelled one only with retry_failed (or
+-- when recording work done on disk, which supersedes the failure).
 -- task:   P 'task' <12 task fields as in enqueue> from retry_failed -> 1 injected / 0
 --         Puts the task at stage `from`, clearing its done marks from there on
 --         (so its group and acquisition stitches re-run by fan-in).
@@ -25,11 +25,12 @@ local function may_touch(retry_failed)
 	if st == 'queued' or st == 'leased' or st == 'retry' then
 		return false
 	end
-	if st == 'failed' then
+	if st == 'failed' or st == 'cancelled' then
 		if not retry_failed then
 			return false
 		end
 		clear_dead_letters(acq, jid)
+		uncancel(acq, jid)
 	end
 	return true
 end

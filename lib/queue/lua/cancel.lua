@@ -1,0 +1,120 @@
+-- cancel.lua: an operator cancels an acquisition, a group or a task.
+-- ARGV: P acq target (see target_jobs: '' all, a task, a group or '@group:<g>',
+-- '@acq')
+-- -> JSON {"target":"task|group|acq|stitch","cancelled":[{"jid","stage","was",
+--    "host"}],"unchanged":N,"queued":[stitch jids the re-plan queued]}, or
+--    {"error":msg} for an unknown acquisition or target.
+--
+-- A job waiting, queued, leased, waiting for a retry or dead-lettered becomes
+-- 'cancelled' at its stage (P cancelled:<acq>:<stage>): taken out of its queue
+-- or retry set, its dead letters dropped, and a running one fenced: its lease is
+-- gone, so its worker's next heartbeat is STALE and the stage (its backend's
+-- process group) is stopped; whatever it completes is refused. Outputs on disk
+-- are not touched. Done and cancelled jobs are left as they are (idempotent).
+--
+-- Re-plan: a cancelled task counts as settled for its group's fan-in (P
+-- gcancel), so a group whose other tasks are done gets its stitch queued now,
+-- on the done ones; a group whose tasks are all cancelled gets its stitch
+-- cancelled, which settles it for the acquisition stitch (P scancel) alike.
+
+local acq, target = ARGV[2], ARGV[3]
+local CANCELLABLE = {waiting = true, queued = true, leased = true, retry = true, failed = true}
+local REASON = 'cancelled by an operator'
+
+local named, jids = target_jobs(acq, target)
+if not named then
+	return refuse(jids)
+end
+local now = now_ms()
+local out, gone, touched, unchanged = {}, {}, {}, 0
+
+local function cancel_one(jid)
+	local jkey = k_job(acq, jid)
+	local f = hmget(jkey, LEASE_FIELDS)
+	if not CANCELLABLE[f.state] then
+		return false
+	end
+	if f.state == 'leased' then
+		add_history(acq, jid, f.stage, f.owner, f.host, f.attempts, f.claimed_ms, now,
+			'cancelled', REASON)
+		disown(f.owner, acq, jid)
+	elseif f.state == 'failed' then
+		clear_dead_letters(acq, jid)
+	end
+	redis.call('ZREM', k_leased(acq), jid)
+	redis.call('ZREM', k_delayed(acq), jid)
+	redis.call('HSET', jkey, 'state', 'cancelled', 'owner', '', 'error', REASON,
+		'cancelled_ms', now, 'updated_ms', now)
+	redis.call('SADD', k_cancelled(acq, f.stage or 'extract'), jid)
+	if f.kind == 'task' then
+		redis.call('SADD', k_gcancel(acq, f.group or ''), jid)
+		touched[f.group or ''] = true
+	elseif f.kind == 'group' then
+		redis.call('SADD', P .. 'scancel:' .. acq, f.group or '')
+	end
+	gone[jid] = true
+	out[#out + 1] = '{"jid":' .. jstr(jid) .. ',"stage":' .. jstr(f.stage) .. ',"was":' ..
+		jstr(f.state) .. ',"host":' .. jstr(f.host) .. '}'
+	return true
+end
+
+-- Rewrites each queue of the acquisition without the cancelled jobs (one pass,
+-- order kept: LREM per job would cost a pass per job).
+local function drop_from_queues()
+	for _, s in ipairs(ALL_STAGES) do
+		local q = k_queue(s, acq)
+		local keep, dropped = {}, false
+		for _, id in ipairs(redis.call('LRANGE', q, '0', '-1')) do
+			if gone[id] then
+				dropped = true
+			else
+				keep[#keep + 1] = id
+			end
+		end
+		if dropped then
+			redis.call('DEL', q)
+			for i = 1, #keep, 1000 do
+				redis.call('RPUSH', q, unpack(keep, i, math.min(i + 999, #keep)))
+			end
+		end
+	end
+end
+
+-- A waiting stitch whose inputs are now all settled runs (or, with nothing left
+-- to stitch, is cancelled).
+local function replan(queued)
+	for g in pairs(touched) do
+		local sjid = '@group:' .. g
+		if redis.call('HGET', k_job(acq, sjid), 'state') == 'waiting' then
+			if group_settled(acq, g) then
+				if queue_stitch(acq, sjid, g, now) == 1 then
+					queued[#queued + 1] = jstr(sjid)
+				end
+			elseif redis.call('SCARD', k_gcancel(acq, g)) ==
+				redis.call('SCARD', k_members(acq, g)) then
+				cancel_one(sjid)
+			end
+		end
+	end
+	if redis.call('HGET', k_job(acq, '@acq'), 'state') == 'waiting' then
+		if acq_settled(acq) then
+			if queue_stitch(acq, '@acq', '', now) == 1 then
+				queued[#queued + 1] = '"@acq"'
+			end
+		elseif redis.call('SCARD', P .. 'scancel:' .. acq) ==
+			redis.call('SCARD', P .. 'groups:' .. acq) then
+			cancel_one('@acq')
+		end
+	end
+end
+
+for _, jid in ipairs(jids) do
+	if not cancel_one(jid) then
+		unchanged = unchanged + 1
+	end
+end
+drop_from_queues()
+local queued = {}
+replan(queued)
+return '{"target":"' .. named .. '","cancelled":[' .. table.concat(out, ',') ..
+	'],"unchanged":' .. unchanged .. ',"queued":[' .. table.concat(queued, ',') .. ']}'

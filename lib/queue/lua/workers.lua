@@ -1,0 +1,46 @@
+-- workers.lua: the worker registry for an operator (scanq-ctl workers).
+-- ARGV: P dead_after_ms forget(0|1)
+-- -> JSON {"now_ms":N,"workers":[{"id","host","pid","stages","gpu","job",
+--    "started_ms","last_beat_ms","alive":bool}],"forgotten":[ids]}
+--
+-- A worker is dead when its registry hash expired or its last heartbeat is
+-- older than dead_after_ms. With forget, the dead ones leave the registry, and a
+-- job one of them still holds goes back to its queue now (counted as a crash,
+-- as an expired lease would be).
+local dead_after, forget = tonumber(ARGV[2]), ARGV[3] == '1'
+local now = now_ms()
+local ids = redis.call('ZREVRANGE', P .. 'workers', 0, -1, 'WITHSCORES')
+local out, forgotten = {}, {}
+
+local function release(wid)
+	local k = P .. 'owned:' .. wid
+	local acq, jid = owned_job(redis.call('GET', k))
+	redis.call('DEL', k)
+	if acq then
+		local jkey = k_job(acq, jid)
+		local f = hmget(jkey, LEASE_FIELDS)
+		if f.state == 'leased' and f.owner == wid then
+			crash(acq, jid, jkey, f, "worker '" .. wid .. "' forgotten by an operator", now)
+		end
+	end
+end
+
+for i = 1, #ids, 2 do
+	local wid, beat = ids[i], tonumber(ids[i + 1])
+	local f = redis.call('HMGET', P .. 'worker:' .. wid, 'host', 'pid', 'stages', 'gpu', 'job',
+		'started_ms')
+	local alive = f[1] ~= false and f[1] ~= nil and now - beat <= dead_after
+	out[#out + 1] = '{"id":' .. jstr(wid) .. ',"host":' .. jstr(f[1] or '') .. ',"pid":' ..
+		str(f[2]) .. ',"stages":' .. jstr(f[3] or '') .. ',"gpu":' ..
+		(f[4] and jstr(f[4]) or 'null') .. ',"job":' .. (f[5] and jstr(f[5]) or 'null') ..
+		',"started_ms":' .. str(f[6]) .. ',"last_beat_ms":' .. str(beat) .. ',"alive":' ..
+		tostring(alive) .. '}'
+	if forget and not alive then
+		release(wid)
+		redis.call('ZREM', P .. 'workers', wid)
+		redis.call('DEL', P .. 'worker:' .. wid)
+		forgotten[#forgotten + 1] = jstr(wid)
+	end
+end
+return '{"now_ms":' .. now .. ',"workers":[' .. table.concat(out, ',') .. '],"forgotten":[' ..
+	table.concat(forgotten, ',') .. ']}'
