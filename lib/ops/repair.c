@@ -170,9 +170,10 @@ out:
 
 /* What an input of a stitch (a task, or a group stitch) will become. */
 enum outlook {
-	OUTLOOK_COMPLETE, /* done on disk, nothing to wait for */
-	OUTLOOK_PENDING,  /* being redone or in flight: fan-in will follow */
-	OUTLOOK_BLOCKED,  /* cannot complete without the operator (failed, changed) */
+	OUTLOOK_COMPLETE,  /* done on disk, nothing to wait for */
+	OUTLOOK_PENDING,   /* being redone or in flight: fan-in will follow */
+	OUTLOOK_BLOCKED,   /* cannot complete without the operator (failed, changed) */
+	OUTLOOK_CANCELLED, /* cancelled by an operator: the stitch goes on without it */
 };
 
 struct input {
@@ -205,6 +206,8 @@ static void count(struct sq_repair_counts *c, enum sq_repair_verb verb, enum sq_
 		c->failed++;
 	else if (why == SQ_REPAIR_CHANGED)
 		c->changed++;
+	else if (why == SQ_REPAIR_CANCELLED)
+		c->cancelled++;
 	else
 		c->waiting++;
 }
@@ -256,6 +259,11 @@ static enum outlook plan_task(struct sq_repair_plan *p, const struct sq_repair_a
 		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_IN_FLIGHT);
 		return OUTLOOK_PENDING;
 	}
+	/* an operator's cancel stands, as a dead letter does, unless asked */
+	if (job_is(js, "cancelled") && !retry_failed) {
+		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_CANCELLED);
+		return OUTLOOK_CANCELLED;
+	}
 	if (stage < 0) {
 		/* The records are the proof: whatever Redis says, the task is done,
 		 * and fan-in must count it. */
@@ -272,7 +280,7 @@ static enum outlook plan_task(struct sq_repair_plan *p, const struct sq_repair_a
 	act = add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_REINJECT,
 		  rt->record_ms[stage] < 0 ? SQ_REPAIR_MISSING : SQ_REPAIR_NOT_CURRENT);
 	act->stage = stage;
-	act->retry = job_is(js, "failed");
+	act->retry = job_is(js, "failed") || job_is(js, "cancelled");
 	return OUTLOOK_PENDING;
 }
 
@@ -286,12 +294,23 @@ static size_t find_outlook(const struct input *in, size_t n, enum outlook o)
 	return k;
 }
 
+/* Removes the cancelled inputs from in[0..n); returns how many are left. */
+static size_t drop_cancelled(struct input *in, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (in[i].outlook != OUTLOOK_CANCELLED)
+			in[k++] = in[i];
+	return k;
+}
+
 static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair_acq *a,
 				enum sq_job_kind kind, size_t index,
-				const struct sq_repair_stitch *rs, const struct input *in, size_t n,
+				const struct sq_repair_stitch *rs, struct input *in, size_t n,
 				int retry_failed)
 {
-	size_t blocked = find_outlook(in, n, OUTLOOK_BLOCKED), newer = 0;
+	size_t blocked, newer = 0;
 	struct sq_repair_action *act;
 	enum sq_repair_why why;
 
@@ -299,6 +318,14 @@ static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair
 		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_IN_FLIGHT);
 		return OUTLOOK_PENDING;
 	}
+	/* cancelled inputs are left out (the fan-in does the same); with none
+	 * left, or itself cancelled, the stitch is cancelled */
+	n = drop_cancelled(in, n);
+	if ((job_is(&rs->job, "cancelled") && !retry_failed) || n == 0) {
+		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_CANCELLED);
+		return OUTLOOK_CANCELLED;
+	}
+	blocked = find_outlook(in, n, OUTLOOK_BLOCKED);
 	if (blocked < n) {
 		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_WAITING)->detail =
 		    in[blocked].index;
@@ -330,7 +357,7 @@ static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair
 				  : SQ_REPAIR_NOT_CURRENT;
 	act = add(p, a, kind, index, SQ_REPAIR_REINJECT, why);
 	act->stage = SQ_STAGE_STITCH;
-	act->retry = job_is(&rs->job, "failed");
+	act->retry = job_is(&rs->job, "failed") || job_is(&rs->job, "cancelled");
 	act->detail = why == SQ_REPAIR_STALE ? in[newer].index : 0;
 	return OUTLOOK_PENDING;
 }
@@ -402,10 +429,10 @@ static int apply_one(struct sq_queue *q, const struct sq_repair_action *act, str
 	if (act->verb == SQ_REPAIR_MARK_DONE && act->kind == SQ_JOB_TASK)
 		return sq_queue_mark_task_done(q, a->tasks[act->index].task, err);
 	if (act->verb == SQ_REPAIR_MARK_DONE)
-		return sq_queue_mark_stitch_done(q, act->kind == SQ_JOB_GROUP_STITCH
-							? &a->groups[act->index].spec
-							: &a->top.spec,
-						 err);
+		return sq_queue_mark_stitch_done(
+		    q,
+		    act->kind == SQ_JOB_GROUP_STITCH ? &a->groups[act->index].spec : &a->top.spec,
+		    err);
 	if (act->kind == SQ_JOB_TASK)
 		return sq_queue_reinject_task(q, a->tasks[act->index].task, act->stage, act->retry,
 					      err);
@@ -479,6 +506,10 @@ static void add_skip_reason(struct sq_strbuf *sb, const struct sq_repair_action 
 		sq_strbuf_adds(sb, job_is(js, "retry") ? "waiting for a retry" : js->state);
 	else if (act->why == SQ_REPAIR_FAILED)
 		sq_strbuf_addf(sb, "failed at %s; use --retry-failed", sq_stage_name(js->stage));
+	else if (act->why == SQ_REPAIR_CANCELLED)
+		sq_strbuf_adds(sb,
+			       "cancelled by an operator; use --retry-failed or scanq-ctl retry "
+			       "--cancelled");
 	else if (act->why == SQ_REPAIR_CHANGED)
 		sq_strbuf_adds(sb, "the directory has a newer version than Redis: re-enqueue "
 				   "it with scanq-enqueue");
@@ -534,9 +565,16 @@ char *sq_repair_result_format(const struct sq_repair_action *act)
 
 char *sq_repair_counts_format(const struct sq_repair_counts *c)
 {
-	return xasprintf("%zu to re-inject, %zu to mark done, %zu to follow by fan-in, "
-			 "%zu in flight, %zu failed (use --retry-failed), %zu changed "
-			 "(re-enqueue), %zu waiting, %zu up to date",
-			 c->reinject, c->mark_done, c->follows, c->in_flight, c->failed, c->changed,
-			 c->waiting, c->up_to_date);
+	char *s = xasprintf("%zu to re-inject, %zu to mark done, %zu to follow by fan-in, "
+			    "%zu in flight, %zu failed (use --retry-failed), %zu changed "
+			    "(re-enqueue), %zu waiting, %zu up to date",
+			    c->reinject, c->mark_done, c->follows, c->in_flight, c->failed,
+			    c->changed, c->waiting, c->up_to_date),
+	     *all;
+
+	if (!c->cancelled)
+		return s;
+	all = xasprintf("%s, %zu cancelled", s, c->cancelled);
+	free(s);
+	return all;
 }

@@ -81,6 +81,7 @@ enum sq_repair_why {
 	SQ_REPAIR_FAILED,      /* SKIP: dead-lettered, retry_failed not given */
 	SQ_REPAIR_CHANGED,     /* SKIP: the directory has another version than Redis */
 	SQ_REPAIR_WAITING,     /* SKIP (stitch): input `detail` cannot complete */
+	SQ_REPAIR_CANCELLED,   /* SKIP: an operator cancelled it (scanq-ctl cancel) */
 };
 
 struct sq_repair_action {
@@ -98,6 +99,7 @@ struct sq_repair_action {
 /* What a plan amounts to, one count per job (task or stitch). */
 struct sq_repair_counts {
 	size_t reinject, mark_done, follows, in_flight, failed, changed, waiting, up_to_date;
+	size_t cancelled;
 };
 
 struct sq_repair_plan {
@@ -110,7 +112,7 @@ struct sq_repair_plan {
 	{                                                                                          \
 		NULL, 0, 0,                                                                        \
 		{                                                                                  \
-			0, 0, 0, 0, 0, 0, 0, 0                                                     \
+			0, 0, 0, 0, 0, 0, 0, 0, 0                                                  \
 		}                                                                                  \
 	}
 void sq_repair_plan_release(struct sq_repair_plan *p);

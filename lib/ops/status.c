@@ -98,6 +98,31 @@ static void parse_dead(struct sq_status_dead *d, const cJSON *o)
 	d->time_ms = num(o, "time_ms");
 }
 
+static void parse_warned(struct sq_status_warned *w, const cJSON *o)
+{
+	const cJSON *list = get(o, "warnings");
+	const cJSON *first = list_len(list) ? list->child : NULL;
+
+	w->jid = str(o, "jid");
+	w->stage = str(o, "stage");
+	w->warning = xstrdup(cJSON_IsString(first) ? first->valuestring : "");
+	w->nwarnings = (long long)list_len(list);
+	w->time_ms = num(o, "time_ms");
+}
+
+static void parse_warned_list(struct sq_status_acq *a, const cJSON *o)
+{
+	const cJSON *list = get(o, "warned"), *e;
+	size_t i = 0;
+
+	a->warned = xcalloc(list_len(list), sizeof(*a->warned));
+	for (e = first(list); e; e = e->next)
+		parse_warned(&a->warned[i++], e);
+	a->nwarned = i;
+	a->warned_total = num(o, "warned_total");
+	a->paused = cJSON_IsTrue(get(o, "paused"));
+}
+
 static void parse_acq(struct sq_status_acq *a, const cJSON *o)
 {
 	const cJSON *stages = get(o, "stages"), *e;
@@ -110,9 +135,9 @@ static void parse_acq(struct sq_status_acq *a, const cJSON *o)
 	for (i = 0; i < SQ_STAGE_COUNT; i++) {
 		const cJSON *c = get(stages, sq_stage_name((enum sq_stage)i));
 
-		a->stages[i] =
-		    (struct sq_status_counts){num(c, "queued"), num(c, "running"), num(c, "done"),
-					      num(c, "failed"), num(c, "retrying")};
+		a->stages[i] = (struct sq_status_counts){
+		    num(c, "queued"),	num(c, "running"),   num(c, "done"),	num(c, "failed"),
+		    num(c, "retrying"), num(c, "cancelled"), num(c, "warnings")};
 	}
 	a->running = xcalloc(list_len(run), sizeof(*a->running));
 	i = 0;
@@ -127,6 +152,7 @@ static void parse_acq(struct sq_status_acq *a, const cJSON *o)
 	a->dead_total = num(o, "dead_total");
 	if (a->dead_total < (long long)a->ndead)
 		a->dead_total = (long long)a->ndead;
+	parse_warned_list(a, o);
 }
 
 static void parse_worker(struct sq_status_worker *w, const cJSON *o)
@@ -161,6 +187,12 @@ void sq_status_release(struct sq_status *st)
 
 			free(d->jid), free(d->stage), free(d->error), free(d->host);
 		}
+		for (size_t k = 0; k < a->nwarned; k++) {
+			struct sq_status_warned *w = &a->warned[k];
+
+			free(w->jid), free(w->stage), free(w->warning);
+		}
+		free(a->warned);
 		free(a->running);
 		free(a->dead);
 		free(a->name);
@@ -313,12 +345,27 @@ static void add_bar(struct sq_strbuf *sb, long long done, long long total, int c
 	sq_strbuf_addch(sb, ']');
 }
 
-/* How many runs of stage s finishing the acquisition takes. */
+/* How many runs of stage s finishing the acquisition takes: a job cancelled at
+ * a stage runs neither it nor the stages after it. */
 static long long stage_expected(const struct sq_status_acq *a, enum sq_stage s)
 {
+	long long n;
+
 	if (s == SQ_STAGE_STITCH) /* one per group, plus the final one when >= 2 */
-		return a->groups + (a->groups >= 2);
-	return a->tasks;
+		return a->groups + (a->groups >= 2) - a->stages[SQ_STAGE_STITCH].cancelled;
+	n = a->tasks - a->stages[SQ_STAGE_EXTRACT].cancelled;
+	if (s == SQ_STAGE_RECONSTRUCT)
+		n -= a->stages[SQ_STAGE_RECONSTRUCT].cancelled;
+	return n;
+}
+
+/* 1 when the stage table needs its cancelled and warned columns. */
+static int has_marks(const struct sq_status_acq *a)
+{
+	for (int s = 0; s < SQ_STAGE_COUNT; s++)
+		if (a->stages[s].cancelled || a->stages[s].warnings)
+			return 1;
+	return 0;
 }
 
 static int clamp_col(size_t len, int max)
@@ -339,8 +386,9 @@ static void render_acq_head(struct out *o, const struct sq_status_acq *a)
 		total += want;
 		done += a->stages[s].done < want ? a->stages[s].done : want;
 	}
-	sq_strbuf_addf(l, "%s  %lld task%s in %lld group%s  ", a->name, a->tasks,
-		       a->tasks == 1 ? "" : "s", a->groups, a->groups == 1 ? "" : "s");
+	sq_strbuf_addf(l, "%s  %s%lld task%s in %lld group%s  ", a->name,
+		       a->paused ? "PAUSED  " : "", a->tasks, a->tasks == 1 ? "" : "s", a->groups,
+		       a->groups == 1 ? "" : "s");
 	if (total > 0) {
 		add_bar(l, done, total, o->width >= 90 ? 30 : o->width >= 70 ? 20 : 10);
 		sq_strbuf_addf(l, " %3lld%%  %lld/%lld steps", done * 100 / total, done, total);
@@ -354,8 +402,12 @@ static void render_acq_head(struct out *o, const struct sq_status_acq *a)
 
 static void render_stages(struct out *o, const struct sq_status_acq *a)
 {
+	int marks = has_marks(a);
+
 	sq_strbuf_addf(&o->line, "  %-12s %7s %8s %11s %7s %9s", "stage", "queued", "running",
 		       "done", "failed", "retrying");
+	if (marks)
+		sq_strbuf_addf(&o->line, " %9s %6s", "cancelled", "warned");
 	emit(o);
 	for (int s = 0; s < SQ_STAGE_COUNT; s++) {
 		const struct sq_status_counts *c = &a->stages[s];
@@ -366,6 +418,8 @@ static void render_stages(struct out *o, const struct sq_status_acq *a)
 		sq_strbuf_addf(&o->line, "  %-12s %7lld %8lld %11s %7lld %9lld",
 			       sq_stage_name((enum sq_stage)s), c->queued, c->running, done,
 			       c->failed, c->retrying);
+		if (marks)
+			sq_strbuf_addf(&o->line, " %9lld %6lld", c->cancelled, c->warnings);
 		emit(o);
 	}
 }
@@ -448,6 +502,32 @@ static void render_dead(struct out *o, const struct sq_status_acq *a, long long 
 		sq_strbuf_addf(&o->line, "    %s and %lld more", o->ascii ? "..." : "\u2026",
 			       a->dead_total - (long long)a->ndead);
 		emit(o);
+	}
+}
+
+static void render_warned(struct out *o, const struct sq_status_acq *a, long long now_ms)
+{
+	size_t jw = 0;
+
+	if (!a->warned_total)
+		return;
+	for (size_t i = 0; i < a->nwarned; i++)
+		jw = strlen(a->warned[i].jid) > jw ? strlen(a->warned[i].jid) : jw;
+	sq_strbuf_addf(&o->line, "  done with warnings (%lld, newest first):", a->warned_total);
+	emit(o);
+	for (size_t i = 0; i < a->nwarned; i++) {
+		const struct sq_status_warned *w = &a->warned[i];
+		char *text = one_line(w->warning);
+		char age[32] = "?";
+
+		if (w->time_ms > 0)
+			sq_status_fmt_age(now_ms - w->time_ms, age, sizeof(age));
+		sq_strbuf_addf(&o->line, "    %-*s %-11s %6s ago  %s", clamp_col(jw, JID_COL_MAX),
+			       w->jid, w->stage, age, text);
+		if (w->nwarnings > 1)
+			sq_strbuf_addf(&o->line, " (+%lld more)", w->nwarnings - 1);
+		emit(o);
+		free(text);
 	}
 }
 
@@ -560,6 +640,7 @@ void sq_status_render(const struct sq_status *st, const struct sq_status_view *v
 		render_stages(&o, &st->acqs[i]);
 		render_running(&o, &st->acqs[i], now_ms);
 		render_dead(&o, &st->acqs[i], now_ms);
+		render_warned(&o, &st->acqs[i], now_ms);
 		emit(&o);
 	}
 	render_workers(&o, st, now_ms, beat_ms);

@@ -21,6 +21,8 @@
 
 struct sq_status_counts {
 	long long queued, running, done, failed, retrying;
+	long long cancelled; /* by an operator: not expected to run any more */
+	long long warnings;  /* of done, how many done with warnings */
 };
 
 struct sq_status_running {
@@ -35,15 +37,25 @@ struct sq_status_dead {
 	long long attempts, time_ms;
 };
 
+/* A job done with warnings (its result's figures fell below their thresholds). */
+struct sq_status_warned {
+	char *jid, *stage, *warning; /* never NULL; warning: the first one */
+	long long nwarnings, time_ms;
+};
+
 struct sq_status_acq {
 	char *name;
 	long long tasks, groups;
+	int paused; /* an operator paused it: its jobs are not claimed */
 	struct sq_status_counts stages[SQ_STAGE_COUNT];
 	struct sq_status_running *running;
 	size_t nrunning;
 	struct sq_status_dead *dead; /* newest first, at most the max_dead asked for */
 	size_t ndead;
 	long long dead_total;
+	struct sq_status_warned *warned; /* newest first, at most max_dead */
+	size_t nwarned;
+	long long warned_total; /* (job, stage) pairs done with warnings */
 };
 
 struct sq_status_worker {
@@ -79,7 +91,9 @@ struct sq_status_view {
 };
 
 /* Appends the console view of st to out: per acquisition the stage table with a
- * progress bar, running jobs with age and progress, the newest dead letters;
+ * progress bar (cancelled and "warned" columns when any job is cancelled or done
+ * with warnings; PAUSED beside a paused acquisition's name), running jobs with
+ * age and progress, the newest dead letters, the newest jobs done with warnings;
  * then the workers with their heartbeat age. Plain text, '\n'-terminated lines,
  * no escape sequences (control characters in the data are blanked). st NULL
  * (no snapshot yet) renders only the title and the error. */

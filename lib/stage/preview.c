@@ -119,7 +119,7 @@ static int centre_of(const cJSON *a, double *out)
 
 /* Returns new array of 3 * *n doubles (NULL when none): the camera centres of a
  * record body, "cameras" first, else "frames"[].centre. */
-static double *read_cameras(const char *json, size_t *n)
+double *sq_preview_cameras(const char *json, size_t *n)
 {
 	cJSON *doc = json ? cJSON_Parse(json) : NULL;
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "cameras"), *e;
@@ -419,7 +419,7 @@ int sq_preview_render(const struct sq_preview_opts *o, struct sq_err *err)
 
 	if (read_sample(o->ply, o->max_points ? o->max_points : SQ_PREVIEW_MAX_POINTS, &s, err) < 0)
 		goto out;
-	cams = read_cameras(o->cameras_json, &ncams);
+	cams = sq_preview_cameras(o->cameras_json, &ncams);
 	if (write_png(&s.c, cams, ncams, o->side_px > 0 ? o->side_px : SQ_PREVIEW_SIDE_PX, png,
 		      err) < 0 ||
 	    write_ply(&s.c, ply, err) < 0)

@@ -37,6 +37,10 @@ struct sq_preview_opts {
  * cannot be read or holds no point (nothing is left behind then). */
 int sq_preview_render(const struct sq_preview_opts *o, struct sq_err *err);
 
+/* The camera centres of a record body as preview.png draws them (see above):
+ * returns new array of 3 * *n doubles (free with free()), NULL when none. */
+double *sq_preview_cameras(const char *record_json, size_t *n);
+
 /* sq_preview_render with the default sizes: the one call a stage makes, with
  * its output PLY, its record body (or NULL) and its temporary directory. */
 int sq_preview_write(const char *ply, const char *cameras_json, const char *outdir,

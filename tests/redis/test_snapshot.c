@@ -343,6 +343,49 @@ static void test_live(struct sq_queue *q)
 	sq_job_release(&job);
 }
 
+/* A paused acquisition with cancelled jobs and jobs done with warnings: PAUSED
+ * by its name, the two extra columns, expected counts without the cancelled,
+ * the warned section with the first warning of each. */
+static void test_marks(void)
+{
+	static const char marks[] =
+	    "{\"now_ms\":1700000000000,\"acquisitions\":[{\"name\":\"demo\",\"tasks\":6,"
+	    "\"groups\":2,\"paused\":true,\"stages\":{"
+	    "\"extract\":{\"queued\":0,\"running\":0,\"done\":5,\"failed\":0,\"retrying\":0,"
+	    "\"cancelled\":1,\"warnings\":2},"
+	    "\"reconstruct\":{\"queued\":0,\"running\":0,\"done\":4,\"failed\":0,"
+	    "\"retrying\":0,\"cancelled\":1,\"warnings\":0},"
+	    "\"stitch\":{\"queued\":0,\"running\":0,\"done\":3,\"failed\":0,\"retrying\":0,"
+	    "\"cancelled\":0,\"warnings\":1}},\"running\":[],\"dead\":[],\"dead_total\":0,"
+	    "\"warned\":[{\"jid\":\"@acq\",\"stage\":\"stitch\",\"status\":\"done with warnings\","
+	    "\"time_ms\":1699999940000,\"warnings\":[\"left out 1 input: auv2\"]},"
+	    "{\"jid\":\"auv1-seg01\",\"stage\":\"extract\",\"status\":\"done with warnings\","
+	    "\"time_ms\":1699999700000,\"warnings\":[\"'a.mp4' is truncated\",\"x\"]}],"
+	    "\"warned_total\":3}],\"workers\":[]}";
+	char *out = render(marks, 100, 0, 0);
+
+	T_CHECK(out != NULL);
+	if (!out)
+		return;
+	T_CONTAINS(out, "demo  PAUSED  6 tasks in 2 groups  ");
+	T_CONTAINS(out, "  stage         queued  running        done  failed  retrying cancelled "
+			"warned\n");
+	T_CONTAINS(
+	    out,
+	    "  extract            0        0         5/5       0         0         1      2\n");
+	T_CONTAINS(
+	    out,
+	    "  reconstruct        0        0         4/4       0         0         1      0\n");
+	T_CONTAINS(
+	    out,
+	    "  stitch             0        0         3/3       0         0         0      1\n");
+	T_CONTAINS(out, "100%  12/12 steps");
+	T_CONTAINS(out, "  done with warnings (3, newest first):\n");
+	T_CONTAINS(out, "    @acq       stitch       1m00s ago  left out 1 input: auv2\n");
+	T_CONTAINS(out, "    auv1-seg01 extract      5m00s ago  'a.mp4' is truncated (+1 more)\n");
+	free(out);
+}
+
 int main(void)
 {
 	char prefix[64];
@@ -355,6 +398,7 @@ int main(void)
 	test_height_and_ascii();
 	test_empty_and_bad();
 	test_age_and_json();
+	test_marks();
 
 	snprintf(prefix, sizeof(prefix), "tsnap%d:", (int)getpid());
 	q = sq_queue_open(&o, &err);

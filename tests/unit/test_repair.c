@@ -373,6 +373,46 @@ static void test_plans_accumulate(void)
 	sq_repair_plan_release(&p);
 }
 
+/* A cancelled task stays cancelled (it is no input of its group stitch); a group
+ * whose every task is cancelled has no stitch to make. --retry-failed takes the
+ * cancel back. */
+static void test_cancelled(void)
+{
+	struct fixture f;
+	struct sq_repair_counts c;
+	char *text, *summary;
+
+	fixture_init(&f, 2);
+	set_job(&f.rtasks[1].job, "cancelled", SQ_STAGE_RECONSTRUCT, f.tasks[1].version);
+	lose_record(&f.rtasks[1], SQ_STAGE_RECONSTRUCT);
+	f.rgroups[0].record_ms = -1;
+	f.rgroups[0].current = 0;
+	text = plan_text(&f, 0, &c);
+	T_EQ_STR(text, "skip      demo/auv1-seg02  (cancelled by an operator; use --retry-failed or "
+		       "scanq-ctl retry --cancelled)\n"
+		       "reinject  demo/@group:auv1  at stitch  (stitch.json missing)\n"
+		       "follows   demo/@acq  by fan-in\n");
+	summary = sq_repair_counts_format(&c);
+	T_CONTAINS(summary, "waiting, 4 up to date, 1 cancelled");
+	free(summary);
+	free(text);
+	T_PLAN(&f, 1,
+	       "reinject  demo/auv1-seg02  at reconstruct  (reconstruct.json missing; it had "
+	       "failed)\n"
+	       "follows   demo/@group:auv1  by fan-in\n"
+	       "follows   demo/@acq  by fan-in\n");
+
+	set_job(&f.rtasks[0].job, "cancelled", SQ_STAGE_EXTRACT, f.tasks[0].version);
+	set_job(&f.rgroups[0].job, "cancelled", SQ_STAGE_STITCH, f.rgroups[0].spec.version);
+	T_PLAN(&f, 0,
+	       "skip      demo/auv1-seg01  (cancelled by an operator; use --retry-failed or "
+	       "scanq-ctl retry --cancelled)\n"
+	       "skip      demo/auv1-seg02  (cancelled by an operator; use --retry-failed or "
+	       "scanq-ctl retry --cancelled)\n"
+	       "skip      demo/@group:auv1  (cancelled by an operator; use --retry-failed or "
+	       "scanq-ctl retry --cancelled)\n");
+}
+
 int main(void)
 {
 	test_complete_needs_nothing();
@@ -386,5 +426,6 @@ int main(void)
 	test_one_group_is_final();
 	test_result_lines();
 	test_plans_accumulate();
+	test_cancelled();
 	return t_done();
 }

@@ -1,10 +1,11 @@
 -- show.lua: what scanq-ctl show and the web console's pages read, in one call.
 -- ARGV: P acq target
 --   target '' or a group (name or as target_jobs): the overview
---     -> {"acq","paused":bool,"output_root","created_ms","dead_total","group":g|null,
+--     -> {"now_ms","acq","paused":bool,"output_root","created_ms","dead_total",
+--         "group":g|null,
 --         "jobs":[summary...]} in target_jobs order (a group's tasks, its stitch, ...)
 --   a task, '@group:<g>' or '@acq': one job
---     -> {"acq","paused":bool,"job":{every field of its hash, as strings},
+--     -> {"now_ms","acq","paused":bool,...,"job":{every field of its hash, as strings},
 --         "status","history":[attempts, oldest first],"dead":[its dead letters]}
 --   or {"error":msg}.
 -- summary: {"jid","kind","group","stage","state","status","attempts","errors",
@@ -50,7 +51,8 @@ end
 
 local function head()
 	local a = redis.call('HMGET', k_acq(acq), 'output_root', 'created_ms')
-	return '{"acq":' .. jstr(acq) .. ',"paused":' .. tostring(is_paused(acq)) ..
+	return '{"now_ms":' .. now_ms() .. ',"acq":' .. jstr(acq) .. ',"paused":' ..
+		tostring(is_paused(acq)) ..
 		',"output_root":' .. jstr(a[1]) .. ',"created_ms":' .. str(a[2]) .. ',"dead_total":' ..
 		redis.call('LLEN', P .. 'failed:' .. acq)
 end
