@@ -7,6 +7,7 @@
 #include "base/fsutil.h"
 #include "queue/queue.h"
 #include "queue/redis.h"
+#include "ops/console.h"
 #include "ops/status.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
@@ -16,12 +17,14 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +36,7 @@
 
 static const char usage_text[] =
     "usage: " PROG " [--acq A] [--interval S] [--once] [--json] [--redis URL] [--prefix P]\n"
+    "       " PROG " --http ADDR [--operator-token-file FILE] [--acq A] [--interval S]\n"
     "\n"
     "Shows the queue: per acquisition and stage the jobs queued, running, done,\n"
     "failed and waiting to retry; running jobs with host, age and progress; the\n"
@@ -43,6 +47,13 @@ static const char usage_text[] =
     "  --once         print the view once and exit (the default when stdout is not\n"
     "                 a terminal)\n"
     "  --json         print the snapshot as one JSON document and exit\n"
+    "  --http ADDR    serve the web console (live view, a page per job, the clouds\n"
+    "                 in 3D) on ADDR: PORT (on 127.0.0.1), HOST:PORT or [IPv6]:PORT;\n"
+    "                 port 0 picks a free one; the URL is printed\n"
+    "  --operator-token-file FILE\n"
+    "                 allow actions (cancel, pause, resume, retry, clear) from the\n"
+    "                 console to whoever sends this file's token in the X-Scanq-Token\n"
+    "                 header; without it the console only shows\n"
     "  --redis URL    redis://[user:pass@]host:port/db or unix:///path\n"
     "                 (default $SCANQ_REDIS, else " SQ_QUEUE_DEFAULT_URL ")\n"
     "  --prefix P     key prefix of the deployment (default $SCANQ_PREFIX)\n"
@@ -58,6 +69,8 @@ struct opts {
 	const char *prefix;
 	long long interval_ms;
 	int once, json;
+	const char *http;	/* --http ADDR */
+	const char *token_file; /* --operator-token-file */
 };
 
 /* ---- the terminal (program state: the signal handlers need it) ---- */
@@ -215,10 +228,16 @@ static int usage_error(const char *fmt, ...)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-	    {"acq", required_argument, NULL, 'a'},   {"interval", required_argument, NULL, 'i'},
-	    {"once", no_argument, NULL, 'o'},	     {"json", no_argument, NULL, 'j'},
-	    {"redis", required_argument, NULL, 'r'}, {"prefix", required_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
+	    {"acq", required_argument, NULL, 'a'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"once", no_argument, NULL, 'o'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"redis", required_argument, NULL, 'r'},
+	    {"prefix", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"http", required_argument, NULL, 'H'},
+	    {"operator-token-file", required_argument, NULL, 'T'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -247,6 +266,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'p':
 			o->prefix = optarg;
 			break;
+		case 'H': {
+			struct sq_err err;
+			char *host;
+			int port;
+
+			if (sq_http_parse_addr(optarg, &host, &port, &err) < 0)
+				return usage_error("%s", err.msg);
+			free(host);
+			o->http = optarg;
+			break;
+		}
+		case 'T':
+			o->token_file = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -258,6 +291,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->token_file && !o->http)
+		return usage_error("--operator-token-file needs --http");
+	if (o->http && (o->once || o->json))
+		return usage_error("--http serves the console; it takes no --once or --json");
 	return -1;
 }
 
@@ -523,6 +560,77 @@ static int run_live(const struct opts *o)
 	return 0;
 }
 
+/* ---- the web console ---- */
+
+/* Returns new string: the operator token, the file's first line. A file others
+ * may read, or an empty token, is refused: the token lets its holder cancel
+ * work. */
+static char *read_token(const char *path, struct sq_err *err)
+{
+	struct stat st;
+	char *text, *nl;
+
+	if (stat(path, &st) < 0) {
+		sq_error_errno(err, errno, "cannot read '%s'", path);
+		return NULL;
+	}
+	if (st.st_mode & (S_IROTH | S_IWOTH)) {
+		sq_error(err, SQ_ERR_INVALID, "'%s' is readable by others: chmod o-rw it", path);
+		return NULL;
+	}
+	if (!(text = sq_read_file(path, NULL, err)))
+		return NULL;
+	if ((nl = strpbrk(text, "\r\n")))
+		*nl = '\0';
+	if (strlen(text) < 8) {
+		sq_error(err, SQ_ERR_INVALID, "the token in '%s' is shorter than 8 characters",
+			 path);
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* Serves the console until SIGINT or SIGTERM. */
+static int run_http(const struct opts *o)
+{
+	struct sq_console_opts co = {.queue = {.url = o->url, .prefix = o->prefix},
+				     .acq = o->acq,
+				     .refresh_ms = o->interval_ms};
+	struct sq_http_opts ho = {.addr = o->http, .handler = sq_console_handle};
+	struct sq_console *c;
+	struct sq_http *h;
+	struct sq_err err;
+	char *token = NULL;
+	sigset_t set;
+	int sig, rc = 1;
+
+	if (o->token_file && !(token = read_token(o->token_file, &err))) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return 2;
+	}
+	co.token = token;
+	ho.ctx = c = sq_console_new(&co);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* the server's thread inherits it */
+	if (!(h = sq_http_start(&ho, &err))) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		goto out;
+	}
+	printf(PROG ": console on %s (%s)\n", sq_http_url(h),
+	       token ? "actions need the operator token" : "view only");
+	fflush(stdout);
+	sigwait(&set, &sig);
+	sq_http_stop(h);
+	rc = 0;
+out:
+	sq_console_free(c);
+	free(token);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {.interval_ms = DEFAULT_INTERVAL_MS};
@@ -539,6 +647,11 @@ int main(int argc, char **argv)
 	rc = check_url(&o);
 	if (rc >= 0)
 		return rc;
+	if (o.http) {
+		rc = run_http(&o);
+		free(o.url_shown);
+		return rc;
+	}
 	/* a pipe or a file gets the view once, like --once */
 	live = !o.once && !o.json && isatty(STDOUT_FILENO);
 	if (live)

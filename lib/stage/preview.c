@@ -287,11 +287,12 @@ static void plot(struct view *vw, int x, int y, const unsigned char *rgb)
 	memcpy(vw->rgb + 3 * ((size_t)y * (size_t)vw->w + (size_t)x), rgb, 3);
 }
 
-/* Splats every sampled point (size grows as points get sparse), nearest wins. */
+/* Splats every sampled point, about as wide as the points are apart (at most 4
+ * pixels), so a sparse cloud still reads as a surface; the nearest wins. */
 static void draw_points(struct view *vw, const struct sq_cloud *c)
 {
 	double cover = (double)vw->w * vw->h / (double)c->n;
-	int splat = (int)fmin(4, fmax(1, floor(sqrt(cover) / 2)));
+	int splat = (int)fmin(4, fmax(1, round(sqrt(cover))));
 
 	for (size_t i = 0; i < c->n; i++) {
 		double p[3], u, v, d, fx, fy;
