@@ -505,6 +505,11 @@
 		try {
 			if (r.view === 'job' && !navigated && S.view === 'job')
 				return; /* a job page does not rebuild its viewer on every poll */
+			/* an acquisition's job list (thousands of rows, one Redis call that
+			 * reads every job) is re-read every fifth poll only */
+			S.ticks = navigated ? 0 : (S.ticks || 0) + 1;
+			if (r.view === 'acq' && !navigated && S.ticks % 5 !== 0)
+				return;
 			if (navigated) {
 				stopViewer();
 				crumbs(r);

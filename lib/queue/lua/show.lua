@@ -8,45 +8,48 @@
 --     -> {"now_ms","acq","paused":bool,...,"job":{every field of its hash, as strings},
 --         "status","history":[attempts, oldest first],"dead":[its dead letters]}
 --   or {"error":msg}.
--- summary: {"jid","kind","group","stage","state","status","attempts","errors",
---   "crashes","host","claimed_ms","updated_ms","error","progress_done",
---   "progress_total","outdir","warnings":{stage:[...]}}. status is the state, or
---   "done with warnings" when the job is done and a stage of it left warnings.
+-- summary: {"jid","kind","group","stage","state","status","attempts","host",
+--   "updated_ms","error" (cut to 300 bytes),"warnings":{stage:[...]}}. status is
+--   the state, or "done with warnings" when the job is done and a stage of it
+--   left warnings.
 local acq, target = ARGV[2], ARGV[3]
-local SUMMARY = {'kind', 'group', 'stage', 'state', 'attempts', 'errors', 'crashes', 'host',
-	'claimed_ms', 'updated_ms', 'error', 'progress_done', 'progress_total', 'outdir',
-	'warnings.extract', 'warnings.reconstruct', 'warnings.stitch'}
+local SUMMARY_FMT = '{"jid":%s,"kind":"%s","group":%s,"stage":"%s","state":"%s","status":' ..
+	'"%s","attempts":%s,"host":%s,"updated_ms":%s,"error":%s,"warnings":%s}'
+local ERROR_MAX = 300 -- an overview's errors are cut: the job's page has them whole
 
--- '{"extract":[...],...}' from the warnings.<stage> fields of f, and whether any.
-local function warnings(f)
+-- '{"extract":[...],...}' from a job's warnings.<stage> fields (w[1..3] in
+-- ALL_STAGES order), and whether any.
+local function warnings(w)
 	local parts = {}
-	for _, s in ipairs(ALL_STAGES) do
-		local w = f['warnings.' .. s]
-		if w and w ~= '' then
-			parts[#parts + 1] = '"' .. s .. '":' .. w
+	for i, s in ipairs(ALL_STAGES) do
+		if w[i] and w[i] ~= '' then
+			parts[#parts + 1] = '"' .. s .. '":' .. w[i]
 		end
 	end
 	return '{' .. table.concat(parts, ',') .. '}', #parts > 0
 end
 
-local function status(f, warned)
-	if f.state == 'done' and warned then
+local function status(state, warned)
+	if state == 'done' and warned then
 		return 'done with warnings'
 	end
-	return f.state or 'unknown'
+	return state or 'unknown'
 end
 
+-- One job of an overview: what its row needs, in one HMGET and one format (an
+-- acquisition of 5000 jobs is listed in one call).
 local function summary(jid)
-	local f = hmget(k_job(acq, jid), SUMMARY)
-	local w, warned = warnings(f)
-	local j = '{"jid":' .. jstr(jid) .. ',"status":' .. jstr(status(f, warned)) ..
-		',"warnings":' .. w
-	for _, name in ipairs(SUMMARY) do
-		if not string.find(name, '.', 1, true) then
-			j = j .. ',"' .. name .. '":' .. jstr(f[name])
-		end
+	local v = redis.call('HMGET', k_job(acq, jid), 'kind', 'group', 'stage', 'state',
+		'attempts', 'host', 'updated_ms', 'error', 'warnings.extract',
+		'warnings.reconstruct', 'warnings.stitch')
+	local w, warned = warnings({v[9], v[10], v[11]})
+	local err = v[8] or ''
+	if #err > ERROR_MAX then
+		err = string.sub(err, 1, ERROR_MAX) .. '...'
 	end
-	return j .. '}'
+	return string.format(SUMMARY_FMT, jstr(jid), v[1] or 'task', jstr(v[2]), v[3] or '',
+		v[4] or 'unknown', status(v[4], warned), v[5] or '0', jstr(v[6]), v[7] or '0',
+		jstr(err), w)
 end
 
 local function head()
@@ -81,9 +84,10 @@ local function one(jid)
 			dead[#dead + 1] = dl
 		end
 	end
-	local _, warned = warnings(f)
+	local _, warned = warnings({f['warnings.extract'], f['warnings.reconstruct'],
+		f['warnings.stitch']})
 	return head() .. ',"job":{' .. table.concat(fields, ',') .. '},"status":' ..
-		jstr(status(f, warned)) .. ',"history":' .. history_json(acq, jid) .. ',"dead":[' ..
+		jstr(status(f.state, warned)) .. ',"history":' .. history_json(acq, jid) .. ',"dead":[' ..
 		table.concat(dead, ',') .. ']}'
 end
 
