@@ -343,7 +343,7 @@
 					el('img', {src: fileUrl(acq, jid, p), loading: 'lazy', alt: p})))));
 		const views = el('div', {class: 'views'});
 		if (d.preview_png)
-			views.append(el('div', {}, el('h3', {text: 'top-down, camera path in red'}),
+			views.append(el('div', {}, el('h3', {text: 'top-down' + ((d.cameras || []).length ? ', camera path in red' : '')}),
 				el('img', {class: 'preview', src: fileUrl(acq, jid, d.preview_png), alt: 'preview'})));
 		if (d.preview_ply) {
 			const box = el('div', {class: 'viewer', id: 'viewer'}, el('span', {class: 'hint',
@@ -364,13 +364,24 @@
 		return out;
 	}
 
-	async function showJob(main, acq, jid) {
+	/* The part of a job's page that changes while it runs. */
+	function jobTop(doc, acq, jid) {
+		return [jobHead(doc, acq, jid), historySection(doc),
+			(doc.dead || []).map(dl => [el('h3', {text: 'dead letter'}), el('div', {class: 'err', text: dl.error})])];
+	}
+
+	async function showJob(main, acq, jid, poll) {
 		const doc = await api('api/show?' + q({acq: acq, target: jid}));
-		const card = el('section', {class: 'card job', 'data-acq': acq, 'data-jid': jid});
+		const top = document.getElementById('jobtop');
+
+		if (poll && top) { /* the viewer stays; the state, history and errors move on */
+			fill(top, jobTop(doc, acq, jid));
+			return;
+		}
+		const card = el('section', {class: 'card job', 'data-acq': acq, 'data-jid': jid},
+			el('div', {id: 'jobtop'}, jobTop(doc, acq, jid)));
 
 		S.pendingViewer = null;
-		card.append(...jobHead(doc, acq, jid), ...historySection(doc));
-		(doc.dead || []).forEach(dl => card.append(el('h3', {text: 'dead letter'}), el('div', {class: 'err', text: dl.error})));
 		card.append(...diskSection(doc, acq, jid));
 		fill(main, card);
 		if (S.pendingViewer)
@@ -503,8 +514,6 @@
 			return;
 		S.busy = true;
 		try {
-			if (r.view === 'job' && !navigated && S.view === 'job')
-				return; /* a job page does not rebuild its viewer on every poll */
 			/* an acquisition's job list (thousands of rows, one Redis call that
 			 * reads every job) is re-read every fifth poll only */
 			S.ticks = navigated ? 0 : (S.ticks || 0) + 1;
@@ -520,7 +529,7 @@
 			else if (r.view === 'acq')
 				await showAcq(main, r.acq);
 			else
-				await showJob(main, r.acq, r.jid);
+				await showJob(main, r.acq, r.jid, !navigated && S.view === 'job');
 			S.view = r.view;
 			root.dataset.view = r.view;
 			root.dataset.state = 'ready';
