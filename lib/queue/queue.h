@@ -321,8 +321,7 @@ int sq_queue_reinject_stitch(struct sq_queue *q, const struct sq_stitch_spec *s,
  * their queues, running ones are fenced (their worker stops the stage at its
  * next heartbeat), dead letters go; the stitches depending on them are
  * re-planned. */
-char *sq_queue_cancel(struct sq_queue *q, const char *acq, const char *target,
-		      struct sq_err *err);
+char *sq_queue_cancel(struct sq_queue *q, const char *acq, const char *target, struct sq_err *err);
 
 /* Pauses (pause = 1) or resumes an acquisition (pause.lua). */
 char *sq_queue_pause(struct sq_queue *q, const char *acq, int pause, struct sq_err *err);
@@ -333,8 +332,7 @@ char *sq_queue_retry(struct sq_queue *q, const char *acq, const char *target, in
 		     struct sq_err *err);
 
 /* Drops the target's dead letters; the jobs stay failed (clear.lua). */
-char *sq_queue_clear(struct sq_queue *q, const char *acq, const char *target,
-		     struct sq_err *err);
+char *sq_queue_clear(struct sq_queue *q, const char *acq, const char *target, struct sq_err *err);
 
 /* Removes every key of the acquisition (forget.lua); refused (SQ_ERR_INVALID)
  * while a job runs unless force. An unknown acquisition is not an error. */

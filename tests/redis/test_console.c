@@ -225,7 +225,8 @@ static void test_5000(void)
 		long long t0 = sq_mono_ms();
 		char *doc = sq_queue_show(q, "big", NULL, &err);
 
-		printf("show script alone: %lld ms, %zu bytes\n", sq_mono_ms() - t0, doc ? strlen(doc) : 0);
+		printf("show script alone: %lld ms, %zu bytes\n", sq_mono_ms() - t0,
+		       doc ? strlen(doc) : 0);
 		free(doc);
 	}
 	printf("console over %zu jobs: /api/snapshot mean %lld ms, worst %lld ms (%d refreshes); "
