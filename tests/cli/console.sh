@@ -160,6 +160,13 @@ for s in extract reconstruct stitch; do
 done
 grep -q ">3/3<" "$T/overview.dump" || fail "overview: stage counts"
 
+chrome "#/acq/web" acq-web
+grep -q 'data-state="ready"' "$T/acq-web.dump" || fail "acquisition page not ready"
+grep -q 'data-errors="0"' "$T/acq-web.dump" || fail "acquisition page: JavaScript errors"
+for j in t1 t2 t3 @group:auv1 @group:auv2 @acq; do
+	grep -q "data-jid=\"$j\"" "$T/acq-web.dump" || fail "acquisition page: no row $j"
+done
+
 chrome "#/job/web/t1" job-t1
 grep -q 'data-viewer="ready"' "$T/job-t1.dump" || fail "t1: cloud not loaded: $(grep -o '<html[^>]*>' "$T/job-t1.dump") $(grep -o '<pre id="errors".*</pre>' "$T/job-t1.dump")"
 grep -q 'data-errors="0"' "$T/job-t1.dump" || fail "t1: JavaScript errors: $(grep -o '<pre id="errors".*</pre>' "$T/job-t1.dump")"
@@ -171,7 +178,7 @@ chrome "#/job/web/%40acq" job-acq
 grep -q 'data-viewer="ready"' "$T/job-acq.dump" || fail "@acq: cloud not loaded"
 grep -Eq '<canvas[^>]*data-points="43200"' "$T/job-acq.dump" || fail "@acq: not the whole cloud"
 grep -q 'data-errors="0"' "$T/job-acq.dump" || fail "@acq: JavaScript errors"
-for f in overview job-t1 job-acq; do
+for f in overview acq-web job-t1 job-acq; do
 	[ -s "$SHOTS/$f.png" ] || fail "no screenshot $f"
 done
 
