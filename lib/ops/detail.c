@@ -8,6 +8,7 @@
 #include "stage/preview.h"
 #include "stage/quality.h"
 #include "stage/record.h"
+#include "task/layout.h"
 #include "task/task.h"
 
 #include <cjson/cJSON.h>
@@ -126,11 +127,10 @@ struct disk {
 };
 
 /* Reads one stage's record and log into d. */
-static void read_stage(struct disk *d, enum sq_stage stage, int is_task)
+static void read_stage(struct disk *d, enum sq_stage stage)
 {
 	const char *name = sq_stage_name(stage);
-	char *path =
-	    is_task ? sq_record_task_path(d->outdir, stage) : sq_record_stitch_path(d->outdir);
+	char *path = sq_layout_path(d->outdir, sq_layout_record(stage));
 	char *text = sq_read_file(path, NULL, NULL), *log, *tail;
 	cJSON *rec = text ? cJSON_Parse(text) : NULL;
 
@@ -148,8 +148,8 @@ static void read_stage(struct disk *d, enum sq_stage stage, int is_task)
 		cJSON_Delete(rec);
 		cJSON_AddNullToObject(d->records, name);
 	}
-	log = xasprintf("%s/%s.log", d->outdir, name);
-	if ((tail = sq_detail_tail(log, d->log_lines))) {
+	log = sq_layout_log(stage) ? sq_layout_path(d->outdir, sq_layout_log(stage)) : NULL;
+	if (log && (tail = sq_detail_tail(log, d->log_lines))) {
 		cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(d->obj, "logs"), name,
 					tail);
 		free(tail);
@@ -176,14 +176,14 @@ static void read_disk(struct disk *d, int is_task)
 	cJSON_AddObjectToObject(d->obj, "logs");
 	d->records = cJSON_AddObjectToObject(d->obj, "records");
 	if (is_task) {
-		read_stage(d, SQ_STAGE_EXTRACT, 1);
-		read_stage(d, SQ_STAGE_RECONSTRUCT, 1);
+		read_stage(d, SQ_STAGE_EXTRACT);
+		read_stage(d, SQ_STAGE_RECONSTRUCT);
 	} else {
-		read_stage(d, SQ_STAGE_STITCH, 0);
+		read_stage(d, SQ_STAGE_STITCH);
 	}
-	add_file(d, "ply", is_task ? "reconstruction.ply" : "stitch.ply");
-	add_file(d, "preview_png", SQ_PREVIEW_PNG);
-	add_file(d, "preview_ply", SQ_PREVIEW_PLY);
+	add_file(d, "ply", sq_layout_main_output(is_task ? SQ_STAGE_RECONSTRUCT : SQ_STAGE_STITCH));
+	add_file(d, "preview_png", SQ_LAYOUT_PREVIEW_PNG);
+	add_file(d, "preview_ply", SQ_LAYOUT_PREVIEW_PLY);
 }
 
 char *sq_detail_job(const char *show_json, const struct sq_detail_opts *o, struct sq_err *err)

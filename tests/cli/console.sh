@@ -143,7 +143,7 @@ CHROME=$(command -v chromium || command -v chromium-browser || true)
 # chrome PAGE OUT: the DOM after the page settled, and a screenshot
 chrome() {
 	for _what in dump-dom "screenshot=$SHOTS/$2.png"; do
-		timeout 90 "$CHROME" --headless --no-sandbox --disable-gpu-sandbox --use-angle=swiftshader \
+		timeout 240 "$CHROME" --headless --no-sandbox --disable-gpu-sandbox --use-angle=swiftshader \
 			--enable-unsafe-swiftshader --user-data-dir="$T/chrome" --no-first-run \
 			--window-size=1400,1000 --virtual-time-budget=15000 --run-all-compositor-stages-before-draw \
 			--"$_what" "$URL$1" >"$T/$2.$(echo "$_what" | cut -c1-4)" 2>>"$T/chrome.log" ||
