@@ -5,6 +5,9 @@
 #include "base/json.h"
 #include "task/task.h"
 
+/* The backend kind called name ("colmap", ...), or -1. */
+int sq_task_backend_parse(const char *name);
+
 /* Adds "video_ids" (parallel to "videos") to a task's JSON object o, when the
  * task has identities: tasks without keep the JSON, and so the version, they
  * always had. */
