@@ -631,4 +631,3 @@ out:
 	cJSON_Delete(root);
 	return rc;
 }
-
