@@ -1,5 +1,7 @@
-/* media_id.c - identities for provenance: the libav libraries this build runs
- * with, and a source video's identity (see struct sq_video_id). */
+/* media_probe.c - knowing a video without extracting it: probing it (a video
+ * stream, a duration; a recording cut off before its index told apart from a
+ * file that is no video), its identity (struct sq_video_id), and the libav
+ * libraries this build runs with, for provenance. */
 #include "media/media.h"
 #include "media/media_internal.h"
 #include "base/hash.h"
@@ -11,6 +13,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libswscale/swscale.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,85 @@
 #include <unistd.h>
 
 #include "base/banned.h"
+
+/* 1 if the local file at path starts like an MP4 (ftyp, or QuickTime's wide,
+ * free or mdat) but none of its top-level boxes is the 'moov' index: what a
+ * camera leaves when it stops without closing the file (power lost, card
+ * pulled), as the index is written last. A box reaching past the end of the
+ * file is where the recording stopped. */
+static int mp4_cut_before_index(const char *path)
+{
+	static const char *const starts[] = {"ftyp", "wide", "free", "mdat"};
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), known = 0, moov = 0;
+	unsigned char h[16] = {0};
+	struct stat st;
+	uint64_t pos = 0, size = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto out;
+	for (int n = 0; n < 100000 && pos + 8 <= (uint64_t)st.st_size; n++, pos += size) {
+		if (pread(fd, h, 16, (off_t)pos) < 8)
+			break;
+		size = (uint64_t)h[0] << 24 | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 8 | h[3];
+		if (size == 1) { /* a 64-bit size follows the type */
+			size = 0;
+			for (int i = 8; i < 16; i++)
+				size = size << 8 | h[i];
+		}
+		for (size_t i = 0; n == 0 && i < sizeof(starts) / sizeof(starts[0]); i++)
+			known |= !memcmp(h + 4, starts[i], 4);
+		moov |= !memcmp(h + 4, "moov", 4);
+		if (!known || size < 8 || size > (uint64_t)st.st_size - pos) /* 0: to the end */
+			break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return known && !moov;
+}
+
+int sq_media_probe(const char *url, struct sq_media_info *info, struct sq_err *err)
+{
+	struct sq_media_io io = {0};
+	AVFormatContext *fmt = NULL;
+	int rc = -1, idx;
+	const AVStream *st;
+
+	av_log_set_level(AV_LOG_QUIET);
+	if (sq_media_io_open(&io, url, &fmt, err) < 0) {
+		/* the commonest camera failure deserves better than "not a video" */
+		if (!strstr(url, "://") && mp4_cut_before_index(url))
+			sq_error(err, SQ_ERR_MEDIA,
+				 "cannot open '%s': the recording was cut off before its index "
+				 "was written (an MP4 without its 'moov' box, as a camera leaves "
+				 "it when it loses power or its card is pulled while recording)",
+				 url);
+		return -1;
+	}
+	idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+	if (idx < 0) {
+		sq_error(err, SQ_ERR_MEDIA, "'%s' has no video stream", url);
+		goto out;
+	}
+	st = fmt->streams[idx];
+	if (fmt->duration <= 0 && st->duration <= 0) {
+		sq_error(err, SQ_ERR_MEDIA, "'%s' has no duration (empty or not a video)", url);
+		goto out;
+	}
+	if (info) {
+		info->duration_s = fmt->duration > 0 ? (double)fmt->duration / AV_TIME_BASE
+						     : (double)st->duration * av_q2d(st->time_base);
+		info->width = st->codecpar->width;
+		info->height = st->codecpar->height;
+		info->fps = st->avg_frame_rate.den ? av_q2d(st->avg_frame_rate) : 0;
+		snprintf(info->codec, sizeof(info->codec), "%s",
+			 avcodec_get_name(st->codecpar->codec_id));
+	}
+	rc = 0;
+out:
+	sq_media_io_close(&io, &fmt);
+	return rc;
+}
 
 static char version[128];
 static pthread_once_t version_once = PTHREAD_ONCE_INIT;
