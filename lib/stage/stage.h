@@ -10,23 +10,10 @@
 #define SQ_STAGE_H
 
 #include "base/err.h"
-#include "base/hooks.h"
-#include "stage/store.h"
+#include "stage/stage_ctx.h"
 #include "task/task.h"
 
 #include <stddef.h>
-
-struct sq_stage_ctx {
-	struct sq_hooks hooks;	/* log, progress, cancelled (lease lost, shutdown) */
-	const char *gpu;	/* value for {gpu} and CUDA_VISIBLE_DEVICES; NULL: none */
-	int hwaccel;		/* extract: try hardware decoding */
-	const char *worker_id;	/* recorded in provenance; NULL: "local" */
-	struct sq_store *store; /* where outputs live; NULL: the local store */
-	/* Result summary JSON for the queue (new string, free with free()), set on
-	 * success: the stage's headline figures and "warnings" (a list; empty
-	 * when the result is clean). */
-	char *result_json;
-};
 
 /* Runs extract or reconstruct of task t. */
 int sq_stage_run_task(const struct sq_task *t, enum sq_stage stage, struct sq_stage_ctx *ctx,

@@ -5,7 +5,7 @@
 
 #include "stage/proc.h"
 #include "stage/record.h"
-#include "stage/stage.h"
+#include "stage/stage_ctx.h"
 #include "stage/txn.h"
 
 /* Fills p for a stage run by ctx: this build, host, worker, created now; the

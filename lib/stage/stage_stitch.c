@@ -4,6 +4,7 @@
  * Inputs are named after their directories; the builtin stitch's log goes to
  * the worker's log and to stitch.log; the summary for the queue says how many
  * inputs were placed and which were not. */
+#include "stage/stage.h"
 #include "stage/stage_int.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"

@@ -1,6 +1,7 @@
 /* taskfile_check.c - the task file's value checkers: each type of key of the
  * schema (taskfile_schema.c) has one, which turns a YAML node into a struct
  * sq_tf_value or reports why it cannot, at the node's line:col. */
+#include "task/taskfile_schema.h"
 #include "task/taskfile_yaml.h"
 #include "base/fsutil.h"
 #include "task/layout.h"
@@ -19,91 +20,11 @@
 
 #include "base/banned.h"
 
-struct sq_tf_pos sq_tf_pos_of(const yaml_node_t *n)
-{
-	struct sq_tf_pos p = {(int)n->start_mark.line + 1, (int)n->start_mark.column + 1};
-
-	return p;
-}
-
-/* One systematic mistake in a long file is not worth a thousand lines: past
- * SQ_TASKFILE_MAX_DIAGS problems are only counted. */
-int sq_tf_muted(struct ctx *c)
-{
-	if (c->errors < SQ_TASKFILE_MAX_DIAGS)
-		return 0;
-	c->errors++;
-	return 1;
-}
-
-/* Reports a problem at node n of the file being read. */
-void sq_tf_bad(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-	char msg[SQ_ERR_MSG_MAX];
-	va_list ap;
-
-	if (sq_tf_muted(c))
-		return;
-	c->errors++;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	sq_taskfile_diag(c->d, c->l->file, sq_tf_pos_of(n), "%s", msg);
-}
-
-/* --- scalars ------------------------------------------------------------------ */
-
-const char *sq_tf_scalar(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static int is_plain(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-}
-
-/* YAML's null: an empty or ~/null plain scalar. */
-int sq_tf_is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-
-	if (!is_plain(n))
-		return 0;
-	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (!strcmp(sq_tf_scalar(n), nulls[i]))
-			return 1;
-	return 0;
-}
-
 /* A string value: any non-null scalar (YAML would read `group: 001` as a number,
  * but as a name it is the text the user typed). */
 static const char *text(const yaml_node_t *n)
 {
 	return n->type == YAML_SCALAR_NODE && !sq_tf_is_null(n) ? sq_tf_scalar(n) : NULL;
-}
-
-/* What the user wrote, for "got ...": numbers bare, text quoted. Always written
- * into buf (and returned), so a caller may use either. */
-const char *sq_tf_describe(const yaml_node_t *n, char *buf, size_t len)
-{
-	const char *s = sq_tf_scalar(n), *what = NULL;
-
-	if (n->type == YAML_SEQUENCE_NODE)
-		what = n->data.sequence.items.start == n->data.sequence.items.top ? "an empty list"
-										  : "a list";
-	else if (n->type == YAML_MAPPING_NODE)
-		what = n->data.mapping.pairs.start == n->data.mapping.pairs.top ? "an empty map"
-										: "a map";
-	else if (!s || sq_tf_is_null(n))
-		what = "nothing";
-	if (what)
-		snprintf(buf, len, "%s", what);
-	else if (is_plain(n) && sq_tf_decimal_number(s))
-		snprintf(buf, len, "%.40s", s);
-	else
-		snprintf(buf, len, "'%.40s%s'", s, strlen(s) > 40 ? "..." : "");
-	return buf;
 }
 
 static int matches(const char *s, const char *const *set)
@@ -393,7 +314,7 @@ static int check_int(struct ctx *c, const struct key *k, yaml_node_t *n, struct 
 {
 	char buf[64];
 
-	if (is_plain(n) && sq_tf_parse_ll(sq_tf_scalar(n), &v->i) == 0 &&
+	if (sq_tf_is_plain(n) && sq_tf_parse_ll(sq_tf_scalar(n), &v->i) == 0 &&
 	    ((v->i >= k->min && v->i <= k->max) || (k->type == T_SIZE && v->i == -1)))
 		return 0;
 	sq_tf_describe(n, buf, sizeof(buf));
@@ -591,7 +512,7 @@ static int check_bytes(struct ctx *c, const struct key *k, yaml_node_t *n, struc
 
 	if (len > 1 && strchr("kMG", s[len - 1]))
 		shift = s[len - 1] == 'k' ? 10 : s[len - 1] == 'M' ? 20 : 30;
-	if (s && is_plain(n))
+	if (s && sq_tf_is_plain(n))
 		num = xstrndup(s, len - (shift ? 1 : 0));
 	if (num && sq_tf_parse_ll(num, &v->i) == 0 && v->i >= 0 && v->i <= (k->max >> shift)) {
 		v->i <<= shift;
@@ -625,7 +546,7 @@ static int check_choice(struct ctx *c, const struct key *k, yaml_node_t *n, stru
  * overflows a double. */
 static int check_number(struct ctx *c, const struct key *k, yaml_node_t *n, double *out)
 {
-	const char *s = is_plain(n) ? sq_tf_scalar(n) : NULL;
+	const char *s = sq_tf_is_plain(n) ? sq_tf_scalar(n) : NULL;
 	char buf[64], *end = NULL;
 
 	if (s && sq_tf_decimal_number(s))

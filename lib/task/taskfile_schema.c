@@ -5,6 +5,7 @@
  * walked against one declarative table of keys; each key's type has one
  * checker (taskfile_check.c) that turns the node into a struct sq_tf_value or
  * reports why it cannot, at the node's line:col. */
+#include "task/taskfile_schema.h"
 #include "task/taskfile_yaml.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
@@ -76,20 +77,6 @@ static const struct key schema[] = {
 
 #define NSCHEMA (sizeof(schema) / sizeof(schema[0]))
 
-static const char *const section_names[SQ_TF_SEC_COUNT] = {
-    [SQ_TF_SEC_TOP] = "",
-    [SQ_TF_SEC_EXTRACT] = "extract",
-    [SQ_TF_SEC_RECONSTRUCT] = "reconstruct",
-    [SQ_TF_SEC_STITCH] = "stitch",
-    [SQ_TF_SEC_RETRY] = "retry",
-    [SQ_TF_SEC_COLMAP] = "colmap",
-};
-
-const char *sq_tf_section_name(enum sq_tf_section sec)
-{
-	return section_names[sec];
-}
-
 const char *sq_taskfile_field_key(enum sq_tf_field f)
 {
 	for (size_t i = 0; i < NSCHEMA; i++)
@@ -121,7 +108,7 @@ static void unknown_key(struct ctx *c, yaml_node_t *kn, enum sq_tf_section sec)
 		sq_tf_bad(c, kn, "unknown key '%s' (expected %s)", sq_tf_scalar(kn), sb.buf);
 	else
 		sq_tf_bad(c, kn, "unknown key '%s' in '%s' (expected %s)", sq_tf_scalar(kn),
-			  section_names[sec], sb.buf);
+			  sq_tf_section_name(sec), sb.buf);
 	sq_strbuf_release(&sb);
 }
 

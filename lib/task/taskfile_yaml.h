@@ -4,7 +4,8 @@
 #ifndef SQ_TASKFILE_YAML_H
 #define SQ_TASKFILE_YAML_H
 
-#include "task/taskfile_schema.h"
+#include "task/taskfile.h"
+#include "task/taskfile_value.h"
 
 #include <stddef.h>
 #include <yaml.h>
@@ -55,6 +56,8 @@ void sq_tf_bad(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* A scalar's text, NULL for a list or map. */
 const char *sq_tf_scalar(const yaml_node_t *n);
+/* 1 if n is a plain (unquoted) scalar. */
+int sq_tf_is_plain(const yaml_node_t *n);
 /* YAML's null: an empty or ~/null plain scalar. */
 int sq_tf_is_null(const yaml_node_t *n);
 /* What the user wrote, for "got ...": numbers bare, text quoted (in buf). */
