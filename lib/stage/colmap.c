@@ -61,7 +61,7 @@ static void args_release(struct args *a)
 }
 
 /* State of one run: the paths in the work folder and what was learnt so far. */
-struct run {
+struct colmap_state {
 	const struct sq_colmap_run *r;
 	char *db, *list, *sparse;
 	struct sq_stride stride;
@@ -72,7 +72,7 @@ struct run {
 };
 
 /* Runs `colmap <a...>` as step number step (for progress and timing). */
-static int run_step(struct run *ru, int step, struct args *a, struct sq_err *err)
+static int run_step(struct colmap_state *ru, int step, struct args *a, struct sq_err *err)
 {
 	const struct sq_colmap_run *r = ru->r;
 	struct sq_proc_opts po = {0};
@@ -91,14 +91,14 @@ static int run_step(struct run *ru, int step, struct args *a, struct sq_err *err
 	return rc;
 }
 
-static void start_args(const struct run *ru, struct args *a, const char *command)
+static void start_args(const struct colmap_state *ru, struct args *a, const char *command)
 {
 	memset(a, 0, sizeof(*a));
 	add(a, "%s", ru->r->program ? ru->r->program : "colmap");
 	add(a, "%s", command);
 }
 
-static int extract_features(struct run *ru, struct sq_err *err)
+static int extract_features(struct colmap_state *ru, struct sq_err *err)
 {
 	const struct sq_colmap_spec *s = ru->r->spec;
 	struct args a;
@@ -130,7 +130,7 @@ static int extract_features(struct run *ru, struct sq_err *err)
 /* Video frames overlap their neighbours in time: each is matched against the
  * next `overlap` frames instead of all of them. Loop detection needs a vocabulary
  * tree file Debian does not ship. */
-static int match_features(struct run *ru, struct sq_err *err)
+static int match_features(struct colmap_state *ru, struct sq_err *err)
 {
 	struct args a;
 	int rc;
@@ -147,7 +147,7 @@ static int match_features(struct run *ru, struct sq_err *err)
 }
 
 /* Number of models the mapper wrote (sparse/0, sparse/1, ...). */
-static int count_models(const struct run *ru)
+static int count_models(const struct colmap_state *ru)
 {
 	int n = 0;
 
@@ -163,7 +163,7 @@ static int count_models(const struct run *ru)
 
 /* The mapper exits 1 when it finds no model at all: that is the input's fault
  * (no texture, no motion), said as such rather than as a crashed command. */
-static int map(struct run *ru, int *nmodels, struct sq_err *err)
+static int map(struct colmap_state *ru, int *nmodels, struct sq_err *err)
 {
 	struct sq_err e = {SQ_OK, ""};
 	struct args a;
@@ -200,7 +200,7 @@ static int map(struct run *ru, int *nmodels, struct sq_err *err)
 	return rc;
 }
 
-static int convert(struct run *ru, int model, const char *out, const char *type, struct sq_err *err)
+static int convert(struct colmap_state *ru, int model, const char *out, const char *type, struct sq_err *err)
 {
 	struct args a;
 	int rc;
@@ -216,7 +216,7 @@ static int convert(struct run *ru, int model, const char *out, const char *type,
 
 /* Converts every model to TXT and keeps the one that registered most frames (the
  * mapper starts a new model where the chain of matches breaks). */
-static int best_model(struct run *ru, int nmodels, struct sq_colmap_model *best, int *which,
+static int best_model(struct colmap_state *ru, int nmodels, struct sq_colmap_model *best, int *which,
 		      struct sq_err *err)
 {
 	int rc = 0;
@@ -245,7 +245,7 @@ static int best_model(struct run *ru, int nmodels, struct sq_colmap_model *best,
 }
 
 /* Reads the frames, picks the stride and writes the image list COLMAP reads. */
-static int prepare(struct run *ru, struct sq_err *err)
+static int prepare(struct colmap_state *ru, struct sq_err *err)
 {
 	const struct sq_colmap_run *r = ru->r;
 	struct sq_strbuf sb = SQ_STRBUF_INIT;
@@ -276,7 +276,7 @@ out:
 }
 
 /* What COLMAP ran with and which model was kept, for the record. */
-static void report(const struct run *ru, const struct sq_colmap_model *m, int model, int nmodels,
+static void report(const struct colmap_state *ru, const struct sq_colmap_model *m, int model, int nmodels,
 		   struct sq_colmap_report *c)
 {
 	const struct sq_colmap_spec *s = ru->r->spec;
@@ -303,7 +303,7 @@ static void report(const struct run *ru, const struct sq_colmap_model *m, int mo
 }
 
 /* One entry per frame used: where COLMAP put its camera, if anywhere. */
-static void cameras(const struct run *ru, const struct sq_colmap_pose *poses,
+static void cameras(const struct colmap_state *ru, const struct sq_colmap_pose *poses,
 		    struct sq_reconstruct_record *rec)
 {
 	rec->frames = xcalloc(ru->nused + 1, sizeof(*rec->frames));
@@ -319,7 +319,7 @@ static void cameras(const struct run *ru, const struct sq_colmap_pose *poses,
 	}
 }
 
-static void fill_record(const struct run *ru, const struct sq_colmap_model *m, int model,
+static void fill_record(const struct colmap_state *ru, const struct sq_colmap_model *m, int model,
 			int nmodels, const struct sq_colmap_quality *q,
 			const struct sq_colmap_pose *poses, struct sq_reconstruct_record *rec)
 {
@@ -334,7 +334,7 @@ static void fill_record(const struct run *ru, const struct sq_colmap_model *m, i
 }
 
 /* Model in hand: assess it, judge it, write the PLY and the record. */
-static int finish(struct run *ru, const struct sq_colmap_model *m, int model, int nmodels,
+static int finish(struct colmap_state *ru, const struct sq_colmap_model *m, int model, int nmodels,
 		  struct sq_reconstruct_record *rec, struct sq_err *err)
 {
 	struct sq_colmap_pose *poses = xcalloc(ru->nused + 1, sizeof(*poses));
@@ -371,7 +371,7 @@ out:
 int sq_colmap_run(const struct sq_colmap_run *r, struct sq_reconstruct_record *rec,
 		  struct sq_err *err)
 {
-	struct run ru = {.r = r, .threads = r->spec->threads > 0 ? r->spec->threads : -1};
+	struct colmap_state ru = {.r = r, .threads = r->spec->threads > 0 ? r->spec->threads : -1};
 	struct sq_colmap_model m = {0};
 	int nmodels = 0, model = -1, rc = -1;
 
