@@ -6,7 +6,8 @@
  * the same task enqueued twice is recognised and changed content is a new version.
  * Stitch jobs carry a struct sq_stitch_spec built the same way.
  *
- * cJSON is used here (and in record.c for stage records) and nowhere else. */
+ * The JSON is task_json.c's, through base/json.h, which wraps cJSON for every
+ * module. */
 #ifndef SQ_TASK_H
 #define SQ_TASK_H
 
