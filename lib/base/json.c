@@ -23,6 +23,13 @@ static void json_init(void)
 	pthread_once(&hooks_once, install_hooks);
 }
 
+/* Installed when the program loads, so that every cJSON call in the process,
+ * through these functions or not, allocates by the one policy. */
+__attribute__((constructor)) static void json_at_load(void)
+{
+	json_init();
+}
+
 cJSON *sq_json_parse(const char *text, size_t len, const char *what, struct sq_err *err)
 {
 	const char *end = NULL;

@@ -1,9 +1,10 @@
 /* json.h - cJSON, wrapped once: parsing, printing and typed reads for every
  * module that writes or reads JSON (task specs, records, Redis replies).
  *
- * One allocation policy: cJSON allocates through xmalloc (xalloc.h), so out of
- * memory aborts with a message, as everywhere in scanq, and a NULL from these
- * functions always means bad input, never a failed allocation. Callers build
+ * One allocation policy: cJSON allocates through xmalloc (xalloc.h), installed
+ * when the program loads, so out of memory aborts with a message, as
+ * everywhere in scanq, and a NULL from cJSON or these functions always means
+ * bad input, never a failed allocation. Callers build
  * documents with cJSON's own cJSON_Add* functions; the typed getters below
  * read them back with the checks every reader needs (type, range, finite). */
 #ifndef SQ_JSON_H
