@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "base/banned.h"
 
 #define DEFAULT_LEASE_MS 15000
@@ -109,182 +110,6 @@ static int eval_word(struct sq_queue *q, enum sq_queue_script script, struct sq_
 		return -1;
 	snprintf(out, outlen, "%s", rep->type == SQ_REPLY_STRING ? rep->str : "");
 	sq_reply_free(rep);
-	return 0;
-}
-
-/* --- enqueue --- */
-
-int sq_queue_add_task(struct sq_redis_args *a, const struct sq_task *t, struct sq_err *err)
-{
-	char *spec;
-
-	if (!t->acquisition || !sq_name_valid(t->acquisition) || !t->group ||
-	    !sq_name_valid(t->group) || !t->name || !sq_name_valid(t->name))
-		return sq_error(err, SQ_ERR_INVALID,
-				"cannot queue task '%s': bad acquisition, "
-				"group or name",
-				t->name ? t->name : "");
-	if (!t->version[0] || !t->outdir)
-		return sq_error(err, SQ_ERR_INVALID, "cannot queue task '%s': not finalized",
-				t->name);
-	spec = sq_task_to_json(t);
-	sq_redis_args_add(a, t->acquisition);
-	sq_redis_args_add(a, t->name);
-	sq_redis_args_add(a, t->group);
-	sq_redis_args_add(a, t->version);
-	sq_redis_args_add(a, spec);
-	sq_redis_args_add(a, t->outdir);
-	sq_redis_args_addll(a, t->retry.max_attempts > 0 ? t->retry.max_attempts : 1);
-	sq_redis_args_addll(a, t->retry.backoff_ms);
-	sq_redis_args_addll(a, sq_task_need_vram_mib(t, SQ_STAGE_EXTRACT));
-	sq_redis_args_addll(a, sq_task_need_ram_mib(t, SQ_STAGE_EXTRACT));
-	sq_redis_args_addll(a, sq_task_need_vram_mib(t, SQ_STAGE_RECONSTRUCT));
-	sq_redis_args_addll(a, sq_task_need_ram_mib(t, SQ_STAGE_RECONSTRUCT));
-	free(spec);
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The distinct group names of tasks, sorted (borrowed from tasks). */
-static const char **distinct_groups(const struct sq_task *tasks, size_t n, size_t *count)
-{
-	const char **g = xmalloc((n + 1) * sizeof(*g));
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++)
-		g[i] = tasks[i].group;
-	qsort(g, n, sizeof(*g), cmp_str);
-	for (i = 0; i < n; i++)
-		if (k == 0 || strcmp(g[k - 1], g[i]) != 0)
-			g[k++] = g[i];
-	*count = k;
-	return g;
-}
-
-/* Appends one stitch job's registration: sjid group spec version outdir. */
-static void add_stitch_spec(struct sq_redis_args *a, const struct sq_stitch_spec *tmpl,
-			    const char *group)
-{
-	struct sq_stitch_spec s;
-	char *json, *sjid;
-
-	sq_stitch_spec_init(&s);
-	sq_stitch_spec_derive(tmpl, group, &s);
-	json = sq_stitch_spec_to_json(&s);
-	sjid = group ? xasprintf("@group:%s", group) : xstrdup("@acq");
-	sq_redis_args_add(a, sjid);
-	sq_redis_args_add(a, group);
-	sq_redis_args_add(a, json);
-	sq_redis_args_add(a, s.version);
-	sq_redis_args_add(a, s.outdir);
-	sq_stitch_spec_release(&s);
-	free(json);
-	free(sjid);
-}
-
-/* Registers the acquisition and the specs of its group and acquisition stitches. */
-static int register_acq(struct sq_queue *q, const struct sq_task *tasks, size_t n,
-			const struct sq_stitch_spec *stitch, struct sq_err *err)
-{
-	struct sq_redis_args a;
-	size_t ngroups, i;
-	const char **groups = distinct_groups(tasks, n, &ngroups);
-	char *tmpl = sq_stitch_spec_to_json(stitch);
-	char word[16];
-	int rc;
-
-	sq_queue_args_start(q, &a);
-	sq_redis_args_add(&a, "acq");
-	sq_redis_args_add(&a, stitch->acquisition);
-	sq_redis_args_add(&a, tmpl);
-	sq_redis_args_add(&a, stitch->outdir);
-	sq_redis_args_addll(&a, stitch->retry.max_attempts > 0 ? stitch->retry.max_attempts : 1);
-	sq_redis_args_addll(&a, stitch->retry.backoff_ms);
-	sq_redis_args_addll(&a, stitch->backend.min_vram_mib);
-	sq_redis_args_addll(&a, stitch->backend.min_ram_mib);
-	sq_redis_args_addll(&a, (long long)ngroups + 1);
-	for (i = 0; i < ngroups; i++)
-		add_stitch_spec(&a, stitch, groups[i]);
-	add_stitch_spec(&a, stitch, NULL); /* last: the script counts groups first */
-	rc = eval_word(q, SQ_SCRIPT_ENQUEUE, &a, word, sizeof(word), err);
-	free(groups);
-	free(tmpl);
-	return rc;
-}
-
-static int check_enqueue(const struct sq_task *tasks, size_t n, const struct sq_stitch_spec *stitch,
-			 struct sq_err *err)
-{
-	size_t i;
-
-	if (!stitch || !stitch->acquisition || !sq_name_valid(stitch->acquisition) ||
-	    !stitch->outdir || stitch->group)
-		return sq_error(err, SQ_ERR_INVALID,
-				"cannot queue: bad acquisition stitch template");
-	for (i = 0; i < n; i++)
-		if (!tasks[i].acquisition || strcmp(tasks[i].acquisition, stitch->acquisition) != 0)
-			return sq_error(err, SQ_ERR_INVALID,
-					"cannot queue task '%s': acquisition '%s' is not '%s'",
-					tasks[i].name ? tasks[i].name : "",
-					tasks[i].acquisition ? tasks[i].acquisition : "",
-					stitch->acquisition);
-	return 0;
-}
-
-/* Pushes tasks[0..n) in one pipeline. */
-static int push_tasks(struct sq_queue *q, const struct sq_task *tasks, size_t n,
-		      enum sq_enqueue_outcome *outcomes, struct sq_err *err)
-{
-	struct sq_redis_args *calls = xcalloc(n, sizeof(*calls));
-	struct sq_reply **replies = xcalloc(n, sizeof(*replies));
-	size_t i, built = 0;
-	int rc = -1;
-
-	for (; built < n; built++) {
-		sq_queue_args_start(q, &calls[built]);
-		sq_redis_args_add(&calls[built], "task");
-		if (sq_queue_add_task(&calls[built], &tasks[built], err) < 0) {
-			built++;
-			goto out;
-		}
-	}
-	if (sq_redis_batch(q->redis, q->script[SQ_SCRIPT_ENQUEUE], calls, n, replies, err) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		outcomes[i] = replies[i]->integer == 2	 ? SQ_ENQUEUE_UPDATED
-			      : replies[i]->integer == 1 ? SQ_ENQUEUE_UNCHANGED
-							 : SQ_ENQUEUE_ADDED;
-		sq_reply_free(replies[i]);
-	}
-	rc = 0;
-out:
-	for (i = 0; i < built; i++)
-		sq_redis_args_release(&calls[i]);
-	free(calls);
-	free(replies);
-	return rc;
-}
-
-int sq_queue_enqueue(struct sq_queue *q, const struct sq_task *tasks, size_t ntasks,
-		     const struct sq_stitch_spec *stitch, enum sq_enqueue_outcome *outcomes,
-		     struct sq_err *err)
-{
-	size_t done, chunk;
-
-	if (check_enqueue(tasks, ntasks, stitch, err) < 0)
-		return -1;
-	/* specs first: a task's completion may need its group's stitch spec */
-	if (register_acq(q, tasks, ntasks, stitch, err) < 0)
-		return -1;
-	for (done = 0; done < ntasks; done += chunk) {
-		chunk = ntasks - done < SQ_REDIS_PIPELINE ? ntasks - done : SQ_REDIS_PIPELINE;
-		if (push_tasks(q, tasks + done, chunk, outcomes + done, err) < 0)
-			return -1;
-	}
 	return 0;
 }
 
@@ -407,8 +232,14 @@ int sq_queue_wait(struct sq_queue *q, const struct sq_claim_opts *opts, long lon
 	sq_redis_args_addf(&a, "%lld.%03lld", timeout_ms / 1000, timeout_ms % 1000);
 	rep = sq_redis_command_blocking(q->redis, &a, timeout_ms, err);
 	sq_redis_args_release(&a);
-	if (!rep)
+	if (!rep) {
+		/* a doorbell of the wrong type fails at once: waiting the time out
+		 * keeps an idle worker from spinning on it until a push replaces it */
+		struct timespec ts = {(time_t)(timeout_ms / 1000), (long)(timeout_ms % 1000) * 1000000L};
+
+		nanosleep(&ts, NULL);
 		return -1;
+	}
 	sq_reply_free(rep);
 	return 0;
 }
@@ -620,6 +451,7 @@ int sq_queue_worker_beat(struct sq_queue *q, const struct sq_worker_info *w, str
 	sq_redis_args_add(&a, w->stages);
 	sq_redis_args_add(&a, w->gpu);
 	sq_redis_args_add(&a, w->job);
+	sq_redis_args_addll(&a, q->lease_ms); /* the registry entry lives as long */
 	return eval_int(q, SQ_SCRIPT_WORKER, &a, &ok, err);
 }
 

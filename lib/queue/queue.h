@@ -28,8 +28,11 @@
  *                                     the same), result (complete's result_json),
  *                                     created_ms, cancelled_ms (an operator's cancel),
  *                                     warnings.<stage> (JSON array: the stage's result
- *                                     had warnings, see P warn). Stitch jobs exist from
- *                                     enqueue on in state waiting.
+ *                                     had warnings, see P warn), enqueued_by
+ *                                     ("<run>:<outcome>": the enqueue that last pushed
+ *                                     it and what that did, so a push resent after a
+ *                                     lost reply answers the same). Stitch jobs exist
+ *                                     from enqueue on in state waiting.
  *   P hist:<acq>:<jid>          LIST  the job's attempts, oldest first, the last 32, one
  *                                     per lease as it ends: "stage\tworker\thost\t
  *                                     attempt\tstart_ms\tend_ms\toutcome[\terror]"
@@ -60,7 +63,9 @@
  *                                     "@group:<g>" and "@acq" (full sq_stitch_spec JSON),
  *                                     stitch_max_attempts, stitch_backoff_ms,
  *                                     need_vram_mib.stitch, need_ram_mib.stitch,
- *                                     created_ms, updated_ms
+ *                                     task_dir (the canonical task directory it was
+ *                                     enqueued from: another one is refused unless it
+ *                                     replaces it), created_ms, updated_ms
  *   P members:<acq>:<group>     SET   task jids of a group
  *   P groups:<acq>              SET   groups of the acquisition
  *   P gdone:<acq>:<group>       SET   task jids of the group whose reconstruct is done;
@@ -82,7 +87,11 @@
  *                                     older scanq wrote it is read too)
  *   P workers                   ZSET  worker ids, score = last heartbeat (ms)
  *   P worker:<wid>              HASH  host, pid, stages, started_ms, last_beat_ms, job,
- *                                     gpu (expires 10 min after its last heartbeat)
+ *                                     gpu, lease_ms, vram_mib/ram_mib (free VRAM/RAM
+ *                                     the worker last claimed with and found nothing:
+ *                                     what it has when idle; -1 unknown or no GPU);
+ *                                     expires one lease after its last heartbeat, so a
+ *                                     killed worker leaves the registry with its job
  *   P wake:<stage>              LIST  doorbell: one token per push, trimmed; idle
  *                                     workers BLPOP it with a short timeout
  *   P cursor:<stage>            STRING round-robin cursor over acquisitions (fairness):
@@ -98,7 +107,15 @@
  *
  * Every transition touching two keys is one Lua script (lib/queue/lua/, one .lua file
  * each; keys are built inside the scripts from P, so Redis Cluster is not
- * supported). On Redis >= 7 the scripts run as functions (FCALL) of one library,
+ * supported). Redis does not roll a failed script back, so every transition reads
+ * and checks what it uses before its first write: the fields it decides on (numbers
+ * are whole decimal numbers, states, stages and kinds are known names, inputs a JSON
+ * array of strings, a spec a JSON object) and the type of every key it adds to. A job
+ * that cannot be used is dead-lettered naming the field or key (never left in no
+ * list and no lease, never handed back to its worker again); a key of the wrong type
+ * that a transition would add to stops it before it starts (claims pass over that
+ * acquisition, scanq-status names the key); keys holding no job state (wake:, hist:,
+ * cursor:, maint:, the worker registry) are replaced when of the wrong type. On Redis >= 7 the scripts run as functions (FCALL) of one library,
  * "scanq_<hash of the scripts>" (FUNCTION LOAD when the server lacks it; it then
  * persists and replicates with the data; libraries of older scanq builds can be
  * dropped with FUNCTION DELETE once no worker of that build runs); on Redis 6.2,
@@ -146,8 +163,53 @@ enum sq_enqueue_outcome {
 	SQ_ENQUEUE_UPDATED,   /* content changed: new version queued at extract */
 };
 
-/* Registers the acquisition, its groups and stitch template, and pushes every
- * task (pipelined). outcomes (ntasks entries) receives what happened to each. */
+/* What an enqueue of a task directory asks beyond pushing its tasks. */
+struct sq_enqueue_opts {
+	/* The directory's canonical path, recorded on P acq:<acq> (task_dir): an
+	 * acquisition recorded from another directory is refused (SQ_ERR_INVALID,
+	 * nothing changed) unless replace. NULL: neither checked nor recorded. */
+	const char *task_dir;
+	int replace;
+	/* The tasks are the whole acquisition: its other tasks are removed from
+	 * Redis (outputs stay on disk) and the stitches that counted them re-planned. */
+	int prune;
+};
+
+/* A task removed by a prune (both new strings). */
+struct sq_removed_task {
+	char *jid;
+	char *outdir;
+};
+
+/* What an enqueue did (init with sq_enqueue_report_init, release with
+ * sq_enqueue_report_release). */
+struct sq_enqueue_report {
+	enum sq_enqueue_outcome *outcomes; /* borrowed: ntasks entries, filled */
+	char *replaced_dir;		   /* replace: the task_dir taken over, or NULL */
+	struct sq_removed_task *removed;
+	size_t nremoved, removed_alloc;
+	/* Read back after the push: tasks Redis did not hold (lost to a restart)
+	 * and that were pushed again, and whether the registration was redone. */
+	size_t repushed;
+	int reregistered;
+};
+
+void sq_enqueue_report_init(struct sq_enqueue_report *rep, enum sq_enqueue_outcome *outcomes);
+void sq_enqueue_report_release(struct sq_enqueue_report *rep);
+
+/* Registers the acquisition, its groups and stitch specs, pushes every task
+ * (pipelined), prunes (opts->prune), then reads back what Redis holds: the
+ * registration and every task at its version in its group. What Redis lost
+ * meanwhile (a restart between two batches) is pushed again, a few rounds;
+ * -1 (SQ_ERR_REDIS, naming what is missing) when it still lacks something.
+ * opts NULL: no task_dir, no prune. rep->outcomes gets each task's outcome
+ * (for a task pushed again, the last push's). */
+int sq_queue_enqueue_dir(struct sq_queue *q, const struct sq_task *tasks, size_t ntasks,
+			 const struct sq_stitch_spec *stitch, const struct sq_enqueue_opts *opts,
+			 struct sq_enqueue_report *rep, struct sq_err *err);
+
+/* sq_queue_enqueue_dir without options. outcomes (ntasks entries) receives
+ * what happened to each. */
 int sq_queue_enqueue(struct sq_queue *q, const struct sq_task *tasks, size_t ntasks,
 		     const struct sq_stitch_spec *stitch, enum sq_enqueue_outcome *outcomes,
 		     struct sq_err *err);
@@ -275,11 +337,30 @@ struct sq_job_state {
 	char state[16]; /* waiting|queued|leased|retry|done|failed, "" if !exists */
 	enum sq_stage stage;
 	char version[SQ_VERSION_LEN + 1];
+	char unreadable[256]; /* why the job cannot be read (its key is of the wrong
+				 type), "" when it can; exists is 1 then */
 };
 
-/* Reads the state of n jobs of one acquisition (pipelined). */
+/* Reads the state of n jobs of one acquisition (a script per chunk): a job
+ * that cannot be read says why in its unreadable field, the others are read. */
 int sq_queue_job_states(struct sq_queue *q, const char *acq, const char *const *jids, size_t n,
 			struct sq_job_state *out, struct sq_err *err);
+
+/* Registers what an emptied Redis lacks before jobs of the acquisition are
+ * re-injected: the acquisition (task_dir: its canonical task directory, NULL
+ * for none), the stitch specs not registered (a registered one is left:
+ * changing it is scanq-enqueue's), the stitch jobs (waiting), and every
+ * task's group membership, so that no fan-in fires before its whole group is
+ * counted. Idempotent. */
+int sq_queue_register_acq(struct sq_queue *q, const struct sq_task *tasks, size_t ntasks,
+			  const struct sq_stitch_spec *stitch, const char *task_dir,
+			  struct sq_err *err);
+
+/* Whether Redis holds the acquisition's registration: 0 complete, 1 not (then
+ * *why, a new string, says what is missing), -1 error. task_dir NULL: not
+ * compared. */
+int sq_queue_check_acq(struct sq_queue *q, const struct sq_task *tasks, size_t ntasks,
+		       const char *acq, const char *task_dir, char **why, struct sq_err *err);
 
 /* Puts a task back at stage `from` (clearing its done marks from that stage on, so
  * the group and acquisition stitches re-run by fan-in when it completes), creating

@@ -45,6 +45,20 @@ void sq_queue_args_start(const struct sq_queue *q, struct sq_redis_args *a);
  * cannot be pushed (bad names, not finalized). */
 int sq_queue_add_task(struct sq_redis_args *a, const struct sq_task *t, struct sq_err *err);
 
+/* The distinct group names of tasks, sorted (new array of strings borrowed
+ * from tasks; free the array with free()). */
+const char **sq_queue_groups(const struct sq_task *tasks, size_t n, size_t *count);
+
+/* Appends an acquisition's registration as enqueue.lua 'acq' and reinject.lua
+ * 'acq' take it: acq template output_root max_attempts backoff_ms need_vram
+ * need_ram. */
+void sq_queue_add_acq(struct sq_redis_args *a, const struct sq_stitch_spec *stitch);
+
+/* Appends n {sjid group spec version outdir}*n: every group's stitch, then
+ * '@acq' (last: the scripts count the groups first). */
+void sq_queue_add_stitch_specs(struct sq_redis_args *a, const struct sq_task *tasks, size_t n,
+			       const struct sq_stitch_spec *stitch);
+
 /* Runs script with a as ARGV; returns its reply (free with sq_reply_free) or NULL. */
 struct sq_reply *sq_queue_eval(struct sq_queue *q, enum sq_queue_script script,
 			       const struct sq_redis_args *a, struct sq_err *err);

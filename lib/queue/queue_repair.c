@@ -3,6 +3,7 @@
 #include "queue/queue.h"
 
 #include "queue/queue_priv.h"
+#include "base/strbuf.h"
 #include "base/xalloc.h"
 
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include "base/banned.h"
 
+/* One job of reinject.lua 'states': {state, stage, version} or {'!', why}. */
 static void fill_state(const struct sq_reply *rep, struct sq_job_state *out)
 {
 	const char *state = sq_reply_str(rep, 0), *stage = sq_reply_str(rep, 1),
@@ -17,38 +19,42 @@ static void fill_state(const struct sq_reply *rep, struct sq_job_state *out)
 	int s = stage ? sq_stage_parse(stage) : -1;
 
 	memset(out, 0, sizeof(*out));
+	if (state && strcmp(state, "!") == 0) {
+		out->exists = 1;
+		snprintf(out->unreadable, sizeof(out->unreadable), "%s",
+			 stage ? stage : "cannot be read");
+		return;
+	}
 	out->exists = state != NULL;
 	snprintf(out->state, sizeof(out->state), "%s", state ? state : "");
 	out->stage = s < 0 ? SQ_STAGE_EXTRACT : (enum sq_stage)s;
 	snprintf(out->version, sizeof(out->version), "%s", version ? version : "");
 }
 
-/* HMGETs of jids[0..n), pipelined. */
+/* The states of jids[0..n) in one script call. */
 static int states_chunk(struct sq_queue *q, const char *acq, const char *const *jids, size_t n,
 			struct sq_job_state *out, struct sq_err *err)
 {
-	struct sq_redis_args *calls = xcalloc(n + 1, sizeof(*calls));
-	struct sq_reply **replies = xcalloc(n + 1, sizeof(*replies));
+	struct sq_redis_args a;
+	struct sq_reply *rep;
 	size_t i;
-	int rc;
 
-	for (i = 0; i < n; i++) {
-		sq_redis_args_add(&calls[i], "HMGET");
-		sq_redis_args_addf(&calls[i], "%sjob:%s:%s", sq_queue_prefix(q), acq, jids[i]);
-		sq_redis_args_add(&calls[i], "state");
-		sq_redis_args_add(&calls[i], "stage");
-		sq_redis_args_add(&calls[i], "version");
-	}
-	rc = sq_redis_batch(sq_queue_redis(q), -1, calls, n, replies, err);
-	for (i = 0; i < n; i++) {
-		if (rc == 0)
-			fill_state(replies[i], &out[i]);
-		sq_reply_free(replies[i]);
-		sq_redis_args_release(&calls[i]);
-	}
-	free(calls);
-	free(replies);
-	return rc;
+	sq_queue_args_start(q, &a);
+	sq_redis_args_add(&a, "states");
+	sq_redis_args_add(&a, acq);
+	sq_redis_args_addll(&a, (long long)n);
+	for (i = 0; i < n; i++)
+		sq_redis_args_add(&a, jids[i]);
+	rep = sq_queue_eval(q, SQ_SCRIPT_REINJECT, &a, err);
+	sq_redis_args_release(&a);
+	if (!rep)
+		return -1;
+	for (i = 0; i < n; i++)
+		fill_state(rep->type == SQ_REPLY_ARRAY && i < rep->nelements ? &rep->elements[i]
+									     : NULL,
+			   &out[i]);
+	sq_reply_free(rep);
+	return 0;
 }
 
 int sq_queue_job_states(struct sq_queue *q, const char *acq, const char *const *jids, size_t n,
@@ -62,6 +68,32 @@ int sq_queue_job_states(struct sq_queue *q, const char *acq, const char *const *
 			return -1;
 	}
 	return 0;
+}
+
+int sq_queue_register_acq(struct sq_queue *q, const struct sq_task *tasks, size_t ntasks,
+			  const struct sq_stitch_spec *stitch, const char *task_dir,
+			  struct sq_err *err)
+{
+	struct sq_redis_args a;
+	struct sq_reply *rep;
+
+	if (!stitch || !stitch->acquisition || !sq_name_valid(stitch->acquisition) ||
+	    !stitch->outdir)
+		return sq_error(err, SQ_ERR_INVALID, "cannot register: bad acquisition");
+	sq_queue_args_start(q, &a);
+	sq_redis_args_add(&a, "acq");
+	sq_queue_add_acq(&a, stitch);
+	sq_redis_args_add(&a, task_dir);
+	sq_queue_add_stitch_specs(&a, tasks, ntasks, stitch);
+	sq_redis_args_addll(&a, (long long)ntasks);
+	for (size_t i = 0; i < ntasks; i++) {
+		sq_redis_args_add(&a, tasks[i].name);
+		sq_redis_args_add(&a, tasks[i].group);
+	}
+	rep = sq_queue_eval(q, SQ_SCRIPT_REINJECT, &a, err);
+	sq_redis_args_release(&a);
+	sq_reply_free(rep);
+	return rep ? 0 : -1;
 }
 
 /* Runs reinject.lua; *injected receives its 0/1. */

@@ -9,9 +9,11 @@
 #include "base/xalloc.h"
 #include "t.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Opens a queue on SCANQ_REDIS under prefix, or exits: a test without its Redis
  * has nothing to check. eval_only: run the scripts as EVALSHA, not functions. */
@@ -123,5 +125,60 @@ static inline long long field_ll(struct sq_queue *q, const char *acq, const char
 		T_EQ_STR(t_v_, want);                                                              \
 		free(t_v_);                                                                        \
 	} while (0)
+
+/* One raw command (NULL-terminated arguments); the reply (free with
+ * sq_reply_free) or NULL, which an error reply is too. */
+static inline struct sq_reply *fx_cmd(struct sq_queue *q, const char *first, ...)
+{
+	struct sq_redis_args a = SQ_REDIS_ARGS_INIT;
+	struct sq_err err = {0};
+	struct sq_reply *rep;
+	const char *s;
+	va_list ap;
+
+	va_start(ap, first);
+	for (s = first; s; s = va_arg(ap, const char *))
+		sq_redis_args_add(&a, s);
+	va_end(ap);
+	rep = sq_redis_command(sq_queue_redis(q), &a, &err);
+	sq_redis_args_release(&a);
+	return rep;
+}
+
+/* fx_cmd's reply as an integer (decimal strings too), -1 when none. */
+static inline long long fx_int(struct sq_queue *q, const char *c, const char *k, const char *arg)
+{
+	struct sq_reply *rep = fx_cmd(q, c, k, arg, NULL);
+	long long v = -1;
+
+	if (rep && rep->type == SQ_REPLY_INTEGER)
+		v = rep->integer;
+	else if (rep && rep->type == SQ_REPLY_STRING)
+		v = strtoll(rep->str, NULL, 10);
+	sq_reply_free(rep);
+	return v;
+}
+
+/* P<fmt> in a rotating static buffer. */
+static inline const char *fx_key(struct sq_queue *q, const char *fmt, ...)
+{
+	static char bufs[8][256];
+	static int next;
+	char *b = bufs[next++ % 8];
+	size_t n = (size_t)snprintf(b, 256, "%s", sq_queue_prefix(q));
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b + n, 256 - n, fmt, ap);
+	va_end(ap);
+	return b;
+}
+
+static inline void fx_sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
 
 #endif

@@ -25,13 +25,27 @@ local named, jids = target_jobs(acq, target)
 if not named then
 	return refuse(jids)
 end
+-- what a cancel adds to, checked before its first write
+local checks = {P .. 'scancel:' .. acq, 'set', P .. 'sdone:' .. acq, 'set'}
+for _, s in ipairs(ALL_STAGES) do
+	put(checks, k_cancelled(acq, s), 'set', k_queue(s, acq), 'list')
+end
+for _, g in ipairs(redis.call('SMEMBERS', P .. 'groups:' .. acq)) do
+	put(checks, k_gcancel(acq, g), 'set', k_gdone(acq, g), 'set', k_members(acq, g), 'set')
+end
+local broken = wrong_type(unpack(checks))
+if broken then
+	return refuse("cannot cancel in '" .. acq .. "': " .. broken)
+end
 local now = now_ms()
 local out, gone, touched, unchanged = {}, {}, {}, 0
 
 local function cancel_one(jid)
 	local jkey = k_job(acq, jid)
-	local f = hmget(jkey, LEASE_FIELDS)
-	if not CANCELLABLE[f.state] then
+	local f = read_hash(jkey, LEASE_FIELDS)
+	-- a job whose fields cannot be used is left to the scripts that meet it:
+	-- they dead-letter it, naming the field
+	if not f or not CANCELLABLE[f.state] or job_problem(f, LEASE_FIELDS) then
 		return false
 	end
 	if f.state == 'leased' then
@@ -41,11 +55,11 @@ local function cancel_one(jid)
 	elseif f.state == 'failed' then
 		clear_dead_letters(acq, jid)
 	end
-	redis.call('ZREM', k_leased(acq), jid)
-	redis.call('ZREM', k_delayed(acq), jid)
+	rem('ZREM', k_leased(acq), jid)
+	rem('ZREM', k_delayed(acq), jid)
 	redis.call('HSET', jkey, 'state', 'cancelled', 'owner', '', 'error', REASON,
 		'cancelled_ms', now, 'updated_ms', now)
-	redis.call('SADD', k_cancelled(acq, f.stage or 'extract'), jid)
+	redis.call('SADD', k_cancelled(acq, f.stage), jid)
 	if f.kind == 'task' then
 		redis.call('SADD', k_gcancel(acq, f.group or ''), jid)
 		touched[f.group or ''] = true

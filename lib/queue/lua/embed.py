@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Embed lib/queue/lua/*.lua as C strings: lua_scripts.c + lua_scripts.h.
 
+common.lua and common_*.lua (read in name order, as one) hold the helpers.
+
 Two forms of the same scripts:
 - sq_lua_library: one Redis Functions library (Redis >= 7, FCALL), in which
   common.lua's helpers are built once at FUNCTION LOAD;
@@ -108,16 +110,19 @@ def library(defs, scripts):
 
 def main():
     outdir, paths = sys.argv[1], sys.argv[2:]
-    common = ''
+    commons = []
     scripts = []
     for p in paths:
         name = os.path.splitext(os.path.basename(p))[0]
         with open(p, encoding='utf-8') as f:
             body = f.read()
-        if name == 'common':
-            common = body
+        if name.startswith('common'):
+            commons.append((name, body))
         else:
             scripts.append((name, body))
+    # common.lua, then common_*.lua in name order: a definition may only use
+    # those before it
+    common = ''.join(body for _, body in sorted(commons))
     defs = split_defs(common)
     lib, code = library(defs, scripts)
     with open(os.path.join(outdir, 'lua_scripts.h'), 'w') as h:

@@ -2,13 +2,17 @@
 -- ARGV: P acq jid wid token error crash(0|1)
 -- -> 'retry' (back after backoff_ms * 2^(attempt-1)), 'dead' (attempts exhausted:
 -- moved to failed:<acq>), or 'STALE'. A retried call for the same lease answers
--- what the first one did.
+-- what the first one did. A job whose fields cannot be used is dead-lettered
+-- saying so ('dead'); an error when not even that can be done.
 
 local MAX_DELAY_MS = 24 * 3600 * 1000
 local acq, jid, wid, token, err = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local is_crash = ARGV[7] == '1'
 local jkey = k_job(acq, jid)
-local f = hmget(jkey, LEASE_FIELDS)
+local f = read_hash(jkey, LEASE_FIELDS)
+if not f then
+	return 'STALE' -- not a hash: no lease to check; its expiry dead-letters it
+end
 if f.done_token == token and (f.done_outcome == 'retry' or f.done_outcome == 'dead') then
 	return f.done_outcome
 end
@@ -16,6 +20,20 @@ if not fenced(f, wid, token) then
 	return 'STALE'
 end
 local now = now_ms()
+local why = job_problem(f, LEASE_FIELDS)
+local attempts = num(f.attempts)
+local dead = attempts >= num(f.max_attempts, 1)
+if not why then
+	why = dead and dead_keys_problem(acq, f.stage) or
+		not dead and wrong_type(k_delayed(acq), 'zset')
+end
+if why then
+	local msg, buried = abandon(acq, jid, f, why .. '; the attempt failed with: ' .. err, now)
+	if buried then
+		return 'dead'
+	end
+	error({err = 'cannot record the failure: ' .. msg})
+end
 local h = {}
 if is_crash then
 	f.crashes = str(num(f.crashes) + 1)
@@ -25,8 +43,7 @@ else
 	put(h, 'errors', f.errors)
 end
 end_lease(acq, jid, f, h, is_crash and 'crash' or 'error', err, now)
-local attempts = num(f.attempts)
-if attempts >= num(f.max_attempts, 1) then
+if dead then
 	dead_letter(acq, jid, jkey, f, h, err, now)
 	put(h, 'done_outcome', 'dead')
 	redis.call('HSET', jkey, unpack(h))

@@ -1,9 +1,10 @@
 -- release_owner.lua: a supervisor's child died; whatever it held goes back to
--- the front of its queue at once, counted as a crash (or dead when exhausted).
+-- the front of its queue at once, counted as a crash (or dead when exhausted,
+-- or when the job cannot be used: see crash).
 -- ARGV: P wid reason -> 1 if a job was held, else 0
 local wid, reason = ARGV[2], ARGV[3]
 local k = P .. 'owned:' .. wid
-local owned = redis.call('GET', k)
+local owned = redis.pcall('GET', k)
 if not owned then
 	return 0
 end
@@ -13,9 +14,9 @@ if not acq then
 	return 0
 end
 local jkey = k_job(acq, jid)
-local f = hmget(jkey, LEASE_FIELDS)
-if f.state ~= 'leased' or f.owner ~= wid then
-	return 0
+local f = read_hash(jkey, LEASE_FIELDS)
+if not f or f.state ~= 'leased' or f.owner ~= wid then
+	return 0 -- not ours (or unreadable: its lease expiry deals with it)
 end
-crash(acq, jid, jkey, f, reason, now_ms())
+crash(acq, jid, jkey, f, reason, now_ms()) -- nil: keys of the wrong type, left to expire
 return 1

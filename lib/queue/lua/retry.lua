@@ -43,8 +43,15 @@ end
 
 local function retry_one(jid)
 	local jkey = k_job(acq, jid)
-	local f = hmget(jkey, LEASE_FIELDS)
-	if f.state ~= 'failed' and not (cancelled_too and f.state == 'cancelled') then
+	local f = read_hash(jkey, LEASE_FIELDS)
+	if not f or f.state ~= 'failed' and not (cancelled_too and f.state == 'cancelled') then
+		return false
+	end
+	-- a job buried for a field no script can use goes back through
+	-- scanq-repair --retry-failed, which rewrites its fields; nor can a task go
+	-- to a queue of the wrong type
+	if job_problem(f, {'state', 'stage', 'kind', 'group', 'max_attempts', 'backoff_ms'}) or
+		f.kind ~= 'group' and f.kind ~= 'acq' and wrong_type(k_queue(f.stage, acq), 'list') then
 		return false
 	end
 	clear_dead_letters(acq, jid)

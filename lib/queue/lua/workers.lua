@@ -9,17 +9,22 @@
 -- as an expired lease would be).
 local dead_after, forget = tonumber(ARGV[2]), ARGV[3] == '1'
 local now = now_ms()
-local ids = redis.call('ZREVRANGE', P .. 'workers', 0, -1, 'WITHSCORES')
+local ids = redis.pcall('ZREVRANGE', P .. 'workers', 0, -1, 'WITHSCORES')
+if perr(ids) then
+	ids = {} -- not a zset: no registry to show (the next beat replaces it)
+end
 local out, forgotten = {}, {}
 
 local function release(wid)
 	local k = P .. 'owned:' .. wid
-	local acq, jid = owned_job(redis.call('GET', k))
+	local acq, jid = owned_job(redis.pcall('GET', k))
 	redis.call('DEL', k)
 	if acq then
 		local jkey = k_job(acq, jid)
-		local f = hmget(jkey, LEASE_FIELDS)
-		if f.state == 'leased' and f.owner == wid then
+		local f = read_hash(jkey, LEASE_FIELDS)
+		-- crash checks the fields (dead-letters a job it cannot use) and the
+		-- keys it writes (leaves the lease to expire when one is broken)
+		if f and f.state == 'leased' and f.owner == wid then
 			crash(acq, jid, jkey, f, "worker '" .. wid .. "' forgotten by an operator", now)
 		end
 	end
@@ -27,8 +32,11 @@ end
 
 for i = 1, #ids, 2 do
 	local wid, beat = ids[i], tonumber(ids[i + 1])
-	local f = redis.call('HMGET', P .. 'worker:' .. wid, 'host', 'pid', 'stages', 'gpu', 'job',
+	local f = redis.pcall('HMGET', P .. 'worker:' .. wid, 'host', 'pid', 'stages', 'gpu', 'job',
 		'started_ms')
+	if perr(f) then
+		f = {}
+	end
 	local alive = f[1] ~= false and f[1] ~= nil and now - beat <= dead_after
 	out[#out + 1] = '{"id":' .. jstr(wid) .. ',"host":' .. jstr(f[1] or '') .. ',"pid":' ..
 		str(f[2]) .. ',"stages":' .. jstr(f[3] or '') .. ',"gpu":' ..
