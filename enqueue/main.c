@@ -18,10 +18,12 @@
 #include "base/banned.h"
 
 static const char usage[] =
-	"usage: scanq-enqueue [--check] [--redis URL] [--prefix P] DIR...\n"
+	"usage: scanq-enqueue [--check] [--replace] [--redis URL] [--prefix P] DIR...\n"
 	"\n"
-	"Validates every task directory (one acquisition each), then pushes its tasks.\n"
+	"Validates every task directory (one acquisition each), then pushes its tasks;\n"
+	"tasks no longer in the directory are removed from Redis (outputs stay).\n"
 	"  --check        validate only, push nothing\n"
+	"  --replace      take over an acquisition enqueued from another directory\n"
 	"  --redis URL    redis://[user:pass@]host:port/db or unix:///path (env SCANQ_REDIS)\n"
 	"  --prefix P     key prefix shared by one deployment (env SCANQ_PREFIX)\n"
 	"  --ssh-key FILE private key for sftp:// videos (env SCANQ_SSH_KEY); default:\n"
@@ -98,22 +100,59 @@ static int claim_roots(const struct sq_acq *acqs, int n)
 	return 0;
 }
 
-static void report(const struct sq_acq *a, const enum sq_enqueue_outcome *out)
+static void report(const struct sq_acq *a, const struct sq_enqueue_report *rep)
 {
 	static const char *const words[] = {"added", "unchanged", "updated"};
+	const enum sq_enqueue_outcome *out = rep->outcomes;
 	size_t count[3] = {0, 0, 0};
 
+	if (rep->replaced_dir)
+		printf("replacing acquisition '%s', enqueued from '%s', by the tasks of '%s' "
+		       "(its tasks not there are removed from redis)\n",
+		       a->name, rep->replaced_dir, a->dir);
 	for (size_t i = 0; i < a->ntasks; i++) {
 		count[out[i]]++;
 		printf("%-9s %s/%s (version %s)\n", words[out[i]], a->name, a->tasks[i].name,
 		       a->tasks[i].version);
 	}
-	printf("%s: %zu added, %zu unchanged, %zu updated; %zu task%s in %zu group%s\n", a->name,
-	       count[0], count[1], count[2], a->ntasks, plural(a->ntasks), a->ngroups,
-	       plural(a->ngroups));
+	for (size_t i = 0; i < rep->nremoved; i++)
+		printf("removed   %s/%s (not in the directory any more; its outputs stay in '%s')\n",
+		       a->name, rep->removed[i].jid, rep->removed[i].outdir);
+	if (rep->repushed || rep->reregistered)
+		printf("%s: redis lost part of the push (restarted?): %zu task%s and %s pushed "
+		       "again, and checked\n",
+		       a->name, rep->repushed, plural(rep->repushed),
+		       rep->reregistered ? "the stitch specs" : "nothing else");
+	printf("%s: %zu added, %zu unchanged, %zu updated, %zu removed; %zu task%s in %zu group%s\n",
+	       a->name, count[0], count[1], count[2], rep->nremoved, a->ntasks, plural(a->ntasks),
+	       a->ngroups, plural(a->ngroups));
 }
 
-static int push_all(struct sq_acq *acqs, int n, const char *url, const char *prefix)
+/* Pushes one loaded directory: the whole acquisition (tasks no longer in it
+ * are removed), owned by the directory's canonical path (task_dir), so that
+ * two spellings of one directory are one owner. */
+static int push_one(struct sq_queue *q, const struct sq_acq *a, int replace, struct sq_err *err)
+{
+	struct sq_enqueue_opts o = {a->task_dir ? a->task_dir : a->dir, replace, 1};
+	struct sq_enqueue_report rep;
+	enum sq_enqueue_outcome *out = xcalloc(a->ntasks + 1, sizeof(*out));
+	int rc;
+
+	sq_enqueue_report_init(&rep, out);
+	rc = sq_queue_enqueue_dir(q, a->tasks, a->ntasks, &a->stitch, &o, &rep, err);
+	if (rc == 0)
+		report(a, &rep);
+	else if (rep.owned_by)
+		fprintf(stderr, "scanq-enqueue: %s: %s (--replace replaces them)\n", a->dir,
+			err->msg);
+	else
+		fprintf(stderr, "scanq-enqueue: %s: %s\n", a->dir, err->msg);
+	sq_enqueue_report_release(&rep);
+	free(out);
+	return rc;
+}
+
+static int push_all(struct sq_acq *acqs, int n, const char *url, const char *prefix, int replace)
 {
 	/* an operator at a prompt wants an answer, not a minute of retries */
 	struct sq_queue_opts qo = {.url = url, .prefix = prefix, .retry_for_ms = 5000};
@@ -125,18 +164,9 @@ static int push_all(struct sq_acq *acqs, int n, const char *url, const char *pre
 		fprintf(stderr, "scanq-enqueue: %s\n", err.msg);
 		return -1;
 	}
-	for (int i = 0; i < n && rc == 0; i++) {
-		enum sq_enqueue_outcome *out = xcalloc(acqs[i].ntasks, sizeof(*out));
-
-		if (sq_queue_enqueue(q, acqs[i].tasks, acqs[i].ntasks, &acqs[i].stitch, out,
-				     &err) < 0) {
-			fprintf(stderr, "scanq-enqueue: %s: %s\n", acqs[i].dir, err.msg);
+	for (int i = 0; i < n && rc == 0; i++)
+		if (push_one(q, &acqs[i], replace, &err) < 0)
 			rc = -1;
-		} else {
-			report(&acqs[i], out);
-		}
-		free(out);
-	}
 	sq_queue_free(q);
 	return rc;
 }
@@ -148,11 +178,12 @@ int main(int argc, char **argv)
 		{"prefix", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
 		{"ssh-key", required_argument, NULL, 'k'},
 		{"ssh-known-hosts", required_argument, NULL, 'K'},
+		{"replace", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *url = getenv("SCANQ_REDIS"), *prefix = getenv("SCANQ_PREFIX");
 	struct sq_acq *acqs;
-	int check = 0, opt, ndirs, rc = 0;
+	int check = 0, replace = 0, opt, ndirs, rc = 0;
 
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -161,6 +192,7 @@ int main(int argc, char **argv)
 		case 'p': prefix = optarg; break;
 		case 'k': sq_setenv_path("SCANQ_SSH_KEY", optarg); break;
 		case 'K': sq_setenv_path("SCANQ_SSH_KNOWN_HOSTS", optarg); break;
+		case 'R': replace = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -182,7 +214,7 @@ int main(int argc, char **argv)
 	} else if (claim_roots(acqs, ndirs) < 0) {
 		fprintf(stderr, "scanq-enqueue: nothing pushed\n");
 		rc = 1;
-	} else if (push_all(acqs, ndirs, url, prefix) < 0) {
+	} else if (push_all(acqs, ndirs, url, prefix, replace) < 0) {
 		rc = 1;
 	}
 	for (int i = 0; i < ndirs; i++)

@@ -186,6 +186,7 @@ struct sq_removed_task {
 struct sq_enqueue_report {
 	enum sq_enqueue_outcome *outcomes; /* borrowed: ntasks entries, filled */
 	char *replaced_dir;		   /* replace: the task_dir taken over, or NULL */
+	char *owned_by;			   /* refused: the task_dir it belongs to, or NULL */
 	struct sq_removed_task *removed;
 	size_t nremoved, removed_alloc;
 	/* Read back after the push: tasks Redis did not hold (lost to a restart)

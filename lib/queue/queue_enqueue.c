@@ -146,6 +146,8 @@ static int register_acq(struct sq_queue *q, const struct sq_task *tasks, size_t 
 		return -1;
 	what = sq_reply_str(r, 0);
 	dir = sq_reply_str(r, 1);
+	if (what && dir && strcmp(what, "owned") == 0 && !rep->owned_by)
+		rep->owned_by = xstrdup(dir);
 	if (what && dir && strcmp(what, "owned") == 0)
 		rc = sq_error(err, SQ_ERR_INVALID,
 			      "acquisition '%s' was enqueued from '%s', not from '%s': "
@@ -235,6 +237,8 @@ static int push_all(struct sq_queue *q, const char *run, const struct sq_task *t
 		chunk = n - done < SQ_REDIS_PIPELINE ? n - done : SQ_REDIS_PIPELINE;
 		if (push_tasks(q, run, tasks, idx + done, chunk, outcomes, err) < 0)
 			return -1;
+		if (q->after_batch)
+			q->after_batch(q->after_batch_ctx);
 	}
 	return 0;
 }
@@ -438,6 +442,12 @@ int sq_queue_enqueue(struct sq_queue *q, const struct sq_task *tasks, size_t nta
 	return rc;
 }
 
+void sq_queue_debug_after_batch(struct sq_queue *q, void (*fn)(void *ctx), void *ctx)
+{
+	q->after_batch = fn;
+	q->after_batch_ctx = ctx;
+}
+
 void sq_enqueue_report_init(struct sq_enqueue_report *rep, enum sq_enqueue_outcome *outcomes)
 {
 	memset(rep, 0, sizeof(*rep));
@@ -452,6 +462,7 @@ void sq_enqueue_report_release(struct sq_enqueue_report *rep)
 	}
 	free(rep->removed);
 	free(rep->replaced_dir);
+	free(rep->owned_by);
 	sq_enqueue_report_init(rep, rep->outcomes);
 }
 

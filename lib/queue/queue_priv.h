@@ -34,6 +34,8 @@ struct sq_queue {
 	char *prefix;
 	long long lease_ms;
 	int script[SQ_SCRIPT_COUNT]; /* ids from sq_redis_script */
+	void (*after_batch)(void *ctx); /* test seam, see sq_queue_debug_after_batch */
+	void *after_batch_ctx;
 };
 
 /* Starts a script's ARGV: the key prefix always comes first. */
@@ -62,6 +64,10 @@ void sq_queue_add_stitch_specs(struct sq_redis_args *a, const struct sq_task *ta
 /* Runs script with a as ARGV; returns its reply (free with sq_reply_free) or NULL. */
 struct sq_reply *sq_queue_eval(struct sq_queue *q, enum sq_queue_script script,
 			       const struct sq_redis_args *a, struct sq_err *err);
+
+/* Test seam: fn(ctx) runs after each pipelined batch an enqueue pushes (a
+ * test restarts Redis there, mid-push). NULL: none. */
+void sq_queue_debug_after_batch(struct sq_queue *q, void (*fn)(void *ctx), void *ctx);
 
 /* The Redis connection (for tests' fault injection). */
 struct sq_redis *sq_queue_redis(struct sq_queue *q);

@@ -53,6 +53,42 @@ scanq-enqueue "$T/tasks2" "$T/tasks" >"$T/out.txt"
 grep -q "enq2: 0 added, 0 unchanged, 1 updated" "$T/out.txt" || fail "update: $(cat "$T/out.txt")"
 grep -q "enq: 0 added, 2 unchanged, 0 updated" "$T/out.txt" || fail "unchanged: $(cat "$T/out.txt")"
 
+# --- a task removed from the directory is removed from Redis, and said so ---
+scanq-enqueue "$T/tasks" >/dev/null || fail "enqueue before removal"
+[ "$(stage_count enq extract queued)" = 2 ] || fail "two tasks queued before the removal"
+mv "$T/tasks/b.yaml" "$T/b.yaml"
+scanq-enqueue "$T/tasks" >"$T/out.txt" || fail "enqueue after removal: $(cat "$T/out.txt")"
+grep -q "^removed   enq/b (not in the directory any more; its outputs stay in '$T/out/auv1/b')" \
+	"$T/out.txt" || fail "removal not said: $(cat "$T/out.txt")"
+grep -q "enq: 0 added, 1 unchanged, 0 updated, 1 removed; 1 task in 1 group" "$T/out.txt" ||
+	fail "removal summary: $(cat "$T/out.txt")"
+[ "$(rcli exists job:enq:b)" = 0 ] || fail "b's job is still in redis"
+[ "$(rcli sismember members:enq:auv1 b)" = 0 ] || fail "b is still a member of its group"
+[ "$(rcli lrange extract:enq 0 -1)" = a ] || fail "b is still queued: $(rcli lrange extract:enq 0 -1)"
+[ "$(status_json | jq '.acquisitions[] | select(.name == "enq") | .tasks')" = 1 ] ||
+	fail "status still counts b"
+mv "$T/b.yaml" "$T/tasks/b.yaml"
+scanq-enqueue "$T/tasks" | grep -q "enq: 1 added, 1 unchanged" || fail "b back"
+
+# --- the acquisition belongs to its task directory ---
+mkdir "$T/copy"
+cp "$T/tasks"/*.yaml "$T/copy/"
+rm "$T/copy/b.yaml"
+set +e
+scanq-enqueue "$T/copy" >"$T/out.txt" 2>"$T/err.txt"; rc=$?
+set -e
+[ $rc = 1 ] || fail "another directory's acquisition: exit $rc, expected 1"
+grep -q "acquisition 'enq' was enqueued from '$T/tasks', not from '$T/copy': refusing to replace its tasks (--replace replaces them)" \
+	"$T/err.txt" || fail "owner conflict message: $(cat "$T/err.txt")"
+[ "$(rcli scard members:enq:auv1)" = 2 ] || fail "refused enqueue changed the acquisition"
+# the same directory by another path is the same owner
+scanq-enqueue "$T/tasks/../tasks" >/dev/null || fail "same directory by another path refused"
+scanq-enqueue --replace "$T/copy" >"$T/out.txt" || fail "--replace: $(cat "$T/out.txt")"
+grep -q "^replacing acquisition 'enq', enqueued from '$T/tasks', by the tasks of '$T/copy'" \
+	"$T/out.txt" || fail "replacement not said: $(cat "$T/out.txt")"
+grep -q "^removed   enq/b " "$T/out.txt" || fail "replacement removes b: $(cat "$T/out.txt")"
+scanq-enqueue "$T/copy" >/dev/null || fail "the new owner is refused"
+
 set +e
 scanq-enqueue --redis unix:///nonexistent.sock "$T/tasks" >/dev/null 2>"$T/err.txt"; rc=$?
 set -e
