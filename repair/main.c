@@ -124,7 +124,7 @@ static void print_plan(const struct sq_repair_plan *plan)
 
 static void print_results(const struct sq_repair_plan *plan)
 {
-	size_t reinjected = 0, marked = 0, unchanged = 0;
+	size_t reinjected = 0, marked = 0, unchanged = 0, refused = 0;
 
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct sq_repair_action *act = &plan->v[i];
@@ -134,11 +134,27 @@ static void print_results(const struct sq_repair_plan *plan)
 			printf("%s\n", line);
 		free(line);
 		unchanged += act->applied == 0;
+		refused += act->applied == -2;
 		reinjected += act->applied == 1 && act->verb == SQ_REPAIR_REINJECT;
 		marked += act->applied == 1 && act->verb == SQ_REPAIR_MARK_DONE;
 	}
-	printf("applied: %zu re-injected, %zu marked done, %zu unchanged\n", reinjected, marked,
+	printf("applied: %zu re-injected, %zu marked done, %zu unchanged", reinjected, marked,
 	       unchanged);
+	if (refused)
+		printf(", %zu refused by redis", refused);
+	printf("\n");
+}
+
+/* One warning line per job repair could not read (and so skipped). */
+static void warn_unreadable(const struct sq_repair_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->v[i].why == SQ_REPAIR_UNREADABLE) {
+			char *line = sq_repair_action_format(&plan->v[i]);
+
+			fprintf(stderr, PROG ": warning: %s\n", line + 10); /* past the verb */
+			free(line);
+		}
 }
 
 static int repair(const struct options *o, struct sq_repair_acq *acqs)
@@ -157,6 +173,7 @@ static int repair(const struct options *o, struct sq_repair_acq *acqs)
 		sq_repair_plan(&acqs[i], o->retry_failed, &plan);
 	}
 	print_plan(&plan);
+	warn_unreadable(&plan);
 	if (!o->apply) {
 		if (plan.counts.reinject || plan.counts.mark_done)
 			printf("dry run: nothing changed; use --apply to repair\n");

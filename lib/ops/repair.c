@@ -32,6 +32,7 @@ void sq_repair_acq_release(struct sq_repair_acq *a)
 	free(a->tasks);
 	sq_stitch_spec_release(&a->top.spec);
 	sq_acq_release(&a->acq);
+	free(a->unregistered);
 	sq_repair_acq_init(a);
 }
 
@@ -157,6 +158,10 @@ int sq_repair_read_queue(struct sq_queue *q, struct sq_repair_acq *a, struct sq_
 		a->groups[g].job = st[nt + g];
 	if (ng >= 2)
 		a->top.job = st[nt + ng];
+	free(a->unregistered);
+	a->unregistered = NULL;
+	if (sq_queue_check_acq(q, a->acq.tasks, nt, a->acq.name, NULL, &a->unregistered, err) < 0)
+		rc = -1;
 out:
 	for (size_t g = 0; g < ng; g++)
 		free(group_jids[g]);
@@ -194,7 +199,11 @@ static int in_flight(const struct sq_job_state *js)
 
 static void count(struct sq_repair_counts *c, enum sq_repair_verb verb, enum sq_repair_why why)
 {
-	if (verb == SQ_REPAIR_REINJECT)
+	if (verb == SQ_REPAIR_REGISTER)
+		return; /* not a job */
+	if (why == SQ_REPAIR_UNREADABLE)
+		c->unreadable++;
+	else if (verb == SQ_REPAIR_REINJECT)
 		c->reinject++;
 	else if (verb == SQ_REPAIR_MARK_DONE)
 		c->mark_done++;
@@ -248,6 +257,10 @@ static enum outlook plan_task(struct sq_repair_plan *p, const struct sq_repair_a
 	int stage = first_missing(rt);
 	struct sq_repair_action *act;
 
+	if (js->unreadable[0]) {
+		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_UNREADABLE);
+		return OUTLOOK_BLOCKED;
+	}
 	/* A changed task file must go through scanq-enqueue, which versions it and
 	 * fences any attempt of the old version; repair would fight it. (A job
 	 * without a recorded version cannot be compared.) */
@@ -314,6 +327,10 @@ static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair
 	struct sq_repair_action *act;
 	enum sq_repair_why why;
 
+	if (rs->job.unreadable[0]) {
+		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_UNREADABLE);
+		return OUTLOOK_BLOCKED;
+	}
 	if (in_flight(&rs->job)) {
 		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_IN_FLIGHT);
 		return OUTLOOK_PENDING;
@@ -386,6 +403,9 @@ void sq_repair_plan(const struct sq_repair_acq *a, int retry_failed, struct sq_r
 	struct input *scratch = xcalloc(nt, sizeof(*scratch));
 	struct input *groups = xcalloc(ng, sizeof(*groups));
 
+	/* first: every job written after it may need what it registers */
+	if (a->unregistered)
+		add(p, a, SQ_JOB_ACQ_STITCH, 0, SQ_REPAIR_REGISTER, SQ_REPAIR_UNREGISTERED);
 	for (size_t i = 0; i < nt; i++)
 		task_outlook[i] = plan_task(p, a, i, retry_failed);
 	for (size_t g = 0; g < ng; g++) {
@@ -403,6 +423,8 @@ void sq_repair_plan(const struct sq_repair_acq *a, int retry_failed, struct sq_r
 
 void sq_repair_plan_release(struct sq_repair_plan *p)
 {
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].error);
 	free(p->v);
 	memset(p, 0, sizeof(*p));
 }
@@ -413,7 +435,9 @@ static void add_subject(struct sq_strbuf *sb, const struct sq_repair_action *act
 {
 	const struct sq_acq *acq = &act->acq->acq;
 
-	if (act->kind == SQ_JOB_TASK)
+	if (act->verb == SQ_REPAIR_REGISTER)
+		sq_strbuf_adds(sb, acq->name);
+	else if (act->kind == SQ_JOB_TASK)
 		sq_strbuf_addf(sb, "%s/%s", acq->name, act->acq->tasks[act->index].task->name);
 	else if (act->kind == SQ_JOB_GROUP_STITCH)
 		sq_strbuf_addf(sb, "%s/@group:%s", acq->name, acq->groups[act->index]);
@@ -441,25 +465,85 @@ static int apply_one(struct sq_queue *q, const struct sq_repair_action *act, str
 	return sq_queue_reinject_stitch(q, &a->top.spec, act->retry, err);
 }
 
+/* Completes the registration of a's acquisition (sq_queue_register_acq). */
+static int register_acq(struct sq_queue *q, const struct sq_repair_acq *a, struct sq_err *err)
+{
+	char *dir = realpath(a->acq.dir, NULL);
+	int rc = sq_queue_register_acq(q, a->acq.tasks, a->acq.ntasks, &a->acq.stitch, dir, err);
+
+	free(dir);
+	return rc < 0 ? -1 : 1;
+}
+
+/* Whether a's registration was completed by this apply already (done holds
+ * the acquisitions it was, n of them); if not, it is now. */
+static int registered_before(const struct sq_repair_acq **done, size_t *n,
+			     const struct sq_repair_acq *a)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (done[i] == a)
+			return 1;
+	done[(*n)++] = a;
+	return 0;
+}
+
+/* Runs one action (and, before an acquisition's first, its registration).
+ * Returns 1 applied, 0 left alone, -1 on error. */
+static int apply_action(struct sq_queue *q, const struct sq_repair_action *act,
+			const struct sq_repair_acq **done, size_t *ndone, struct sq_err *err)
+{
+	if (!registered_before(done, ndone, act->acq) && register_acq(q, act->acq, err) < 0)
+		return -1;
+	if (act->verb == SQ_REPAIR_REGISTER)
+		return 1;
+	return apply_one(q, act, err);
+}
+
+/* Applies act; a refusal is noted on it (and in *first, if the first) and
+ * is no error. Returns -1 only for an error that stops the apply. */
+static int apply_noting(struct sq_queue *q, struct sq_repair_action *act,
+			const struct sq_repair_acq **done, size_t *ndone, struct sq_err *first,
+			struct sq_err *err)
+{
+	struct sq_strbuf subject = SQ_STRBUF_INIT;
+	int got = apply_action(q, act, done, ndone, err);
+
+	if (got >= 0) {
+		act->applied = got > 0;
+		return 0;
+	}
+	add_subject(&subject, act);
+	sq_err_prefix(err, "cannot repair '%s'", subject.buf);
+	sq_strbuf_release(&subject);
+	if (err->code != SQ_ERR_INVALID) /* Redis unreachable: the rest would be too */
+		return -1;
+	act->applied = -2;
+	act->error = xstrdup(err->msg);
+	if (first->code == SQ_OK)
+		*first = *err;
+	return 0;
+}
+
 int sq_repair_apply(struct sq_queue *q, struct sq_repair_plan *p, struct sq_err *err)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		struct sq_repair_action *act = &p->v[i];
-		struct sq_strbuf subject = SQ_STRBUF_INIT;
-		int rc;
+	const struct sq_repair_acq **done = xcalloc(p->n + 1, sizeof(*done));
+	struct sq_err first = {SQ_OK, ""};
+	size_t ndone = 0;
+	int rc = 0;
 
-		if (act->verb != SQ_REPAIR_REINJECT && act->verb != SQ_REPAIR_MARK_DONE)
-			continue;
-		rc = apply_one(q, act, err);
-		if (rc < 0) {
-			add_subject(&subject, act);
-			sq_err_prefix(err, "cannot repair '%s'", subject.buf);
-			sq_strbuf_release(&subject);
-			return -1;
-		}
-		act->applied = rc > 0;
+	for (size_t i = 0; i < p->n && rc == 0; i++) {
+		enum sq_repair_verb verb = p->v[i].verb;
+
+		if (verb == SQ_REPAIR_REINJECT || verb == SQ_REPAIR_MARK_DONE ||
+		    verb == SQ_REPAIR_REGISTER)
+			rc = apply_noting(q, &p->v[i], done, &ndone, &first, err);
 	}
-	return 0;
+	free(done);
+	if (rc == 0 && first.code != SQ_OK) {
+		*err = first;
+		rc = -1;
+	}
+	return rc;
 }
 
 /* --- describe --- */
@@ -502,7 +586,10 @@ static void add_skip_reason(struct sq_strbuf *sb, const struct sq_repair_action 
 {
 	const struct sq_job_state *js = action_job(act);
 
-	if (act->why == SQ_REPAIR_IN_FLIGHT)
+	if (act->why == SQ_REPAIR_UNREADABLE)
+		sq_strbuf_addf(sb, "unreadable in redis: %s; fix or delete the key",
+			       js->unreadable);
+	else if (act->why == SQ_REPAIR_IN_FLIGHT)
 		sq_strbuf_adds(sb, job_is(js, "retry") ? "waiting for a retry" : js->state);
 	else if (act->why == SQ_REPAIR_FAILED)
 		sq_strbuf_addf(sb, "failed at %s; use --retry-failed", sq_stage_name(js->stage));
@@ -526,13 +613,16 @@ char *sq_repair_action_format(const struct sq_repair_action *act)
 	    [SQ_REPAIR_MARK_DONE] = "mark done",
 	    [SQ_REPAIR_FOLLOWS] = "follows",
 	    [SQ_REPAIR_SKIP] = "skip",
+	    [SQ_REPAIR_REGISTER] = "register",
 	};
 	const struct sq_job_state *js = action_job(act);
 	struct sq_strbuf sb = SQ_STRBUF_INIT;
 
 	sq_strbuf_addf(&sb, "%-9s ", verbs[act->verb]);
 	add_subject(&sb, act);
-	if (act->verb == SQ_REPAIR_REINJECT) {
+	if (act->verb == SQ_REPAIR_REGISTER) {
+		sq_strbuf_addf(&sb, "  (redis lacks its registration: %s)", act->acq->unregistered);
+	} else if (act->verb == SQ_REPAIR_REINJECT) {
 		sq_strbuf_addf(&sb, "  at %s  (", sq_stage_name(act->stage));
 		add_reinject_reason(&sb, act);
 		sq_strbuf_addch(&sb, ')');
@@ -555,11 +645,14 @@ char *sq_repair_result_format(const struct sq_repair_action *act)
 {
 	struct sq_strbuf sb = SQ_STRBUF_INIT;
 
-	if (act->applied != 0)
+	if (act->applied != 0 && act->applied != -2)
 		return NULL;
-	sq_strbuf_adds(&sb, "unchanged ");
+	sq_strbuf_adds(&sb, act->applied == 0 ? "unchanged " : "refused   ");
 	add_subject(&sb, act);
-	sq_strbuf_adds(&sb, "  (it became queued, leased or failed meanwhile)");
+	if (act->applied == 0)
+		sq_strbuf_adds(&sb, "  (it became queued, leased or failed meanwhile)");
+	else
+		sq_strbuf_addf(&sb, "  (%s)", act->error);
 	return sq_strbuf_detach(&sb);
 }
 
@@ -572,9 +665,15 @@ char *sq_repair_counts_format(const struct sq_repair_counts *c)
 			    c->changed, c->waiting, c->up_to_date),
 	     *all;
 
-	if (!c->cancelled)
-		return s;
-	all = xasprintf("%s, %zu cancelled", s, c->cancelled);
-	free(s);
-	return all;
+	if (c->cancelled) {
+		all = xasprintf("%s, %zu cancelled", s, c->cancelled);
+		free(s);
+		s = all;
+	}
+	if (c->unreadable) {
+		all = xasprintf("%s, %zu unreadable (skipped)", s, c->unreadable);
+		free(s);
+		s = all;
+	}
+	return s;
 }

@@ -50,6 +50,9 @@ struct sq_repair_acq {
 	struct sq_repair_task *tasks; /* acq.ntasks, in acq.tasks order */
 	struct sq_repair_stitch *groups;
 	struct sq_repair_stitch top;
+	/* What Redis lacks of the acquisition's registration (stitch specs,
+	 * groups; all of it after a FLUSHALL), NULL when complete (owned). */
+	char *unregistered;
 };
 
 void sq_repair_acq_init(struct sq_repair_acq *a);
@@ -60,8 +63,9 @@ void sq_repair_acq_release(struct sq_repair_acq *a);
  * init'ed struct), or -1 with diagnostics in diags and *out released. */
 int sq_repair_load(const char *dir, struct sq_repair_acq *out, struct sq_diags *diags);
 
-/* Fills the job states of every task and stitch of a from Redis (one pipelined
- * call). Returns 0, or -1 with err. */
+/* Fills the job states of every task and stitch of a from Redis (a script per
+ * chunk; a job that cannot be read is marked so, see sq_job_state) and checks
+ * the acquisition's registration (a->unregistered). Returns 0, or -1 with err. */
 int sq_repair_read_queue(struct sq_queue *q, struct sq_repair_acq *a, struct sq_err *err);
 
 enum sq_repair_verb {
@@ -69,19 +73,22 @@ enum sq_repair_verb {
 	SQ_REPAIR_MARK_DONE, /* complete on disk but not done in Redis: record it */
 	SQ_REPAIR_FOLLOWS,   /* stitch: will be queued by fan-in, nothing to do */
 	SQ_REPAIR_SKIP,	     /* needs work but is left alone, see `why` */
+	SQ_REPAIR_REGISTER,  /* the acquisition: register its specs and groups again */
 };
 
 enum sq_repair_why {
-	SQ_REPAIR_MISSING,     /* REINJECT: record absent */
-	SQ_REPAIR_NOT_CURRENT, /* REINJECT: record from another version or unreadable */
-	SQ_REPAIR_STALE,       /* REINJECT (stitch): record older than input `detail` */
-	SQ_REPAIR_NOT_DONE,    /* MARK_DONE */
-	SQ_REPAIR_FAN_IN,      /* FOLLOWS */
-	SQ_REPAIR_IN_FLIGHT,   /* SKIP: queued, leased or waiting for a retry */
-	SQ_REPAIR_FAILED,      /* SKIP: dead-lettered, retry_failed not given */
-	SQ_REPAIR_CHANGED,     /* SKIP: the directory has another version than Redis */
-	SQ_REPAIR_WAITING,     /* SKIP (stitch): input `detail` cannot complete */
-	SQ_REPAIR_CANCELLED,   /* SKIP: an operator cancelled it (scanq-ctl cancel) */
+	SQ_REPAIR_MISSING,	/* REINJECT: record absent */
+	SQ_REPAIR_NOT_CURRENT,	/* REINJECT: record from another version or unreadable */
+	SQ_REPAIR_STALE,	/* REINJECT (stitch): record older than input `detail` */
+	SQ_REPAIR_NOT_DONE,	/* MARK_DONE */
+	SQ_REPAIR_FAN_IN,	/* FOLLOWS */
+	SQ_REPAIR_IN_FLIGHT,	/* SKIP: queued, leased or waiting for a retry */
+	SQ_REPAIR_FAILED,	/* SKIP: dead-lettered, retry_failed not given */
+	SQ_REPAIR_CHANGED,	/* SKIP: the directory has another version than Redis */
+	SQ_REPAIR_WAITING,	/* SKIP (stitch): input `detail` cannot complete */
+	SQ_REPAIR_CANCELLED,	/* SKIP: an operator cancelled it (scanq-ctl cancel) */
+	SQ_REPAIR_UNREADABLE,	/* SKIP: Redis holds something else at the job's key */
+	SQ_REPAIR_UNREGISTERED, /* REGISTER */
 };
 
 struct sq_repair_action {
@@ -93,13 +100,17 @@ struct sq_repair_action {
 	enum sq_stage stage; /* REINJECT: where the job restarts */
 	int retry;	     /* REINJECT of a failed job (retry_failed given) */
 	size_t detail;	     /* STALE / WAITING: index of the input concerned */
-	int applied;	     /* after sq_repair_apply: 1 done, 0 left alone, -1 not tried */
+	/* after sq_repair_apply: 1 done, 0 left alone, -1 not tried, -2 refused
+	 * by Redis (error says why) */
+	int applied;
+	char *error; /* owned; applied == -2 */
 };
 
 /* What a plan amounts to, one count per job (task or stitch). */
 struct sq_repair_counts {
 	size_t reinject, mark_done, follows, in_flight, failed, changed, waiting, up_to_date;
 	size_t cancelled;
+	size_t unreadable; /* skipped: Redis holds something else at their key */
 };
 
 struct sq_repair_plan {
@@ -112,7 +123,7 @@ struct sq_repair_plan {
 	{                                                                                          \
 		NULL, 0, 0,                                                                        \
 		{                                                                                  \
-			0, 0, 0, 0, 0, 0, 0, 0, 0                                                  \
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0                                                 \
 		}                                                                                  \
 	}
 void sq_repair_plan_release(struct sq_repair_plan *p);
@@ -121,17 +132,21 @@ void sq_repair_plan_release(struct sq_repair_plan *p);
  * p then borrows). Jobs that need nothing get no action and count as up to date. */
 void sq_repair_plan(const struct sq_repair_acq *a, int retry_failed, struct sq_repair_plan *p);
 
-/* Executes every REINJECT and MARK_DONE of p in order, setting each one's
- * `applied`. Returns 0, or -1 with err at the first Redis error (later actions
- * keep applied == -1). */
+/* Executes every REGISTER, REINJECT and MARK_DONE of p in order, setting each
+ * one's `applied`; an acquisition's registration is completed (idempotently)
+ * before its first job is written, so no fan-in fires before its whole group
+ * is counted. An action Redis refuses (a key of the wrong type) gets applied
+ * -2 and its error, and the others go on. Returns 0; -1 with err when one was
+ * refused (err: the first), or at the first other Redis error, which stops it
+ * (later actions keep applied == -1). */
 int sq_repair_apply(struct sq_queue *q, struct sq_repair_plan *p, struct sq_err *err);
 
 /* Returns new line (no newline, free with free()) describing an action, e.g.
  * "reinject  demo/auv1-seg02  at reconstruct  (reconstruct.json missing)". */
 char *sq_repair_action_format(const struct sq_repair_action *act);
 
-/* Returns new line describing an action sq_repair_apply left alone, or NULL when
- * the action was applied or not tried. */
+/* Returns new line describing an action sq_repair_apply left alone or that
+ * Redis refused, or NULL when the action was applied or not tried. */
 char *sq_repair_result_format(const struct sq_repair_action *act);
 
 /* Returns new summary line, e.g. "1 to re-inject, 0 to mark done, ...". */

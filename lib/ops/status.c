@@ -123,6 +123,26 @@ static void parse_warned_list(struct sq_status_acq *a, const cJSON *o)
 	a->paused = cJSON_IsTrue(get(o, "paused"));
 }
 
+static void parse_blocked(struct sq_status_blocked *b, const cJSON *o)
+{
+	b->jid = str(o, "jid");
+	b->stage = str(o, "stage");
+	b->reason = str(o, "reason");
+}
+
+/* A list of strings (other entries skipped); *n receives how many. */
+static char **parse_strings(const cJSON *a, size_t *n)
+{
+	char **v = xcalloc(list_len(a) + 1, sizeof(*v));
+	const cJSON *e;
+
+	*n = 0;
+	for (e = first(a); e; e = e->next)
+		if (cJSON_IsString(e) && e->valuestring)
+			v[(*n)++] = xstrdup(e->valuestring);
+	return v;
+}
+
 static void parse_acq(struct sq_status_acq *a, const cJSON *o)
 {
 	const cJSON *stages = get(o, "stages"), *e;
@@ -153,6 +173,13 @@ static void parse_acq(struct sq_status_acq *a, const cJSON *o)
 	if (a->dead_total < (long long)a->ndead)
 		a->dead_total = (long long)a->ndead;
 	parse_warned_list(a, o);
+	run = get(o, "blocked");
+	a->blocked = xcalloc(list_len(run), sizeof(*a->blocked));
+	i = 0;
+	for (e = first(run); e; e = e->next)
+		parse_blocked(&a->blocked[i++], e);
+	a->nblocked = i;
+	a->problems = parse_strings(get(o, "problems"), &a->nproblems);
 }
 
 static void parse_worker(struct sq_status_worker *w, const cJSON *o)
@@ -172,11 +199,23 @@ void sq_status_init(struct sq_status *st)
 	memset(st, 0, sizeof(*st));
 }
 
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 void sq_status_release(struct sq_status *st)
 {
 	for (size_t i = 0; i < st->nacqs; i++) {
 		struct sq_status_acq *a = &st->acqs[i];
 
+		for (size_t k = 0; k < a->nblocked; k++)
+			free(a->blocked[k].jid), free(a->blocked[k].stage),
+			    free(a->blocked[k].reason);
+		free(a->blocked);
+		free_strings(a->problems, a->nproblems);
 		for (size_t k = 0; k < a->nrunning; k++) {
 			struct sq_status_running *r = &a->running[k];
 
@@ -204,6 +243,7 @@ void sq_status_release(struct sq_status *st)
 	}
 	free(st->acqs);
 	free(st->workers);
+	free_strings(st->problems, st->nproblems);
 	sq_status_init(st);
 }
 
@@ -231,6 +271,7 @@ int sq_status_parse(struct sq_status *st, const char *json, struct sq_err *err)
 	for (e = first(workers); e; e = e->next)
 		parse_worker(&st->workers[i++], e);
 	st->nworkers = i;
+	st->problems = parse_strings(get(doc, "problems"), &st->nproblems);
 	cJSON_Delete(doc);
 	return 0;
 }
@@ -531,6 +572,33 @@ static void render_warned(struct out *o, const struct sq_status_acq *a, long lon
 	}
 }
 
+#define BLOCKED_SHOWN 5
+
+/* Queued jobs no live worker can take, with why: a job that waits forever
+ * must say so. */
+static void render_blocked(struct out *o, const struct sq_status_acq *a)
+{
+	for (size_t i = 0; i < a->nblocked && i < BLOCKED_SHOWN; i++) {
+		sq_strbuf_addf(&o->line, "  waiting: %s (%s) %s", a->blocked[i].jid,
+			       a->blocked[i].stage, a->blocked[i].reason);
+		emit(o);
+	}
+	if (a->nblocked > BLOCKED_SHOWN) {
+		sq_strbuf_addf(&o->line, "  %s and %zu more waiting for such a worker",
+			       o->ascii ? "..." : "\u2026", a->nblocked - BLOCKED_SHOWN);
+		emit(o);
+	}
+}
+
+/* What is wrong in Redis, one "warning:" line each. */
+static void render_problems(struct out *o, const char *indent, char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sq_strbuf_addf(&o->line, "%swarning: %s", indent, v[i]);
+		emit(o);
+	}
+}
+
 static void render_workers(struct out *o, const struct sq_status *st, long long now_ms,
 			   long long beat_ms)
 {
@@ -641,9 +709,12 @@ void sq_status_render(const struct sq_status *st, const struct sq_status_view *v
 		render_running(&o, &st->acqs[i], now_ms);
 		render_dead(&o, &st->acqs[i], now_ms);
 		render_warned(&o, &st->acqs[i], now_ms);
+		render_blocked(&o, &st->acqs[i]);
+		render_problems(&o, "  ", st->acqs[i].problems, st->acqs[i].nproblems);
 		emit(&o);
 	}
 	render_workers(&o, st, now_ms, beat_ms);
+	render_problems(&o, "", st->problems, st->nproblems);
 out:
 	cut_to_height(&o, base, v->height);
 	sq_strbuf_release(&o.line);

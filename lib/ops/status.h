@@ -43,6 +43,11 @@ struct sq_status_warned {
 	long long nwarnings, time_ms;
 };
 
+/* A queued job no live worker can take, and why (never NULL). */
+struct sq_status_blocked {
+	char *jid, *stage, *reason;
+};
+
 struct sq_status_acq {
 	char *name;
 	long long tasks, groups;
@@ -56,6 +61,10 @@ struct sq_status_acq {
 	struct sq_status_warned *warned; /* newest first, at most max_dead */
 	size_t nwarned;
 	long long warned_total; /* (job, stage) pairs done with warnings */
+	struct sq_status_blocked *blocked;
+	size_t nblocked;
+	char **problems; /* what is wrong in Redis (a key of the wrong type, ...) */
+	size_t nproblems;
 };
 
 struct sq_status_worker {
@@ -70,6 +79,8 @@ struct sq_status {
 	size_t nacqs;
 	struct sq_status_worker *workers;
 	size_t nworkers;
+	char **problems; /* deployment-wide, as in sq_status_acq */
+	size_t nproblems;
 };
 
 void sq_status_init(struct sq_status *st);
@@ -95,6 +106,9 @@ struct sq_status_view {
  * with warnings; PAUSED beside a paused acquisition's name), running jobs with
  * age and progress, the newest dead letters, the newest jobs done with warnings;
  * then the workers with their heartbeat age. Plain text, '\n'-terminated lines,
+ * progress bar, running jobs with age and progress, the newest dead letters,
+ * queued jobs no live worker can take and why, warnings about Redis; then the
+ * workers with their heartbeat age. Plain text, '\n'-terminated lines,
  * no escape sequences (control characters in the data are blanked). st NULL
  * (no snapshot yet) renders only the title and the error. */
 void sq_status_render(const struct sq_status *st, const struct sq_status_view *v,

@@ -72,6 +72,11 @@ void sq_queue_free(struct sq_queue *q)
 	free(q);
 }
 
+void sq_queue_on_outage(struct sq_queue *q, sq_redis_outage_fn *fn, void *ctx)
+{
+	sq_redis_on_outage(q->redis, fn, ctx);
+}
+
 const char *sq_queue_prefix(const struct sq_queue *q)
 {
 	return q->prefix;
@@ -235,7 +240,8 @@ int sq_queue_wait(struct sq_queue *q, const struct sq_claim_opts *opts, long lon
 	if (!rep) {
 		/* a doorbell of the wrong type fails at once: waiting the time out
 		 * keeps an idle worker from spinning on it until a push replaces it */
-		struct timespec ts = {(time_t)(timeout_ms / 1000), (long)(timeout_ms % 1000) * 1000000L};
+		struct timespec ts = {(time_t)(timeout_ms / 1000),
+				      (long)(timeout_ms % 1000) * 1000000L};
 
 		nanosleep(&ts, NULL);
 		return -1;

@@ -115,7 +115,9 @@
  * list and no lease, never handed back to its worker again); a key of the wrong type
  * that a transition would add to stops it before it starts (claims pass over that
  * acquisition, scanq-status names the key); keys holding no job state (wake:, hist:,
- * cursor:, maint:, the worker registry) are replaced when of the wrong type. On Redis >= 7 the scripts run as functions (FCALL) of one library,
+ * cursor:, maint:, the worker registry) are replaced when of the wrong type.
+ *
+ * On Redis >= 7 the scripts run as functions (FCALL) of one library,
  * "scanq_<hash of the scripts>" (FUNCTION LOAD when the server lacks it; it then
  * persists and replicates with the data; libraries of older scanq builds can be
  * dropped with FUNCTION DELETE once no worker of that build runs); on Redis 6.2,
@@ -133,6 +135,7 @@
 #define SQ_QUEUE_H
 
 #include "base/err.h"
+#include "queue/redis.h"
 #include "task/task.h"
 
 #include <stddef.h>
@@ -154,6 +157,9 @@ struct sq_queue_opts {
 /* Connects. Returns new handle (free with sq_queue_free) or NULL. */
 struct sq_queue *sq_queue_open(const struct sq_queue_opts *opts, struct sq_err *err);
 void sq_queue_free(struct sq_queue *q);
+/* Tells fn when Redis becomes unreachable and when it is back (see
+ * sq_redis_outage_fn); NULL: nobody. */
+void sq_queue_on_outage(struct sq_queue *q, sq_redis_outage_fn *fn, void *ctx);
 const char *sq_queue_prefix(const struct sq_queue *q);
 long long sq_queue_lease_ms(const struct sq_queue *q);
 
@@ -367,7 +373,9 @@ int sq_queue_check_acq(struct sq_queue *q, const struct sq_task *tasks, size_t n
  * the group and acquisition stitches re-run by fan-in when it completes), creating
  * the job if Redis does not know it. Checked atomically: a job queued, leased or
  * waiting for a retry is left alone (returns 0), a failed one only when
- * retry_failed. Returns 1 if injected. */
+ * retry_failed. Returns 1 if injected. These repair writes fail with
+ * SQ_ERR_INVALID, nothing written, when Redis holds a key of the wrong type
+ * where they would write (the message names it). */
 int sq_queue_reinject_task(struct sq_queue *q, const struct sq_task *t, enum sq_stage from,
 			   int retry_failed, struct sq_err *err);
 

@@ -33,7 +33,7 @@ struct sq_queue {
 	struct sq_redis *redis;
 	char *prefix;
 	long long lease_ms;
-	int script[SQ_SCRIPT_COUNT]; /* ids from sq_redis_script */
+	int script[SQ_SCRIPT_COUNT];	/* ids from sq_redis_script */
 	void (*after_batch)(void *ctx); /* test seam, see sq_queue_debug_after_batch */
 	void *after_batch_ctx;
 };

@@ -11,6 +11,15 @@
 #include <string.h>
 #include "base/banned.h"
 
+/* reinject.lua refused (a key of the wrong type; nothing written): that is
+ * SQ_ERR_INVALID, not an unreachable Redis. Returns -1. */
+static int refused(struct sq_err *err)
+{
+	if (err && err->code == SQ_ERR_REDIS && strstr(err->msg, "cannot repair '"))
+		err->code = SQ_ERR_INVALID;
+	return -1;
+}
+
 /* One job of reinject.lua 'states': {state, stage, version} or {'!', why}. */
 static void fill_state(const struct sq_reply *rep, struct sq_job_state *out)
 {
@@ -93,7 +102,7 @@ int sq_queue_register_acq(struct sq_queue *q, const struct sq_task *tasks, size_
 	rep = sq_queue_eval(q, SQ_SCRIPT_REINJECT, &a, err);
 	sq_redis_args_release(&a);
 	sq_reply_free(rep);
-	return rep ? 0 : -1;
+	return rep ? 0 : refused(err);
 }
 
 /* Runs reinject.lua; *injected receives its 0/1. */
@@ -104,7 +113,7 @@ static int reinject(struct sq_queue *q, struct sq_redis_args *a, long long *inje
 
 	sq_redis_args_release(a);
 	if (!rep)
-		return -1;
+		return refused(err);
 	*injected = rep->type == SQ_REPLY_INTEGER ? rep->integer : 0;
 	sq_reply_free(rep);
 	return 0;

@@ -55,6 +55,9 @@ struct sq_redis {
 	int lib_missing;		 /* FCALL said so: FUNCTION LOAD before the next */
 	int fn_refused; /* this connection's server has no functions for us: EVALSHA */
 	int eval_only;	/* test seam: never FCALL */
+	sq_redis_outage_fn *on_outage;
+	void *outage_ctx;
+	long long down_since_ms; /* monotonic; 0 while Redis answers */
 };
 
 /* What a round ended with. */
@@ -650,6 +653,27 @@ static int back_off(struct sq_redis *r, long long *outage_start_ms, long long *b
 	return 0;
 }
 
+/* An outage began (the first transient failure since Redis last answered). */
+static void outage_begins(struct sq_redis *r, const char *why)
+{
+	if (r->down_since_ms)
+		return;
+	r->down_since_ms = now_ms();
+	if (r->on_outage)
+		r->on_outage(r->outage_ctx, 1, why, 0);
+}
+
+static void outage_ends(struct sq_redis *r)
+{
+	long long down_ms = now_ms() - r->down_since_ms;
+
+	if (!r->down_since_ms)
+		return;
+	r->down_since_ms = 0;
+	if (r->on_outage)
+		r->on_outage(r->outage_ctx, 0, NULL, down_ms);
+}
+
 static int run_calls(struct sq_redis *r, struct calls *c, struct sq_err *err)
 {
 	struct sq_strbuf why = SQ_STRBUF_INIT;
@@ -677,13 +701,25 @@ static int run_calls(struct sq_redis *r, struct calls *c, struct sq_err *err)
 			}
 			continue;
 		}
+		outage_begins(r, why.buf);
 		if (back_off(r, &outage_start_ms, &backoff_ms, why.buf, err) < 0)
 			break;
 	}
-	if (rc == ROUND_DONE)
+	if (rc == ROUND_DONE) {
+		outage_ends(r);
 		ret = 0;
+	}
 	sq_strbuf_release(&why);
 	return ret;
+}
+
+/* Length of an error reply's message without what Redis appends to a
+ * script's own error (" script: <sha or name>, on @user_script:N."). */
+static int error_len(const char *msg)
+{
+	const char *tail = strstr(msg, " script: ");
+
+	return (int)(tail && strstr(tail, ", on @user_") ? (size_t)(tail - msg) : strlen(msg));
 }
 
 static const char *call_name(const struct sq_redis *r, int script, const struct sq_redis_args *a)
@@ -712,8 +748,9 @@ static int execute(struct sq_redis *r, int script, const struct sq_redis_args *c
 	rc = run_calls(r, &c, err);
 	for (i = 0; rc == 0 && i < n; i++)
 		if (c.raw[i]->type == REDIS_REPLY_ERROR)
-			rc = sq_error(err, SQ_ERR_REDIS, "redis command '%s' failed: %s",
-				      call_name(r, script, &calls[i]), c.raw[i]->str);
+			rc = sq_error(err, SQ_ERR_REDIS, "redis command '%s' failed: %.*s",
+				      call_name(r, script, &calls[i]), error_len(c.raw[i]->str),
+				      c.raw[i]->str);
 	for (i = 0; i < n; i++) {
 		if (rc == 0) {
 			replies[i] = xmalloc(sizeof(**replies));
@@ -823,6 +860,12 @@ void sq_redis_free(struct sq_redis *r)
 	free(r->scripts);
 	sq_strbuf_release(&r->out);
 	free(r);
+}
+
+void sq_redis_on_outage(struct sq_redis *r, sq_redis_outage_fn *fn, void *ctx)
+{
+	r->on_outage = fn;
+	r->outage_ctx = ctx;
 }
 
 const char *sq_redis_url(const struct sq_redis *r)

@@ -98,6 +98,14 @@ void sq_redis_args_addll(struct sq_redis_args *a, long long v);
 void sq_redis_args_addf(struct sq_redis_args *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Told when Redis becomes unreachable (down = 1, why: the first failure) and
+ * when a command succeeds again (down = 0, down_ms: how long it was), once
+ * each per outage, however many calls gave up in between. */
+typedef void sq_redis_outage_fn(void *ctx, int down, const char *why, long long down_ms);
+
+/* Sets who is told of outages (fn NULL: nobody); fn runs on the calling thread. */
+void sq_redis_on_outage(struct sq_redis *r, sq_redis_outage_fn *fn, void *ctx);
+
 /* Registers a Redis Functions library (Redis >= 7): `code` starts with its
  * "#!lua name=<name>" line and registers each script as function <name>_<script>.
  * Call before sq_redis_script; both borrowed and must outlive r (scanq's are

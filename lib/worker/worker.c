@@ -72,14 +72,39 @@ static void wlog(const struct worker *w, const struct sq_job *job, const char *f
 	w->opts->log(w->opts->log_ctx, line);
 }
 
+/* The worker's connections tell it when Redis goes away and comes back; an
+ * operator reading the log must not see silence while nothing can run. */
+static void log_outage(struct worker *w, const char *conn, int down, const char *why,
+		       long long down_ms)
+{
+	if (down)
+		wlog(w, NULL, "redis unreachable (%s), retrying: %s", conn, why);
+	else
+		wlog(w, NULL, "redis reachable again (%s) after %.1f s", conn,
+		     (double)down_ms / 1000.0);
+}
+
+static void outage_main(void *ctx, int down, const char *why, long long down_ms)
+{
+	log_outage(ctx, "claims", down, why, down_ms);
+}
+
+static void outage_heartbeat(void *ctx, int down, const char *why, long long down_ms)
+{
+	log_outage(ctx, "heartbeat", down, why, down_ms);
+}
+
 /* retry_for_ms: how long one call rides out a Redis outage before failing. */
-static struct sq_queue *open_queue(const struct worker *w, long long retry_for_ms,
-				   struct sq_err *err)
+static struct sq_queue *open_queue(struct worker *w, long long retry_for_ms,
+				   sq_redis_outage_fn *on_outage, struct sq_err *err)
 {
 	struct sq_queue_opts qo = {.url = w->opts->redis_url, .prefix = w->opts->prefix,
 				   .lease_ms = w->opts->lease_ms, .retry_for_ms = retry_for_ms};
+	struct sq_queue *q = sq_queue_open(&qo, err);
 
-	return sq_queue_open(&qo, err);
+	if (q)
+		sq_queue_on_outage(q, on_outage, w);
+	return q;
 }
 
 static void beat_registry(struct worker *w, struct sq_queue *q, const struct sq_job *job)
@@ -107,7 +132,7 @@ static void *heartbeat_main(void *arg)
 
 	while (!atomic_load(&w->quit)) {
 		if (!q)
-			q = open_queue(w, lease, &err);
+			q = open_queue(w, lease, outage_heartbeat, &err);
 		if (q) {
 			pthread_mutex_lock(&w->mu);
 			if (w->job && !atomic_load(&w->lease_lost) &&
@@ -355,7 +380,7 @@ int sq_worker_run_one(const struct sq_worker_opts *opts, int slot, const char *w
 	w.gpu = opts->ngpus ? opts->gpus[(size_t)slot % opts->ngpus] : NULL;
 	stages_string(opts, w.stages_str, sizeof(w.stages_str));
 	pthread_mutex_init(&w.mu, NULL);
-	while (!(w.q = open_queue(&w, 600000, err)) && !stopping(&w)) {
+	while (!(w.q = open_queue(&w, 600000, outage_main, err)) && !stopping(&w)) {
 		wlog(&w, NULL, "cannot reach redis, retrying: %s", err->msg);
 		sleep_ms(2000);
 	}

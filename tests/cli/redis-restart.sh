@@ -1,5 +1,5 @@
 # redis-restart.sh - Redis stops and comes back (AOF on) mid-run: workers
-# reconnect and every task completes.
+# reconnect, say so, and every task completes.
 . "$SCANQ_TESTS/cli/common.sh"
 . "$SCANQ_TESTS/lib.sh"
 
@@ -25,4 +25,11 @@ for i in 01 02 03 04 05 06 07 08; do
 	[ -f "$T/out/g1/t$i/reconstruct.json" ] || fail "t$i has no reconstruction"
 done
 [ -f "$T/out/g1/stitch.json" ] || fail "group stitch missing"
+# the workers said so, once each way, and nothing in between
+grep -q "redis unreachable (claims), retrying: " "$T/worker.log" ||
+	fail "no word of the outage: $(tail -20 "$T/worker.log")"
+grep -q "redis reachable again (claims) after [0-9.]* s" "$T/worker.log" ||
+	fail "no word of redis coming back: $(tail -20 "$T/worker.log")"
+n=$(grep -c "redis unreachable (claims)" "$T/worker.log")
+[ "$n" -le 2 ] || fail "the outage was said $n times (two workers: at most 2)"
 echo "redis-restart: ok"

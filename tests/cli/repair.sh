@@ -177,6 +177,55 @@ expect_summary changed 0 0 0 0 0 1 2 4
 for s in extract reconstruct stitch; do expect_llen "$s:repair" 0; done
 cp "$T/auv1-seg01.yaml.orig" "$T/tasks/auv1-seg01.yaml"
 
+# --- Redis emptied mid-pipeline: one --apply restores everything ---
+# Tasks extracted but not reconstructed are re-injected; their group stitches,
+# whose specs Redis lost with everything else, follow by fan-in; status ends at
+# the truth (100 %).
+rcli flushall >/dev/null
+SCANQ_TEST_ATTEMPTS=1 write_acq "$T/wipe" wipe "$T/wout"
+for v in 1 2; do
+	for c in 1 2; do
+		write_task "$T/wipe" "auv$v" "w$v-$c" "$T/survey/videos/auv$v-ch0$c.mp4"
+	done
+done
+scanq-enqueue "$T/wipe" >/dev/null || fail "enqueue wipe"
+timeout 300 scanq-worker -n 2 --drain --stage extract 2>>"$T/worker.log" || fail "extract"
+rcli flushall >/dev/null
+run_repair wiped --apply "$T/wipe"
+[ $rc = 0 ] || fail "wiped: exit $rc: $(cat "$T/wiped.err")"
+grep -q "^register  wipe  (redis lacks its registration: " "$T/wiped.out" ||
+	fail "registration not planned: $(cat "$T/wiped.out")"
+expect_line wiped "reinject  wipe/w1-1  at reconstruct  (reconstruct.json missing)"
+expect_line wiped "applied: 4 re-injected, 0 marked done, 0 unchanged"
+drain
+[ "$(rcli llen failed:wipe)" = 0 ] || fail "dead letters after one repair: $(rcli lrange failed:wipe 0 -1)"
+for f in auv1/stitch.json auv2/stitch.json stitch.json; do
+	[ -f "$T/wout/$f" ] || fail "one repair did not restore $f"
+done
+for s in extract:4 reconstruct:4 stitch:3; do
+	[ "$(stage_count wipe "${s%:*}" done)" = "${s#*:}" ] ||
+		fail "status: ${s%:*} done $(stage_count wipe "${s%:*}" done), expected ${s#*:}"
+done
+scanq-status --once | grep -q "^wipe .* 100%  11/11 steps" || fail "status: $(scanq-status --once)"
+run_repair wiped2 "$T/wipe"
+expect_actions wiped2 0
+expect_summary wiped2 0 0 0 0 0 0 0 7
+
+# --- a key of the wrong type: that job skipped with one warning, the rest repaired ---
+rcli set job:wipe:w1-1 garbage >/dev/null
+rm "$T/wout/auv2/w2-2/reconstruct.json"
+run_repair badkey --apply "$T/wipe"
+[ $rc = 0 ] || fail "badkey: exit $rc: $(cat "$T/badkey.err")"
+grep -qxF "scanq-repair: warning: wipe/w1-1  (unreadable in redis: key 'job:wipe:w1-1' is a string, not a hash; fix or delete the key)" \
+	"$T/badkey.err" || fail "no warning for the unreadable job: $(cat "$T/badkey.err")"
+[ "$(grep -c warning "$T/badkey.err")" = 1 ] || fail "more than one warning: $(cat "$T/badkey.err")"
+expect_line badkey "reinject  wipe/w2-2  at reconstruct  (reconstruct.json missing)"
+expect_line badkey "applied: 1 re-injected, 0 marked done, 0 unchanged"
+rcli del job:wipe:w1-1 >/dev/null
+drain
+run_repair fixed --apply "$T/wipe"
+expect_line fixed "mark done wipe/w1-1  (complete on disk; unknown to Redis)"
+
 # --- usage and failures ---
 run_repair noargs
 [ $rc = 2 ] || fail "no directory: exit $rc, expected 2"

@@ -48,6 +48,46 @@ d = json.load(sys.stdin)
 assert [a["name"] for a in d["acquisitions"]] == ["demo"], d
 ' || fail "--json --acq"
 
+# --- a job no live worker can take says why; a SIGKILLed worker leaves the view ---
+make_videos "$T/survey" 1 1
+write_acq "$T/tasks" big "$T/out"
+sed -i 's/^  timeout: 2m$/  timeout: 2m\n  min_vram_mib: 20000/' "$T/tasks/acquisition.yaml"
+grep -q "min_vram_mib: 20000" "$T/tasks/acquisition.yaml" || fail "test setup: no min_vram_mib"
+write_task "$T/tasks" g1 t1 "$T/survey/videos/auv1-ch01.mp4"
+scanq-enqueue "$T/tasks" >/dev/null || fail "enqueue"
+scanq-worker -n 1 --lease 2s 2>"$T/worker.log" &
+POOL=$!
+want="waiting: t1 (reconstruct) needs 20000 MiB VRAM; no live worker has it"
+wait_for 60 sh -c "scanq-status --once | grep -qF '$want'" ||
+	fail "no reason for the job nobody can take: $(scanq-status --once)"
+[ "$(status_json | jq -r '.acquisitions[] | select(.name == "big") | .blocked[0].reason')" = \
+	"needs 20000 MiB VRAM; no live worker has it" ] || fail "--json has no reason"
+# killed without a word: its supervisor stopped first, so nobody cleans up
+kill -STOP $POOL
+pids=$(status_json | jq -r '.workers[].pid')
+[ -n "$pids" ] || fail "the worker never registered"
+for pid in $pids; do kill -KILL "$pid"; done
+kill -KILL $POOL
+wait $POOL 2>/dev/null || true
+sleep 3 # its lease (2 s), and a second
+[ "$(status_json | jq '.workers | length')" = 0 ] ||
+	fail "a SIGKILLed worker is still shown past its lease: $(scanq-status --once)"
+
+# --- one bad entry does not kill the view ---
+rcli lpush failed:big "not json at all" >/dev/null
+scanq-status --once >"$T/view.txt" 2>"$T/err.txt" || fail "a non-JSON dead letter: exit $?: $(cat "$T/err.txt")"
+grep -q "unreadable dead letter: 'not json at all'" "$T/view.txt" || fail "bad dead letter: $(cat "$T/view.txt")"
+grep -q "warning: key 'failed:big' holds an entry that is not a dead letter" "$T/view.txt" ||
+	fail "no warning for the bad dead letter: $(cat "$T/view.txt")"
+scanq-status --once --json | jq -e '.acquisitions[0].dead_total == 1' >/dev/null ||
+	fail "--json with a non-JSON dead letter"
+rcli set delayed:big x >/dev/null
+scanq-status --once >"$T/view.txt" 2>"$T/err.txt" || fail "a key of the wrong type: exit $?: $(cat "$T/err.txt")"
+grep -q "warning: key 'delayed:big' is a string, not a zset" "$T/view.txt" ||
+	fail "no warning for the key of the wrong type: $(cat "$T/view.txt")"
+scanq-status --once --json >/dev/null || fail "--json with a key of the wrong type"
+rcli flushall >/dev/null
+
 # --- live, in a terminal ---
 command -v tmux >/dev/null || fail "tmux is needed for the live-view check (apt-get install -y tmux)"
 TS="$T/tmux.sock"
