@@ -236,6 +236,10 @@ static const char *where(struct world *w, const char *jid)
 		free(dead);
 		return "dead";
 	}
+	for (int s = 0; s < 3; s++)
+		if (fx_int(w->q, "SISMEMBER", fx_key(w->q, "cancelled:" ACQ ":%s", queues[s]),
+			   jid) == 1)
+			return "cancelled";
 	return jid[0] == '@' && state_is(w, jid, "waiting") ? "waiting" : NULL;
 }
 
@@ -260,6 +264,25 @@ static void check_victim(struct world *w, const char *victim, const char *needle
 			needle, e);
 	T_CHECK(is_done(w, victim) || (e && strstr(e, needle)));
 	free(e);
+}
+
+/* --- an operator looks and acts (scanq-ctl, the web console) --- */
+
+/* One operator call: its JSON is dropped; a refusal is fine, Lua failing not. */
+static void op(struct world *w, const char *what, char *json, const struct sq_err *err)
+{
+	if (!json && err->code != SQ_ERR_INVALID)
+		note_error(w, what, err);
+	free(json);
+}
+
+static void operator_looks(struct world *w, const char *victim)
+{
+	struct sq_err err = {0};
+
+	op(w, "show", sq_queue_show(w->q, ACQ, "", &err), &err);
+	op(w, "show job", sq_queue_show(w->q, ACQ, victim, &err), &err);
+	op(w, "workers", sq_queue_workers(w->q, 60000, 0, &err), &err);
 }
 
 /* --- recovery: what scanq-repair --retry-failed does --- */
@@ -402,11 +425,21 @@ static void field_case(enum at at, const char *victim, const struct field_case *
 	bring(&w, at, victim);
 	was = hget(&w, fx_key(w.q, "job:" ACQ ":%s", victim), c->field);
 	corrupt_field(&w, fx_key(w.q, "job:" ACQ ":%s", victim), c);
+	operator_looks(&w, victim);
 	if (at == AT_LEASED)
 		w1_carries_on(&w, victim);
 	drive(&w, "w2", 40);
 	check_none_lost(&w, "after the workers");
 	check_victim(&w, victim, c->field);
+	{
+		struct sq_err err = {0};
+
+		/* scanq-ctl retry of the dead letter: put back, or left for repair */
+		op(&w, "retry", sq_queue_retry(w.q, ACQ, victim, 0, &err), &err);
+		check_none_lost(&w, "after an operator's retry");
+		drive(&w, "w2", 40);
+		check_none_lost(&w, "after the retry ran");
+	}
 	/* the fix: a retry rewrites every field a script decides on, but not the
 	 * outdir of a task already done, which its group stitch reads */
 	if (strcmp(c->field, "outdir") == 0)
@@ -461,6 +494,27 @@ static const struct field_case stitch_cases[] = {
     {"token", "x!"},	{"lease_until_ms", "x"}, {"outdir", NULL},
 };
 
+/* An operator cancels an acquisition holding an ill-typed job, then takes
+ * the cancel back: nothing is lost either way. */
+static void cancel_case(const struct field_case *c)
+{
+	char what[160];
+	struct sq_err err = {0};
+	struct world w;
+
+	snprintf(what, sizeof(what), "%scancel with field '%s' = '%s'", eval_only ? "evalsha " : "",
+		 c->field, c->value ? c->value : "(removed)");
+	w_open(&w, what);
+	corrupt_field(&w, fx_key(w.q, "job:" ACQ ":g1-1"), c);
+	op(&w, "cancel", sq_queue_cancel(w.q, ACQ, "", &err), &err);
+	check_none_lost(&w, "after the cancel");
+	op(&w, "retry", sq_queue_retry(w.q, ACQ, "", 1, &err), &err);
+	check_none_lost(&w, "after the cancel was taken back");
+	drive(&w, "w2", 40);
+	check_none_lost(&w, "after the workers");
+	w_close(&w);
+}
+
 static void test_fields(void)
 {
 	static const enum at task_ats[] = {AT_QUEUED, AT_LEASED, AT_RETRY};
@@ -470,6 +524,8 @@ static void test_fields(void)
 			field_case(task_ats[a], "g1-1", &task_cases[i]);
 	for (size_t i = 0; i < sizeof(stitch_cases) / sizeof(stitch_cases[0]); i++)
 		field_case(AT_STITCH, "@group:g1", &stitch_cases[i]);
+	for (size_t i = 0; i < 12; i++)
+		cancel_case(&task_cases[i]);
 }
 
 /* --- what the fan-in reads: the acquisition's registration, its inputs --- */
@@ -670,6 +726,11 @@ static void test_keys(void)
 	    {AT_QUEUED, "cursor:extract", "hash", NULL, NULL, {NULL, NULL}},
 	    {AT_QUEUED, "workers", "string", NULL, NULL, {NULL, NULL}},
 	    {AT_QUEUED, "worker:w2", "list", NULL, NULL, {NULL, NULL}},
+	    {AT_QUEUED, "paused", "string", NULL, NULL, {NULL, NULL}},
+	    {AT_QUEUED, "warn:" ACQ ":extract", "list", "warn:" ACQ ":extract", NULL, {NULL, NULL}},
+	    {AT_QUEUED, "gcancel:" ACQ ":g1", "string", "gcancel:" ACQ ":g1", NULL, {NULL, NULL}},
+	    {AT_QUEUED, "scancel:" ACQ, "list", "scancel:" ACQ, "@group:g1", {NULL, NULL}},
+	    {AT_QUEUED, "cancelled:" ACQ ":extract", "string", NULL, NULL, {NULL, NULL}},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
