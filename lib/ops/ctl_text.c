@@ -8,6 +8,7 @@
 #include "ops/ctl_text.h"
 #include "ops/status.h"
 #include "base/xalloc.h"
+#include "queue/job_state.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -104,7 +105,7 @@ static void show_overview(const cJSON *doc, struct sq_strbuf *out)
 			       sget(j, "host"));
 		add_age(out, now, nget(j, "updated_ms"));
 		sq_strbuf_adds(out, "  ");
-		if (strcmp(sget(j, "state"), "cancelled") != 0)
+		if (sq_job_state_parse(sget(j, "state")) != SQ_JOB_CANCELLED)
 			add_clean(out, sget(j, "error"), ERROR_COL_MAX);
 		sq_strbuf_addch(out, '\n');
 	}
@@ -293,7 +294,7 @@ static void show_cancel(const struct sq_ctl_req *r, const cJSON *doc, struct sq_
 		       r->target ? r->target : "");
 	cJSON_ArrayForEach(e, list)
 	{
-		int was_running = strcmp(sget(e, "was"), "leased") == 0;
+		int was_running = sq_job_state_parse(sget(e, "was")) == SQ_JOB_LEASED;
 
 		running += was_running;
 		sq_strbuf_addf(out, "%s%s (%s, was %s%s%s)", e == list->child ? ": " : ", ",

@@ -5,6 +5,7 @@
 #include "ops/detail.h"
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "queue/job_state.h"
 #include "stage/preview.h"
 #include "stage/quality.h"
 #include "stage/record.h"
@@ -209,7 +210,7 @@ char *sq_detail_job(const char *show_json, const struct sq_detail_opts *o, struc
 	w = cJSON_AddArrayToObject(d.obj, "warnings");
 	for (size_t i = 0; i < d.nwarnings; i++)
 		cJSON_AddItemToArray(w, cJSON_CreateString(d.warnings[i]));
-	if (d.nwarnings && strcmp(sget(job, "state"), "done") == 0)
+	if (d.nwarnings && sq_job_state_parse(sget(job, "state")) == SQ_JOB_DONE)
 		cJSON_ReplaceItemInObjectCaseSensitive(doc, "status",
 						       cJSON_CreateString("done with warnings"));
 	sq_quality_free(d.warnings, d.nwarnings);

@@ -16,7 +16,6 @@
 #include <string.h>
 #include "base/banned.h"
 
-
 void sq_repair_acq_init(struct sq_repair_acq *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -138,7 +137,7 @@ int sq_repair_read_queue(struct sq_queue *q, struct sq_repair_acq *a, struct sq_
 	size_t n = nt + ng + (ng >= 2);
 	const char **jids = xcalloc(n, sizeof(*jids));
 	char **group_jids = xcalloc(ng, sizeof(*group_jids));
-	struct sq_job_state *st = xcalloc(n, sizeof(*st));
+	struct sq_job_info *st = xcalloc(n, sizeof(*st));
 	int rc = 0;
 
 	/* Job ids as queue.h defines them: task name, @group:<g>, @acq. */
@@ -187,14 +186,14 @@ struct input {
 	size_t index;	     /* task index (group stitch) or group index (acq stitch) */
 };
 
-static int job_is(const struct sq_job_state *js, const char *state)
+static int job_is(const struct sq_job_info *js, enum sq_job_state state)
 {
-	return js->exists && strcmp(js->state, state) == 0;
+	return js->exists && js->state == state;
 }
 
-static int in_flight(const struct sq_job_state *js)
+static int in_flight(const struct sq_job_info *js)
 {
-	return job_is(js, "queued") || job_is(js, "leased") || job_is(js, "retry");
+	return job_is(js, SQ_JOB_QUEUED) || job_is(js, SQ_JOB_LEASED) || job_is(js, SQ_JOB_RETRY);
 }
 
 static void count(struct sq_repair_counts *c, enum sq_repair_verb verb, enum sq_repair_why why)
@@ -253,7 +252,7 @@ static enum outlook plan_task(struct sq_repair_plan *p, const struct sq_repair_a
 			      int retry_failed)
 {
 	const struct sq_repair_task *rt = &a->tasks[i];
-	const struct sq_job_state *js = &rt->job;
+	const struct sq_job_info *js = &rt->job;
 	int stage = first_missing(rt);
 	struct sq_repair_action *act;
 
@@ -273,27 +272,27 @@ static enum outlook plan_task(struct sq_repair_plan *p, const struct sq_repair_a
 		return OUTLOOK_PENDING;
 	}
 	/* an operator's cancel stands, as a dead letter does, unless asked */
-	if (job_is(js, "cancelled") && !retry_failed) {
+	if (job_is(js, SQ_JOB_CANCELLED) && !retry_failed) {
 		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_CANCELLED);
 		return OUTLOOK_CANCELLED;
 	}
 	if (stage < 0) {
 		/* The records are the proof: whatever Redis says, the task is done,
 		 * and fan-in must count it. */
-		if (!job_is(js, "done"))
+		if (!job_is(js, SQ_JOB_DONE))
 			add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_MARK_DONE, SQ_REPAIR_NOT_DONE);
 		else
 			p->counts.up_to_date++;
 		return OUTLOOK_COMPLETE;
 	}
-	if (job_is(js, "failed") && !retry_failed) {
+	if (job_is(js, SQ_JOB_FAILED) && !retry_failed) {
 		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_FAILED);
 		return OUTLOOK_BLOCKED;
 	}
 	act = add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_REINJECT,
 		  rt->record_ms[stage] < 0 ? SQ_REPAIR_MISSING : SQ_REPAIR_NOT_CURRENT);
 	act->stage = stage;
-	act->retry = job_is(js, "failed") || job_is(js, "cancelled");
+	act->retry = job_is(js, SQ_JOB_FAILED) || job_is(js, SQ_JOB_CANCELLED);
 	return OUTLOOK_PENDING;
 }
 
@@ -338,7 +337,7 @@ static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair
 	/* cancelled inputs are left out (the fan-in does the same); with none
 	 * left, or itself cancelled, the stitch is cancelled */
 	n = drop_cancelled(in, n);
-	if ((job_is(&rs->job, "cancelled") && !retry_failed) || n == 0) {
+	if ((job_is(&rs->job, SQ_JOB_CANCELLED) && !retry_failed) || n == 0) {
 		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_CANCELLED);
 		return OUTLOOK_CANCELLED;
 	}
@@ -359,13 +358,13 @@ static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair
 	if (rs->current && newer == n) {
 		/* complete on disk but unknown to Redis (wiped): record it, or the
 		 * fan-in one level up would wait for it forever */
-		if (!job_is(&rs->job, "done"))
+		if (!job_is(&rs->job, SQ_JOB_DONE))
 			add(p, a, kind, index, SQ_REPAIR_MARK_DONE, SQ_REPAIR_NOT_DONE);
 		else
 			p->counts.up_to_date++;
 		return OUTLOOK_COMPLETE;
 	}
-	if (job_is(&rs->job, "failed") && !retry_failed) {
+	if (job_is(&rs->job, SQ_JOB_FAILED) && !retry_failed) {
 		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_FAILED);
 		return OUTLOOK_BLOCKED;
 	}
@@ -374,7 +373,7 @@ static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair
 				  : SQ_REPAIR_NOT_CURRENT;
 	act = add(p, a, kind, index, SQ_REPAIR_REINJECT, why);
 	act->stage = SQ_STAGE_STITCH;
-	act->retry = job_is(&rs->job, "failed") || job_is(&rs->job, "cancelled");
+	act->retry = job_is(&rs->job, SQ_JOB_FAILED) || job_is(&rs->job, SQ_JOB_CANCELLED);
 	act->detail = why == SQ_REPAIR_STALE ? in[newer].index : 0;
 	return OUTLOOK_PENDING;
 }
@@ -573,7 +572,7 @@ static void add_reinject_reason(struct sq_strbuf *sb, const struct sq_repair_act
 		sq_strbuf_adds(sb, "; it had failed");
 }
 
-static const struct sq_job_state *action_job(const struct sq_repair_action *act)
+static const struct sq_job_info *action_job(const struct sq_repair_action *act)
 {
 	if (act->kind == SQ_JOB_TASK)
 		return &act->acq->tasks[act->index].job;
@@ -584,13 +583,14 @@ static const struct sq_job_state *action_job(const struct sq_repair_action *act)
 
 static void add_skip_reason(struct sq_strbuf *sb, const struct sq_repair_action *act)
 {
-	const struct sq_job_state *js = action_job(act);
+	const struct sq_job_info *js = action_job(act);
 
 	if (act->why == SQ_REPAIR_UNREADABLE)
 		sq_strbuf_addf(sb, "unreadable in redis: %s; fix or delete the key",
 			       js->unreadable);
 	else if (act->why == SQ_REPAIR_IN_FLIGHT)
-		sq_strbuf_adds(sb, job_is(js, "retry") ? "waiting for a retry" : js->state);
+		sq_strbuf_adds(sb, job_is(js, SQ_JOB_RETRY) ? "waiting for a retry"
+							    : sq_job_state_name(js->state));
 	else if (act->why == SQ_REPAIR_FAILED)
 		sq_strbuf_addf(sb, "failed at %s; use --retry-failed", sq_stage_name(js->stage));
 	else if (act->why == SQ_REPAIR_CANCELLED)
@@ -609,13 +609,11 @@ static void add_skip_reason(struct sq_strbuf *sb, const struct sq_repair_action 
 char *sq_repair_action_format(const struct sq_repair_action *act)
 {
 	static const char *const verbs[] = {
-	    [SQ_REPAIR_REINJECT] = "reinject",
-	    [SQ_REPAIR_MARK_DONE] = "mark done",
-	    [SQ_REPAIR_FOLLOWS] = "follows",
-	    [SQ_REPAIR_SKIP] = "skip",
+	    [SQ_REPAIR_REINJECT] = "reinject", [SQ_REPAIR_MARK_DONE] = "mark done",
+	    [SQ_REPAIR_FOLLOWS] = "follows",   [SQ_REPAIR_SKIP] = "skip",
 	    [SQ_REPAIR_REGISTER] = "register",
 	};
-	const struct sq_job_state *js = action_job(act);
+	const struct sq_job_info *js = action_job(act);
 	struct sq_strbuf sb = SQ_STRBUF_INIT;
 
 	sq_strbuf_addf(&sb, "%-9s ", verbs[act->verb]);
@@ -628,7 +626,8 @@ char *sq_repair_action_format(const struct sq_repair_action *act)
 		sq_strbuf_addch(&sb, ')');
 	} else if (act->verb == SQ_REPAIR_MARK_DONE) {
 		if (js->exists)
-			sq_strbuf_addf(&sb, "  (complete on disk; Redis says %s)", js->state);
+			sq_strbuf_addf(&sb, "  (complete on disk; Redis says %s)",
+				       sq_job_state_name(js->state));
 		else
 			sq_strbuf_adds(&sb, "  (complete on disk; unknown to Redis)");
 	} else if (act->verb == SQ_REPAIR_FOLLOWS) {

@@ -32,7 +32,7 @@ struct sq_repair_task {
 	const struct sq_task *task;	      /* borrowed from the acquisition */
 	int current[SQ_STAGE_STITCH];	      /* record present with this version */
 	long long record_ms[SQ_STAGE_STITCH]; /* record mtime, -1 if absent */
-	struct sq_job_state job;	      /* Redis; job.exists 0 if unknown */
+	struct sq_job_info job;	      /* Redis; job.exists 0 if unknown */
 };
 
 /* A group or acquisition stitch as seen on disk and in Redis. */
@@ -40,7 +40,7 @@ struct sq_repair_stitch {
 	struct sq_stitch_spec spec; /* owned; spec.group NULL for the acquisition */
 	int current;		    /* stitch.json present with spec.version */
 	long long record_ms;	    /* stitch.json mtime, -1 if absent */
-	struct sq_job_state job;
+	struct sq_job_info job;
 };
 
 /* One task directory. groups[i] is the stitch of acq.groups[i]; top is the

@@ -188,7 +188,7 @@ static void add_filter(struct sq_redis_args *a, const struct sq_claim_opts *opts
 		sq_redis_args_add(a, opts->acqs[i]);
 }
 
-/* The claim options every claiming script takes (common.lua claim_opts):
+/* The claim options every claiming script takes (lua/lib/claim.lua claim_opts):
  * lease_ms host free_vram_mib free_ram_mib nstages stage* nacqs acq* */
 static void add_claim_opts(const struct sq_queue *q, struct sq_redis_args *a,
 			   const struct sq_claim_opts *opts)
@@ -222,6 +222,14 @@ int sq_queue_claim(struct sq_queue *q, const struct sq_claim_opts *opts, struct 
 	return rc;
 }
 
+/* The doorbell of a stage, P wake:<stage>: the one key C names, because a
+ * blocking pop cannot run in a script (lua/lib/keys.lua's k_wake is its twin,
+ * and the two are checked equal by tests/redis/test_queue.c's doorbell test). */
+static void add_wake_key(struct sq_redis_args *a, const struct sq_queue *q, enum sq_stage stage)
+{
+	sq_redis_args_addf(a, "%swake:%s", q->prefix, sq_stage_name(stage));
+}
+
 int sq_queue_wait(struct sq_queue *q, const struct sq_claim_opts *opts, long long timeout_ms,
 		  struct sq_err *err)
 {
@@ -233,7 +241,7 @@ int sq_queue_wait(struct sq_queue *q, const struct sq_claim_opts *opts, long lon
 		return 0;
 	sq_redis_args_add(&a, "BLPOP");
 	for (i = 0; i < opts->nstages; i++)
-		sq_redis_args_addf(&a, "%swake:%s", q->prefix, sq_stage_name(opts->stages[i]));
+		add_wake_key(&a, q, opts->stages[i]);
 	sq_redis_args_addf(&a, "%lld.%03lld", timeout_ms / 1000, timeout_ms % 1000);
 	rep = sq_redis_command_blocking(q->redis, &a, timeout_ms, err);
 	sq_redis_args_release(&a);

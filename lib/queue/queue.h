@@ -136,6 +136,7 @@
 
 #include "base/err.h"
 #include "queue/redis.h"
+#include "queue/job_state.h"
 #include "task/task.h"
 
 #include <stddef.h>
@@ -339,9 +340,9 @@ char *sq_queue_snapshot(struct sq_queue *q, const char *acq, int max_dead, struc
 
 /* --- repair --- */
 
-struct sq_job_state {
+struct sq_job_info {
 	int exists;
-	char state[16]; /* waiting|queued|leased|retry|done|failed, "" if !exists */
+	enum sq_job_state state; /* SQ_JOB_ABSENT if !exists (or not a scanq state) */
 	enum sq_stage stage;
 	char version[SQ_VERSION_LEN + 1];
 	char unreadable[256]; /* why the job cannot be read (its key is of the wrong
@@ -351,7 +352,7 @@ struct sq_job_state {
 /* Reads the state of n jobs of one acquisition (a script per chunk): a job
  * that cannot be read says why in its unreadable field, the others are read. */
 int sq_queue_job_states(struct sq_queue *q, const char *acq, const char *const *jids, size_t n,
-			struct sq_job_state *out, struct sq_err *err);
+			struct sq_job_info *out, struct sq_err *err);
 
 /* Registers what an emptied Redis lacks before jobs of the acquisition are
  * re-injected: the acquisition (task_dir: its canonical task directory, NULL

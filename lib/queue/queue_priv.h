@@ -41,7 +41,7 @@ struct sq_queue {
 /* Starts a script's ARGV: the key prefix always comes first. */
 void sq_queue_args_start(const struct sq_queue *q, struct sq_redis_args *a);
 
-/* Appends the 12 task fields every task-writing script takes (see common.lua
+/* Appends the 12 task fields every task-writing script takes (see lua/lib/fanin.lua
  * task_fields): acq jid group version spec outdir max_attempts backoff_ms and the
  * VRAM/RAM needs of extract and reconstruct. -1 (SQ_ERR_INVALID) for a task that
  * cannot be pushed (bad names, not finalized). */

@@ -21,7 +21,7 @@ static int refused(struct sq_err *err)
 }
 
 /* One job of reinject.lua 'states': {state, stage, version} or {'!', why}. */
-static void fill_state(const struct sq_reply *rep, struct sq_job_state *out)
+static void fill_state(const struct sq_reply *rep, struct sq_job_info *out)
 {
 	const char *state = sq_reply_str(rep, 0), *stage = sq_reply_str(rep, 1),
 		   *version = sq_reply_str(rep, 2);
@@ -35,14 +35,14 @@ static void fill_state(const struct sq_reply *rep, struct sq_job_state *out)
 		return;
 	}
 	out->exists = state != NULL;
-	snprintf(out->state, sizeof(out->state), "%s", state ? state : "");
+	out->state = sq_job_state_parse(state);
 	out->stage = s < 0 ? SQ_STAGE_EXTRACT : (enum sq_stage)s;
 	snprintf(out->version, sizeof(out->version), "%s", version ? version : "");
 }
 
 /* The states of jids[0..n) in one script call. */
 static int states_chunk(struct sq_queue *q, const char *acq, const char *const *jids, size_t n,
-			struct sq_job_state *out, struct sq_err *err)
+			struct sq_job_info *out, struct sq_err *err)
 {
 	struct sq_redis_args a;
 	struct sq_reply *rep;
@@ -67,7 +67,7 @@ static int states_chunk(struct sq_queue *q, const char *acq, const char *const *
 }
 
 int sq_queue_job_states(struct sq_queue *q, const char *acq, const char *const *jids, size_t n,
-			struct sq_job_state *out, struct sq_err *err)
+			struct sq_job_info *out, struct sq_err *err)
 {
 	size_t done, chunk;
 

@@ -563,7 +563,7 @@ static int check_states(const struct bench_opts *o, const char *prefix)
 {
 	struct sq_queue *q = open_queue(o, prefix);
 	struct sq_claim_opts co;
-	struct sq_job_state *st = NULL;
+	struct sq_job_info *st = NULL;
 	struct sq_err err;
 	size_t n = 0, bad = 0;
 	char **jids = all_jids(o, &n);
@@ -580,11 +580,11 @@ static int check_states(const struct bench_opts *o, const char *prefix)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (st[i].exists && !strcmp(st[i].state, "done"))
+		if (st[i].exists && st[i].state == SQ_JOB_DONE)
 			continue;
 		if (bad++ < 5)
 			fprintf(stderr, "bench-queue: check failed: job '%s' is %s\n", jids[i],
-				st[i].exists ? st[i].state : "missing");
+				st[i].exists ? sq_job_state_name(st[i].state) : "missing");
 	}
 	rc = bench_check_eq("jobs not done", (long long)bad, 0) |
 	     bench_check_eq("jobs pending", pending, 0);

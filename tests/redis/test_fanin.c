@@ -230,12 +230,12 @@ static void test_single_group(void)
 static void check_state(struct sq_queue *q, const char *jid, int exists, const char *state,
 			enum sq_stage stage)
 {
-	struct sq_job_state st;
+	struct sq_job_info st;
 	struct sq_err err = {0};
 
 	T_EQ_INT(sq_queue_job_states(q, "demo", &jid, 1, &st, &err), 0);
 	T_EQ_INT(st.exists, exists);
-	T_EQ_STR(st.state, state);
+	T_EQ_STR(sq_job_state_name(st.state), state);
 	if (exists)
 		T_EQ_INT(st.stage, stage);
 }
@@ -261,7 +261,7 @@ static void test_repair_ops(void)
 	char p[64];
 	struct sq_queue *q = open_q(p, sizeof(p));
 	const char *jids[] = {"g1-1", "@group:g1", "@acq", "nope"};
-	struct sq_job_state st[4];
+	struct sq_job_info st[4];
 	struct sq_stitch_spec gs;
 	struct sq_task extra;
 	struct sq_err err = {0};
@@ -275,13 +275,13 @@ static void test_repair_ops(void)
 	T_EQ_INT(run_stage(q, SQ_STAGE_STITCH), 3);
 	T_EQ_INT(sq_queue_job_states(q, "demo", jids, 4, st, &err), 0);
 	T_EQ_INT(st[0].exists, 1);
-	T_EQ_STR(st[0].state, "done");
+	T_EQ_STR(sq_job_state_name(st[0].state), "done");
 	T_EQ_INT(st[0].stage, SQ_STAGE_RECONSTRUCT);
 	T_EQ_STR(st[0].version, a.tasks[0].version);
-	T_EQ_STR(st[1].state, "done");
+	T_EQ_STR(sq_job_state_name(st[1].state), "done");
 	T_EQ_INT(st[2].stage, SQ_STAGE_STITCH);
 	T_EQ_INT(st[3].exists, 0);
-	T_EQ_STR(st[3].state, "");
+	T_EQ_STR(sq_job_state_name(st[3].state), "");
 
 	/* reconstruct of g1-2 lost on disk: re-run it, then both stitches */
 	T_EQ_INT(sq_queue_reinject_task(q, &a.tasks[1], SQ_STAGE_RECONSTRUCT, 0, &err), 1);

@@ -21,12 +21,12 @@ struct fixture {
 	struct sq_repair_acq a;
 };
 
-static void set_job(struct sq_job_state *js, const char *state, enum sq_stage stage,
+static void set_job(struct sq_job_info *js, const char *state, enum sq_stage stage,
 		    const char *version)
 {
 	memset(js, 0, sizeof(*js));
 	js->exists = state != NULL;
-	snprintf(js->state, sizeof(js->state), "%s", state ? state : "");
+	js->state = sq_job_state_parse(state);
 	js->stage = stage;
 	snprintf(js->version, sizeof(js->version), "%s", version);
 }

@@ -18,7 +18,8 @@
 -- cancelled, which settles it for the acquisition stitch (P scancel) alike.
 
 local acq, target = ARGV[2], ARGV[3]
-local CANCELLABLE = {waiting = true, queued = true, leased = true, retry = true, failed = true}
+local CANCELLABLE = {[ST_WAITING] = true, [ST_QUEUED] = true, [ST_LEASED] = true,
+	[ST_RETRY] = true, [ST_FAILED] = true}
 local REASON = 'cancelled by an operator'
 
 local named, jids = target_jobs(acq, target)
@@ -26,11 +27,11 @@ if not named then
 	return refuse(jids)
 end
 -- what a cancel adds to, checked before its first write
-local checks = {P .. 'scancel:' .. acq, 'set', P .. 'sdone:' .. acq, 'set'}
+local checks = {k_scancel(acq), 'set', k_sdone(acq), 'set'}
 for _, s in ipairs(ALL_STAGES) do
 	put(checks, k_cancelled(acq, s), 'set', k_queue(s, acq), 'list')
 end
-for _, g in ipairs(redis.call('SMEMBERS', P .. 'groups:' .. acq)) do
+for _, g in ipairs(redis.call('SMEMBERS', k_groups(acq))) do
 	put(checks, k_gcancel(acq, g), 'set', k_gdone(acq, g), 'set', k_members(acq, g), 'set')
 end
 local broken = wrong_type(unpack(checks))
@@ -48,23 +49,23 @@ local function cancel_one(jid)
 	if not f or not CANCELLABLE[f.state] or job_problem(f, LEASE_FIELDS) then
 		return false
 	end
-	if f.state == 'leased' then
+	if f.state == ST_LEASED then
 		add_history(acq, jid, f.stage, f.owner, f.host, f.attempts, f.claimed_ms, now,
 			'cancelled', REASON)
 		disown(f.owner, acq, jid)
-	elseif f.state == 'failed' then
+	elseif f.state == ST_FAILED then
 		clear_dead_letters(acq, jid)
 	end
 	rem('ZREM', k_leased(acq), jid)
 	rem('ZREM', k_delayed(acq), jid)
-	redis.call('HSET', jkey, 'state', 'cancelled', 'owner', '', 'error', REASON,
+	redis.call('HSET', jkey, 'state', ST_CANCELLED, 'owner', '', 'error', REASON,
 		'cancelled_ms', now, 'updated_ms', now)
 	redis.call('SADD', k_cancelled(acq, f.stage), jid)
 	if f.kind == 'task' then
 		redis.call('SADD', k_gcancel(acq, f.group or ''), jid)
 		touched[f.group or ''] = true
 	elseif f.kind == 'group' then
-		redis.call('SADD', P .. 'scancel:' .. acq, f.group or '')
+		redis.call('SADD', k_scancel(acq), f.group or '')
 	end
 	gone[jid] = true
 	out[#out + 1] = '{"jid":' .. jstr(jid) .. ',"stage":' .. jstr(f.stage) .. ',"was":' ..
@@ -99,7 +100,7 @@ end
 local function replan(queued)
 	for g in pairs(touched) do
 		local sjid = '@group:' .. g
-		if redis.call('HGET', k_job(acq, sjid), 'state') == 'waiting' then
+		if redis.call('HGET', k_job(acq, sjid), 'state') == ST_WAITING then
 			if group_settled(acq, g) then
 				if queue_stitch(acq, sjid, g, now) == 1 then
 					queued[#queued + 1] = jstr(sjid)
@@ -110,13 +111,13 @@ local function replan(queued)
 			end
 		end
 	end
-	if redis.call('HGET', k_job(acq, '@acq'), 'state') == 'waiting' then
+	if redis.call('HGET', k_job(acq, '@acq'), 'state') == ST_WAITING then
 		if acq_settled(acq) then
 			if queue_stitch(acq, '@acq', '', now) == 1 then
 				queued[#queued + 1] = '"@acq"'
 			end
-		elseif redis.call('SCARD', P .. 'scancel:' .. acq) ==
-			redis.call('SCARD', P .. 'groups:' .. acq) then
+		elseif redis.call('SCARD', k_scancel(acq)) ==
+			redis.call('SCARD', k_groups(acq)) then
 			cancel_one('@acq')
 		end
 	end

@@ -21,7 +21,7 @@ local job = held(now) or claim_queued(now)
 if job then
 	return job
 end
-local k = P .. 'worker:' .. CO_WID
+local k = k_worker(CO_WID)
 if redis.call('EXISTS', k) == 1 then
 	rem('HSET', k, 'vram_mib', CO_VRAM, 'ram_mib', CO_RAM)
 end

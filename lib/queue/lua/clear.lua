@@ -7,7 +7,7 @@ local named, jids = target_jobs(acq, target)
 if not named then
 	return refuse(jids)
 end
-local k = P .. 'failed:' .. acq
+local k = k_failed(acq)
 local n = redis.call('LLEN', k)
 if named == 'acq' then
 	redis.call('DEL', k)

@@ -118,7 +118,7 @@ if stage == 'extract' then
 	end
 	redis.call('HSET', jkey, 'done_token', token, 'done_outcome', 'done', 'result', result,
 		'error', '', 'stage', 'reconstruct', 'need_vram_mib', nv, 'need_ram_mib', nr,
-		'errors', '0', 'crashes', '0', 'attempts', '0', 'state', 'queued', 'owner', '',
+		'errors', '0', 'crashes', '0', 'attempts', '0', 'state', ST_QUEUED, 'owner', '',
 		'updated_ms', now)
 	rem('ZREM', k_leased(acq), jid)
 	redis.call('LPUSH', k_queue('reconstruct', acq), jid)
@@ -128,7 +128,7 @@ else
 	redis.call('SADD', k_done(acq, stage), jid)
 	note_warnings(acq, jid, jkey, stage, result, now)
 	redis.call('HSET', jkey, 'done_token', token, 'done_outcome', 'done', 'result', result,
-		'error', '', 'state', 'done', 'owner', '', 'updated_ms', now)
+		'error', '', 'state', ST_DONE, 'owner', '', 'updated_ms', now)
 	rem('ZREM', k_leased(acq), jid)
 	if stage == 'reconstruct' then
 		fan_in_task(acq, jid, f.group, now)

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Embed lib/queue/lua/*.lua as C strings: lua_scripts.c + lua_scripts.h.
 
-common.lua and common_*.lua (read in name order, as one) hold the helpers.
+The helpers are, in this order: the job states of lib/queue/job_state.h (its
+SQ_JOB_STATES list, turned into `local ST_<NAME> = '<name>'` and the set
+JOB_STATES), then the files of lua/lib/ in the order given on the command
+line (a definition may only use those before it). Every other .lua is a
+script.
 
 Two forms of the same scripts:
 - sq_lua_library: one Redis Functions library (Redis >= 7, FCALL), in which
-  common.lua's helpers are built once at FUNCTION LOAD;
+  the helpers are built once at FUNCTION LOAD;
 - sq_lua_<script>: each script alone for EVAL/EVALSHA (Redis 6.2, or a server
   refusing functions), with, prepended, only the top-level definitions of
-  common.lua it uses (directly or through another helper), in common.lua's
+  the helpers it uses (directly or through another helper), in their
   order: Redis runs the whole body, prelude included, on every call, so no call
   pays for building closures it never runs.
 A definition is a top-level `local` statement with the comment lines just above
@@ -33,7 +37,7 @@ def c_string(text):
 
 
 def split_defs(common):
-    """[(names, text)] for every top-level definition of common.lua. Its body is
+    """[(names, text)] for every top-level definition of the helpers. Its body is
     indented, so a line at column 0 is either a new `local`, a comment (kept
     with the definition below it), or the definition's closing `end`."""
     defs, pending = [], []
@@ -89,7 +93,7 @@ def prelude(defs, body):
 
 
 def library(defs, scripts):
-    """The scripts as one Redis Functions library (Redis >= 7): common.lua's
+    """The scripts as one Redis Functions library (Redis >= 7): the helpers'
     definitions are built once, at FUNCTION LOAD, instead of on every call.
     ARGV and P are per-call upvalues the registered callbacks set. Returns
     (name, code); the name carries a hash of the code, so scanq builds with
@@ -108,21 +112,37 @@ def library(defs, scripts):
     return lib, '#!lua name=%s\n%s' % (lib, code)
 
 
+STATE = re.compile(r'X\(([A-Z_]+),\s*"([a-z_]+)"\)')
+
+
+def states_lua(header):
+    """The job states of job_state.h as Lua definitions."""
+    states = STATE.findall(header)
+    if not states:
+        sys.exit('embed.py: no SQ_JOB_STATES entries in the job state header')
+    out = ['-- job states, from lib/queue/job_state.h (SQ_JOB_STATES)\n']
+    for name, text in states:
+        out.append("local ST_%s = '%s'\n" % (name, text))
+    out.append('-- every state a job may be in\n')
+    out.append('local JOB_STATES = {%s}\n' % ', '.join('[ST_%s] = true' % n for n, _ in states))
+    return ''.join(out)
+
+
 def main():
     outdir, paths = sys.argv[1], sys.argv[2:]
-    commons = []
+    helpers = []
     scripts = []
     for p in paths:
         name = os.path.splitext(os.path.basename(p))[0]
         with open(p, encoding='utf-8') as f:
             body = f.read()
-        if name.startswith('common'):
-            commons.append((name, body))
+        if p.endswith('.h'):
+            helpers.insert(0, states_lua(body))
+        elif os.path.basename(os.path.dirname(p)) == 'lib':
+            helpers.append(body)
         else:
             scripts.append((name, body))
-    # common.lua, then common_*.lua in name order: a definition may only use
-    # those before it
-    common = ''.join(body for _, body in sorted(commons))
+    common = ''.join(helpers)
     defs = split_defs(common)
     lib, code = library(defs, scripts)
     with open(os.path.join(outdir, 'lua_scripts.h'), 'w') as h:

@@ -47,17 +47,17 @@ local function register_stitch(i, now)
 	redis.call('HSET', k_acq(acq), 'spec:' .. sjid, spec, 'version:' .. sjid, version,
 		'outdir:' .. sjid, outdir)
 	if group ~= '' then
-		redis.call('SADD', P .. 'groups:' .. acq, group)
-	elseif redis.call('SCARD', P .. 'groups:' .. acq) < 2 then
+		redis.call('SADD', k_groups(acq), group)
+	elseif redis.call('SCARD', k_groups(acq)) < 2 then
 		return -- one group: its stitch is final, there is no '@acq' job
 	end
 	local jkey = k_job(acq, sjid)
 	local f = redis.call('HMGET', jkey, 'state', 'version')
 	if not f[1] then
 		redis.call('HSET', jkey, 'kind', group ~= '' and 'group' or 'acq', 'group', group,
-			'name', sjid, 'stage', 'stitch', 'state', 'waiting', 'inputs', '[]',
+			'name', sjid, 'stage', 'stitch', 'state', ST_WAITING, 'inputs', '[]',
 			'attempts', '0', 'errors', '0', 'crashes', '0', 'created_ms', now)
-	elseif f[2] == version or f[1] == 'leased' then
+	elseif f[2] == version or f[1] == ST_LEASED then
 		return
 	end
 	redis.call('HSET', jkey, 'spec', spec, 'version', version, 'outdir', outdir,
@@ -66,7 +66,7 @@ end
 
 local function enqueue_acq()
 	local now, dir, n = now_ms(), ARGV[10], tonumber(ARGV[12])
-	local why = wrong_type(P .. 'acqs', 'set', k_acq(acq), 'hash', P .. 'groups:' .. acq, 'set')
+	local why = wrong_type(k_acqs(), 'set', k_acq(acq), 'hash', k_groups(acq), 'set')
 		or stitch_job_problem(13, n)
 	if why then
 		error({err = "cannot register acquisition '" .. acq .. "': " .. why})
@@ -79,7 +79,7 @@ local function enqueue_acq()
 		end
 		reply = {'replaced', old}
 	end
-	redis.call('SADD', P .. 'acqs', acq)
+	redis.call('SADD', k_acqs(), acq)
 	redis.call('HSET', k_acq(acq), 'template', ARGV[4], 'output_root', ARGV[5],
 		'stitch_max_attempts', str(num(ARGV[6], 1)), 'stitch_backoff_ms', str(ARGV[7]),
 		'need_vram_mib.stitch', str(ARGV[8]), 'need_ram_mib.stitch', str(ARGV[9]),
@@ -117,7 +117,7 @@ local function enqueue_task()
 	local outcome = f.version and 2 or 0
 	local h = {}
 	task_fields(h, 3, 'extract', now)
-	put(h, 'state', 'queued', 'enqueued_by', run .. ':' .. outcome)
+	put(h, 'state', ST_QUEUED, 'enqueued_by', run .. ':' .. outcome)
 	redis.call('HSET', jkey, unpack(h))
 	redis.call('HSETNX', jkey, 'created_ms', now)
 	redis.call('LPUSH', k_queue('extract', acq), jid)
@@ -162,9 +162,9 @@ local function replan(touched, now)
 	for g in pairs(touched) do
 		local left = redis.pcall('SCARD', k_members(acq, g))
 		if left == 0 then
-			rem('SREM', P .. 'groups:' .. acq, g)
-			rem('SREM', P .. 'sdone:' .. acq, g)
-			rem('SREM', P .. 'scancel:' .. acq, g)
+			rem('SREM', k_groups(acq), g)
+			rem('SREM', k_sdone(acq), g)
+			rem('SREM', k_scancel(acq), g)
 			redis.call('DEL', k_members(acq, g), k_gdone(acq, g), k_gcancel(acq, g))
 			remove_stitch('@group:' .. g)
 		elseif type(left) == 'number' then
@@ -174,10 +174,10 @@ local function replan(touched, now)
 			end
 		end
 	end
-	local ngroups = redis.pcall('SCARD', P .. 'groups:' .. acq)
+	local ngroups = redis.pcall('SCARD', k_groups(acq))
 	if type(ngroups) == 'number' and ngroups < 2 then
 		remove_stitch('@acq')
-	elseif type(ngroups) == 'number' and redis.pcall('SCARD', P .. 'sdone:' .. acq) == ngroups then
+	elseif type(ngroups) == 'number' and redis.pcall('SCARD', k_sdone(acq)) == ngroups then
 		queue_stitch(acq, '@acq', '', now)
 	end
 end
@@ -188,7 +188,7 @@ local function prune()
 		keep[ARGV[4 + i]] = true
 	end
 	local removed, touched, now = {}, {}, now_ms()
-	for _, g in ipairs(members_of(P .. 'groups:' .. acq)) do
+	for _, g in ipairs(members_of(k_groups(acq))) do
 		for _, jid in ipairs(members_of(k_members(acq, g))) do
 			if not keep[jid] then
 				table.insert(removed, jid)
@@ -206,7 +206,7 @@ end
 local function verify_acq()
 	local problems = {}
 	local a = read_hash(k_acq(acq), {'template', 'task_dir'})
-	if redis.pcall('SISMEMBER', P .. 'acqs', acq) ~= 1 then
+	if redis.pcall('SISMEMBER', k_acqs(), acq) ~= 1 then
 		table.insert(problems, "acquisition '" .. acq .. "' is not registered")
 	end
 	if not a or not a.template then
@@ -221,7 +221,7 @@ local function verify_acq()
 		if i == n and n >= 2 then
 			table.insert(sjids, '@acq')
 		end
-		if redis.pcall('SISMEMBER', P .. 'groups:' .. acq, g) ~= 1 then
+		if redis.pcall('SISMEMBER', k_groups(acq), g) ~= 1 then
 			table.insert(problems, "group '" .. g .. "' is not registered")
 		end
 		for _, sjid in ipairs(sjids) do

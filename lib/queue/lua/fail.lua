@@ -53,7 +53,7 @@ local delay = num(f.backoff_ms) * math.pow(2, attempts - 1)
 if delay > MAX_DELAY_MS then
 	delay = MAX_DELAY_MS
 end
-put(h, 'state', 'retry', 'error', err, 'done_outcome', 'retry')
+put(h, 'state', ST_RETRY, 'error', err, 'done_outcome', 'retry')
 redis.call('HSET', jkey, unpack(h))
 redis.call('ZADD', k_delayed(acq), str(tonumber(now) + math.floor(delay)), jid)
 return 'retry'

@@ -10,7 +10,7 @@
 -- work counts as running. With force, running jobs are fenced as cancel does:
 -- their workers' next heartbeat is STALE and the stage stops.
 local acq, force = ARGV[2], ARGV[3] == '1'
-if redis.call('SISMEMBER', P .. 'acqs', acq) == 0 and
+if redis.call('SISMEMBER', k_acqs(), acq) == 0 and
 	redis.call('EXISTS', k_acq(acq)) == 0 then
 	return '{"acq":' .. jstr(acq) .. ',"known":false,"keys":0,"fenced":[]}'
 end
@@ -33,7 +33,7 @@ local function add_all(list)
 		jids[j] = true
 	end
 end
-local groups = redis.call('SMEMBERS', P .. 'groups:' .. acq)
+local groups = redis.call('SMEMBERS', k_groups(acq))
 for _, g in ipairs(groups) do
 	add_all(redis.call('SMEMBERS', k_members(acq, g)))
 	jids['@group:' .. g] = true
@@ -60,24 +60,24 @@ local fenced = {}
 for jid in pairs(jids) do
 	local jkey = k_job(acq, jid)
 	local st, owner = unpack(redis.call('HMGET', jkey, 'state', 'owner'))
-	if st == 'leased' then
+	if st == ST_LEASED then
 		disown(owner, acq, jid)
 		fenced[#fenced + 1] = jstr(jid)
 	end
 	keys[#keys + 1] = jkey
 	keys[#keys + 1] = k_hist(acq, jid)
 end
-for _, k in ipairs({k_acq(acq), P .. 'groups:' .. acq, P .. 'sdone:' .. acq,
-	P .. 'scancel:' .. acq, k_leased(acq), k_delayed(acq), P .. 'failed:' .. acq,
-	P .. 'maint:' .. acq}) do
+for _, k in ipairs({k_acq(acq), k_groups(acq), k_sdone(acq),
+	k_scancel(acq), k_leased(acq), k_delayed(acq), k_failed(acq),
+	k_maint(acq)}) do
 	keys[#keys + 1] = k
 end
 local n = 0
 for i = 1, #keys, 500 do
 	n = n + redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys)))
 end
-redis.call('SREM', P .. 'acqs', acq)
-redis.call('SREM', P .. 'paused', acq)
+redis.call('SREM', k_acqs(), acq)
+redis.call('SREM', k_paused(), acq)
 table.sort(fenced)
 return '{"acq":' .. jstr(acq) .. ',"known":true,"keys":' .. n .. ',"fenced":[' ..
 	table.concat(fenced, ',') .. ']}'

@@ -16,7 +16,7 @@ for i = 1, nacqs do
 	acqs[i] = ARGV[3 + nstages + i]
 end
 if nacqs == 0 then
-	acqs = redis.pcall('SMEMBERS', P .. 'acqs')
+	acqs = redis.pcall('SMEMBERS', k_acqs())
 	if perr(acqs) then
 		return 1
 	end

@@ -43,10 +43,10 @@ end
 local function may_touch(retry_failed)
 	local st = redis.pcall('HGET', jkey, 'state')
 	repair_refused(perr(st) and wrong_type(jkey, 'hash'))
-	if st == 'queued' or st == 'leased' or st == 'retry' then
+	if st == ST_QUEUED or st == ST_LEASED or st == ST_RETRY then
 		return false
 	end
-	if st == 'failed' or st == 'cancelled' then
+	if st == ST_FAILED or st == ST_CANCELLED then
 		if not retry_failed then
 			return false
 		end
@@ -75,7 +75,7 @@ local function inject_task()
 	reopen_group(acq, group, now)
 	local h = {}
 	task_fields(h, 3, from, now)
-	put(h, 'state', 'queued')
+	put(h, 'state', ST_QUEUED)
 	redis.call('HSET', jkey, unpack(h))
 	redis.call('HSETNX', jkey, 'created_ms', now)
 	redis.call('LPUSH', k_queue(from, acq), jid)
@@ -94,7 +94,7 @@ local function mark_done()
 	unqueue(acq, jid, jkey)
 	local h = {}
 	task_fields(h, 3, 'reconstruct', now)
-	put(h, 'state', 'done')
+	put(h, 'state', ST_DONE)
 	redis.call('HSET', jkey, unpack(h))
 	redis.call('HSETNX', jkey, 'created_ms', now)
 	redis.call('SADD', k_done(acq, 'extract'), jid)
@@ -104,18 +104,18 @@ local function mark_done()
 end
 
 local function acq_keys_problem()
-	return wrong_type(P .. 'acqs', 'set', k_acq(acq), 'hash', P .. 'groups:' .. acq, 'set')
+	return wrong_type(k_acqs(), 'set', k_acq(acq), 'hash', k_groups(acq), 'set')
 end
 
 -- Registers the stitch's spec where fan-in reads it (P acq:<acq>).
 local function register_stitch()
-	redis.call('SADD', P .. 'acqs', acq)
+	redis.call('SADD', k_acqs(), acq)
 	redis.call('HSET', k_acq(acq), 'spec:' .. jid, ARGV[6], 'version:' .. jid, ARGV[7],
 		'outdir:' .. jid, ARGV[8], 'stitch_max_attempts', str(num(ARGV[9], 1)),
 		'stitch_backoff_ms', str(ARGV[10]), 'need_vram_mib.stitch', str(ARGV[11]),
 		'need_ram_mib.stitch', str(ARGV[12]))
 	if group ~= '' then
-		redis.call('SADD', P .. 'groups:' .. acq, group)
+		redis.call('SADD', k_groups(acq), group)
 	end
 end
 
@@ -134,7 +134,7 @@ end
 
 local function mark_stitch_done()
 	repair_refused(acq_keys_problem() or wrong_type(k_done(acq, 'stitch'), 'set',
-		P .. 'sdone:' .. acq, 'set'))
+		k_sdone(acq), 'set'))
 	if not may_touch(true) then
 		return 0
 	end
@@ -142,7 +142,7 @@ local function mark_stitch_done()
 	unqueue(acq, jid, jkey)
 	local inputs = stitch_inputs(acq, group) or {}
 	redis.call('HSET', jkey, 'kind', group ~= '' and 'group' or 'acq', 'group', group,
-		'name', jid, 'stage', 'stitch', 'state', 'done', 'inputs', json_array(inputs),
+		'name', jid, 'stage', 'stitch', 'state', ST_DONE, 'inputs', json_array(inputs),
 		'spec', ARGV[6], 'version', ARGV[7], 'outdir', ARGV[8],
 		'max_attempts', str(num(ARGV[9], 1)), 'backoff_ms', str(ARGV[10]),
 		'need_vram_mib.stitch', str(ARGV[11]), 'need_ram_mib.stitch', str(ARGV[12]),
@@ -151,7 +151,7 @@ local function mark_stitch_done()
 	redis.call('HSETNX', jkey, 'created_ms', now)
 	redis.call('SADD', k_done(acq, 'stitch'), jid)
 	if group ~= '' then
-		redis.call('SADD', P .. 'sdone:' .. acq, group)
+		redis.call('SADD', k_sdone(acq), group)
 	end
 	return 1
 end
@@ -172,7 +172,7 @@ local function register_acq()
 	jid = '@acq'
 	repair_refused(acq_keys_problem() or wrong_type(unpack(checks)))
 	local a = k_acq(acq)
-	redis.call('SADD', P .. 'acqs', acq)
+	redis.call('SADD', k_acqs(), acq)
 	for i, f in ipairs({'template', 'output_root', 'stitch_max_attempts', 'stitch_backoff_ms',
 		'need_vram_mib.stitch', 'need_ram_mib.stitch'}) do
 		redis.call('HSETNX', a, f, i <= 2 and ARGV[3 + i] or str(ARGV[3 + i]))
@@ -188,11 +188,11 @@ local function register_acq()
 		redis.call('HSETNX', a, 'version:' .. sjid, ARGV[i + 3])
 		redis.call('HSETNX', a, 'outdir:' .. sjid, ARGV[i + 4])
 		if g ~= '' then
-			redis.call('SADD', P .. 'groups:' .. acq, g)
+			redis.call('SADD', k_groups(acq), g)
 		end
 		if (g ~= '' or n >= 3) and redis.call('EXISTS', k_job(acq, sjid)) == 0 then
 			redis.call('HSET', k_job(acq, sjid), 'kind', g ~= '' and 'group' or 'acq',
-				'group', g, 'name', sjid, 'stage', 'stitch', 'state', 'waiting',
+				'group', g, 'name', sjid, 'stage', 'stitch', 'state', ST_WAITING,
 				'inputs', '[]', 'attempts', '0', 'errors', '0', 'crashes', '0',
 				'spec', ARGV[i + 2], 'version', ARGV[i + 3], 'outdir', ARGV[i + 4],
 				'created_ms', now)

@@ -22,7 +22,7 @@ if why then
 end
 local h = {}
 end_lease(acq, jid, f, h, 'released', nil, now)
-put(h, 'attempts', str(num(f.attempts) - 1), 'state', 'queued', 'done_outcome', 'released')
+put(h, 'attempts', str(num(f.attempts) - 1), 'state', ST_QUEUED, 'done_outcome', 'released')
 redis.call('HSET', jkey, unpack(h))
 redis.call('RPUSH', k_queue(f.stage, acq), jid)
 ring(f.stage)

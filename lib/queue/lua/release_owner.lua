@@ -3,7 +3,7 @@
 -- or when the job cannot be used: see crash).
 -- ARGV: P wid reason -> 1 if a job was held, else 0
 local wid, reason = ARGV[2], ARGV[3]
-local k = P .. 'owned:' .. wid
+local k = k_owned(wid)
 local owned = redis.pcall('GET', k)
 if not owned then
 	return 0
@@ -15,7 +15,7 @@ if not acq then
 end
 local jkey = k_job(acq, jid)
 local f = read_hash(jkey, LEASE_FIELDS)
-if not f or f.state ~= 'leased' or f.owner ~= wid then
+if not holds(f, wid) then
 	return 0 -- not ours (or unreadable: its lease expiry deals with it)
 end
 crash(acq, jid, jkey, f, reason, now_ms()) -- nil: keys of the wrong type, left to expire

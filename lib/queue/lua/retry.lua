@@ -19,10 +19,10 @@ local out, unchanged = {}, 0
 
 local function revive_task(jid, jkey, f)
 	local group = f.group or ''
-	if f.state == 'cancelled' then
+	if f.state == ST_CANCELLED then
 		reopen_group(acq, group, now)
 	end
-	redis.call('HSET', jkey, 'state', 'queued', 'attempts', '0', 'errors', '0', 'crashes', '0',
+	redis.call('HSET', jkey, 'state', ST_QUEUED, 'attempts', '0', 'errors', '0', 'crashes', '0',
 		'error', '', 'owner', '', 'progress_done', '0', 'progress_total', '0', 'updated_ms',
 		now)
 	redis.call('RPUSH', k_queue(f.stage, acq), jid) -- the front: it has waited
@@ -31,20 +31,20 @@ end
 
 local function revive_stitch(jid, jkey, f)
 	local group = f.kind == 'group' and (f.group or '') or ''
-	if group ~= '' and f.state == 'cancelled' then
+	if group ~= '' and f.state == ST_CANCELLED then
 		reopen_stitch(acq, '@acq', now) -- it may have run without this group
 	end
 	if (group ~= '' and group_settled(acq, group)) or (group == '' and acq_settled(acq)) then
 		queue_stitch(acq, jid, group, now)
 	else
-		redis.call('HSET', jkey, 'state', 'waiting', 'error', '', 'owner', '', 'updated_ms', now)
+		redis.call('HSET', jkey, 'state', ST_WAITING, 'error', '', 'owner', '', 'updated_ms', now)
 	end
 end
 
 local function retry_one(jid)
 	local jkey = k_job(acq, jid)
 	local f = read_hash(jkey, LEASE_FIELDS)
-	if not f or f.state ~= 'failed' and not (cancelled_too and f.state == 'cancelled') then
+	if not f or f.state ~= ST_FAILED and not (cancelled_too and f.state == ST_CANCELLED) then
 		return false
 	end
 	-- a job buried for a field no script can use goes back through

@@ -30,7 +30,7 @@ local function warnings(w)
 end
 
 local function status(state, warned)
-	if state == 'done' and warned then
+	if state == ST_DONE and warned then
 		return 'done with warnings'
 	end
 	return state or 'unknown'
@@ -57,7 +57,7 @@ local function head()
 	return '{"now_ms":' .. now_ms() .. ',"acq":' .. jstr(acq) .. ',"paused":' ..
 		tostring(is_paused(acq)) ..
 		',"output_root":' .. jstr(a[1]) .. ',"created_ms":' .. str(a[2]) .. ',"dead_total":' ..
-		redis.call('LLEN', P .. 'failed:' .. acq)
+		redis.call('LLEN', k_failed(acq))
 end
 
 local function overview(group, jids)
@@ -78,7 +78,7 @@ local function one(jid)
 		fields[#fields + 1] = jstr(flat[i]) .. ':' .. jstr(flat[i + 1])
 	end
 	local dead = {}
-	for _, dl in ipairs(redis.call('LRANGE', P .. 'failed:' .. acq, '0', '-1')) do
+	for _, dl in ipairs(redis.call('LRANGE', k_failed(acq), '0', '-1')) do
 		local ok, v = pcall(cjson.decode, dl)
 		if ok and type(v) == 'table' and v.jid == jid then
 			dead[#dead + 1] = dl
@@ -91,7 +91,7 @@ local function one(jid)
 		table.concat(dead, ',') .. ']}'
 end
 
-if redis.call('SISMEMBER', P .. 'acqs', acq) == 0 then
+if redis.call('SISMEMBER', k_acqs(), acq) == 0 then
 	return refuse("no acquisition '" .. acq .. "'")
 end
 if target == '@acq' or string.match(target, '^@group:') then

@@ -115,7 +115,7 @@ local function dead_letters(acq, warn)
 	if max_dead <= 0 then
 		return {}
 	end
-	local k = P .. 'failed:' .. acq
+	local k = k_failed(acq)
 	local list = read(warn, 'list', {}, 'LRANGE', k, 0, max_dead - 1)
 	for i, dl in ipairs(list) do
 		local ok, v = pcall(cjson.decode, dl)
@@ -131,10 +131,10 @@ end
 -- The live workers (registry hash present), as a list of field tables.
 local function live_workers(warn)
 	local out = {}
-	local ids = read(warn, 'zset', {}, 'ZREVRANGE', P .. 'workers', 0, WORKERS_MAX - 1,
+	local ids = read(warn, 'zset', {}, 'ZREVRANGE', k_workers(), 0, WORKERS_MAX - 1,
 		'WITHSCORES')
 	for i = 1, #ids, 2 do
-		local w = read_hash(P .. 'worker:' .. ids[i], {'host', 'pid', 'stages', 'gpu', 'job',
+		local w = read_hash(k_worker(ids[i]), {'host', 'pid', 'stages', 'gpu', 'job',
 			'started_ms', 'vram_mib', 'ram_mib'})
 		if w and w.host then -- registry hash expired: the worker is gone
 			w.id, w.last_beat_ms = ids[i], ids[i + 1]
@@ -182,8 +182,8 @@ end
 -- Keys of the acquisition whose type is wrong, and stitches whose fan-in
 -- should have fired, as warnings.
 local function check_acq(acq, groups, warn)
-	local kt = {k_acq(acq), 'hash', P .. 'groups:' .. acq, 'set', P .. 'sdone:' .. acq, 'set',
-		P .. 'scancel:' .. acq, 'set'}
+	local kt = {k_acq(acq), 'hash', k_groups(acq), 'set', k_sdone(acq), 'set',
+		k_scancel(acq), 'set'}
 	for _, g in ipairs(groups) do
 		put(kt, k_members(acq, g), 'set', k_gdone(acq, g), 'set', k_gcancel(acq, g), 'set')
 	end
@@ -199,7 +199,7 @@ local function check_acq(acq, groups, warn)
 		local gone = redis.pcall('SCARD', k_gcancel(acq, g))
 		if type(n) == 'number' and type(done) == 'number' and type(gone) == 'number' and
 			done > 0 and done + gone == n and
-			redis.pcall('HGET', k_job(acq, '@group:' .. g), 'state') == 'waiting' then
+			redis.pcall('HGET', k_job(acq, '@group:' .. g), 'state') == ST_WAITING then
 			table.insert(warn, "stitch '@group:" .. g .. "' waits although every task of " ..
 				"its group is settled: run scanq-repair")
 		end
@@ -208,7 +208,7 @@ end
 
 local function acquisition(acq, workers)
 	local warn = {}
-	local groups = read(warn, 'set', {}, 'SMEMBERS', P .. 'groups:' .. acq)
+	local groups = read(warn, 'set', {}, 'SMEMBERS', k_groups(acq))
 	local tasks = 0
 	for _, g in ipairs(groups) do
 		tasks = tasks + read(warn, 'set', 0, 'SCARD', k_members(acq, g))
@@ -216,7 +216,7 @@ local function acquisition(acq, workers)
 	local st = stage_counts(acq, warn)
 	local run = running(acq, st, warn)
 	local dead = dead_letters(acq, warn)
-	local total = read(warn, 'list', 0, 'LLEN', P .. 'failed:' .. acq)
+	local total = read(warn, 'list', 0, 'LLEN', k_failed(acq))
 	local nwarned = 0
 	for _, s in ipairs(ALL_STAGES) do
 		nwarned = nwarned + st[s].warnings
@@ -249,11 +249,11 @@ local function workers_json(workers)
 end
 
 local warn = {}
-local fence = redis.pcall('GET', P .. 'fence')
+local fence = redis.pcall('GET', k_fence())
 if perr(fence) or fence and not string.find(fence, '^%d+$') then
 	table.insert(warn, "key '" .. P .. "fence' does not hold a counter: no job can be leased")
 end
-local paused_type = wrong_type(P .. 'paused', 'set')
+local paused_type = wrong_type(k_paused(), 'set')
 if paused_type then
 	table.insert(warn, paused_type)
 end
@@ -262,7 +262,7 @@ local names
 if only ~= '' then
 	names = {only}
 else
-	names = read(warn, 'set', {}, 'SMEMBERS', P .. 'acqs')
+	names = read(warn, 'set', {}, 'SMEMBERS', k_acqs())
 	table.sort(names)
 end
 local acqs = {}

@@ -7,9 +7,9 @@
 -- job depends on: keys of the wrong type are replaced.
 local EXPIRE_S = 600
 local wid = ARGV[3]
-local k = P .. 'worker:' .. wid
+local k = k_worker(wid)
 if ARGV[2] == 'gone' then
-	rem('ZREM', P .. 'workers', wid)
+	rem('ZREM', k_workers(), wid)
 	redis.call('DEL', k)
 	return 1
 end
@@ -24,8 +24,8 @@ end
 
 local now = now_ms()
 local lease_ms = tonumber(ARGV[9] or '') or EXPIRE_S * 1000
-write('ZADD', P .. 'workers', now, wid)
-redis.call('ZREMRANGEBYSCORE', P .. 'workers', '-inf', now - EXPIRE_S * 1000)
+write('ZADD', k_workers(), now, wid)
+redis.call('ZREMRANGEBYSCORE', k_workers(), '-inf', now - EXPIRE_S * 1000)
 write('HSET', k, 'host', ARGV[4], 'pid', ARGV[5], 'stages', ARGV[6], 'last_beat_ms', now,
 	'lease_ms', str(lease_ms))
 redis.call('HSETNX', k, 'started_ms', now)

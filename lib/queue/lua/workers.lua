@@ -9,14 +9,14 @@
 -- as an expired lease would be).
 local dead_after, forget = tonumber(ARGV[2]), ARGV[3] == '1'
 local now = now_ms()
-local ids = redis.pcall('ZREVRANGE', P .. 'workers', 0, -1, 'WITHSCORES')
+local ids = redis.pcall('ZREVRANGE', k_workers(), 0, -1, 'WITHSCORES')
 if perr(ids) then
 	ids = {} -- not a zset: no registry to show (the next beat replaces it)
 end
 local out, forgotten = {}, {}
 
 local function release(wid)
-	local k = P .. 'owned:' .. wid
+	local k = k_owned(wid)
 	local acq, jid = owned_job(redis.pcall('GET', k))
 	redis.call('DEL', k)
 	if acq then
@@ -24,7 +24,7 @@ local function release(wid)
 		local f = read_hash(jkey, LEASE_FIELDS)
 		-- crash checks the fields (dead-letters a job it cannot use) and the
 		-- keys it writes (leaves the lease to expire when one is broken)
-		if f and f.state == 'leased' and f.owner == wid then
+		if holds(f, wid) then
 			crash(acq, jid, jkey, f, "worker '" .. wid .. "' forgotten by an operator", now)
 		end
 	end
@@ -32,7 +32,7 @@ end
 
 for i = 1, #ids, 2 do
 	local wid, beat = ids[i], tonumber(ids[i + 1])
-	local f = redis.pcall('HMGET', P .. 'worker:' .. wid, 'host', 'pid', 'stages', 'gpu', 'job',
+	local f = redis.pcall('HMGET', k_worker(wid), 'host', 'pid', 'stages', 'gpu', 'job',
 		'started_ms')
 	if perr(f) then
 		f = {}
@@ -45,8 +45,8 @@ for i = 1, #ids, 2 do
 		tostring(alive) .. '}'
 	if forget and not alive then
 		release(wid)
-		redis.call('ZREM', P .. 'workers', wid)
-		redis.call('DEL', P .. 'worker:' .. wid)
+		redis.call('ZREM', k_workers(), wid)
+		redis.call('DEL', k_worker(wid))
 		forgotten[#forgotten + 1] = jstr(wid)
 	end
 end

@@ -1,220 +1,12 @@
--- common.lua: helpers shared by the scanq scripts. embed.py prepends to each
--- script only the definitions it uses, so this file holds nothing but top-level
--- `local` definitions (bodies indented). The data model is documented in
--- lib/queue/queue.h. Conventions: ARGV[1] is always the key prefix P; keys are built
--- here rather than passed as KEYS because claim discovers acquisitions at run
--- time (scanq does not support Redis Cluster). Time is always Redis's TIME, read
--- once per script. Hot paths read a job hash with one HMGET and write it with one
--- HSET, and hand redis.call strings rather than Lua numbers (formatting a number
--- costs about as much as a cheap command).
-
-local P = ARGV[1]
-local HISTORY_MAX = 32 -- attempts kept per job
-local WAKE_MAX = 64 -- doorbell tokens kept per stage
-local SCAN_MAX = '100' -- expired leases / due retries handled per call and acq
-local MAINT_EVERY_MS = 250 -- lease expiry and retry promotion, per acquisition
-local LOOK_MAX = 8 -- queued jobs a claim looks at for one that fits
-local LOOK_REST = '-' .. LOOK_MAX -- LRANGE start of the LOOK_MAX oldest
-local ALL_STAGES = {'extract', 'reconstruct', 'stitch'}
-
--- Redis TIME in ms, as a decimal string (by string operations: converting to
--- and from numbers costs more).
-local function now_ms()
-	local t = redis.call('TIME')
-	return t[1] .. string.sub('00000' .. t[2], -6, -4)
-end
-
--- now (a decimal string) plus ms, as a decimal string: redis.call is handed
--- strings (it formats a Lua number slower than string.format does).
-local function ms_after(now, ms)
-	return string.format('%d', now + ms)
-end
-
-local function k_job(acq, jid) return P .. 'job:' .. acq .. ':' .. jid end
-local function k_hist(acq, jid) return P .. 'hist:' .. acq .. ':' .. jid end
-local function k_queue(stage, acq) return P .. stage .. ':' .. acq end
-local function k_leased(acq) return P .. 'leased:' .. acq end
-local function k_delayed(acq) return P .. 'delayed:' .. acq end
-local function k_done(acq, stage) return P .. 'done:' .. acq .. ':' .. stage end
-local function k_dead(acq, stage) return P .. 'dead:' .. acq .. ':' .. stage end
-local function k_members(acq, group) return P .. 'members:' .. acq .. ':' .. group end
-local function k_gdone(acq, group) return P .. 'gdone:' .. acq .. ':' .. group end
-local function k_acq(acq) return P .. 'acq:' .. acq end
-local function k_cancelled(acq, stage) return P .. 'cancelled:' .. acq .. ':' .. stage end
-local function k_gcancel(acq, group) return P .. 'gcancel:' .. acq .. ':' .. group end
-local function k_warn(acq, stage) return P .. 'warn:' .. acq .. ':' .. stage end
-
-local function num(v, dflt)
-	return tonumber(v) or dflt or 0
-end
-
--- A number read from Redis (or computed) as the decimal string redis.call
--- wants; anything that is not a finite number reads as 0.
-local function str(v)
-	local n = tonumber(v)
-	if not n or n ~= n or n >= 1e15 or n <= -1e15 then
-		n = 0
-	end
-	return string.format('%d', n)
-end
-
--- Appends field/value pairs to h, the one HSET a script ends with.
-local function put(h, ...)
-	local n = #h
-	for i, v in ipairs({...}) do
-		h[n + i] = v
-	end
-end
-
--- --- what scripts read, checked before they write (DESIGN.md §3) ---
--- Redis does not roll back a script that fails half-way, so every transition
--- reads and checks first: a key of the wrong type or a field no scanq wrote
--- must stop it before its first write. Removing a member from a key of the
--- wrong type is a no-op (the member cannot be there): removals go through
--- rem(). Keys added to are checked with wrong_type() or by making the one
--- unchecked addition the transition's first write, through redis.pcall.
-
--- The error of a redis.pcall reply, or nil when it succeeded.
-local function perr(r)
-	return type(r) == 'table' and r.err or nil
-end
-
--- A removal (LREM, ZREM, SREM, DEL) that a key of the wrong type cannot fail.
-local function rem(...)
-	redis.pcall(...)
-end
-
--- nil when every key (pairs key, type) holds that type or nothing, else a
--- message naming the first that does not.
-local function wrong_type(...)
-	local kt = {...}
-	for i = 1, #kt, 2 do
-		local t = redis.call('TYPE', kt[i]).ok
-		if t ~= 'none' and t ~= kt[i + 1] then
-			return "key '" .. kt[i] .. "' is a " .. t .. ', not a ' .. kt[i + 1]
-		end
-	end
-	return nil
-end
-
-local JOB_STATES = {waiting = true, queued = true, leased = true, retry = true, done = true,
-	failed = true, cancelled = true}
-local STAGE_NAMES = {extract = true, reconstruct = true, stitch = true}
-local JOB_KINDS = {task = true, group = true, acq = true}
--- Job (and acq:<acq>) fields that hold whole numbers, as decimal strings.
-local INT_FIELDS = {attempts = true, errors = true, crashes = true, max_attempts = true,
-	backoff_ms = true, need_vram_mib = true, need_ram_mib = true,
-	['need_vram_mib.extract'] = true, ['need_ram_mib.extract'] = true,
-	['need_vram_mib.reconstruct'] = true, ['need_ram_mib.reconstruct'] = true,
-	['need_vram_mib.stitch'] = true, ['need_ram_mib.stitch'] = true, claimed_ms = true,
-	lease_until_ms = true, token = true, progress_done = true, progress_total = true,
-	stitch_max_attempts = true, stitch_backoff_ms = true}
-
--- A value for a message: quoted, at most 40 characters.
-local function shown(v)
-	if #v > 40 then
-		v = string.sub(v, 1, 40) .. '...'
-	end
-	return "'" .. v .. "'"
-end
-
--- [A-Za-z0-9._-]{1,64}, as acquisition, group and task names are.
-local function is_name(v)
-	return #v <= 64 and string.find(v, '^[%w._-]+$') ~= nil
-end
-
--- A JSON array of strings (a stitch job's inputs); cjson reads [] and {} alike.
-local function is_string_array(v)
-	local ok, t = pcall(cjson.decode, v)
-	if not ok or type(t) ~= 'table' then
-		return false
-	end
-	local n = 0
-	for k, e in pairs(t) do
-		if type(k) ~= 'number' or type(e) ~= 'string' then
-			return false
-		end
-		n = n + 1
-	end
-	return n == #t
-end
-
--- What is wrong with field name holding v (nil: absent), or nil. state and
--- stage must be present; the others may be absent (older scanq did not write
--- them all), and fields no script decides on are not checked.
-local function field_problem(name, v)
-	if v == nil then
-		return (name == 'state' or name == 'stage') and 'is missing' or nil
-	end
-	local ok, want
-	if INT_FIELDS[name] then
-		ok, want = #v <= 16 and string.find(v, '^%-?%d+$'), 'a whole number'
-	elseif name == 'state' then
-		ok, want = JOB_STATES[v], 'a job state'
-	elseif name == 'stage' then
-		ok, want = STAGE_NAMES[v], 'a stage'
-	elseif name == 'kind' then
-		ok, want = JOB_KINDS[v], 'task, group or acq'
-	elseif name == 'group' then
-		ok, want = v == '' or is_name(v), 'a group name'
-	elseif name == 'inputs' then
-		ok, want = is_string_array(v), 'a JSON array of paths'
-	elseif name == 'spec' or string.sub(name, 1, 5) == 'spec:' or name == 'template' then
-		ok, want = string.sub(v, 1, 1) == '{', 'a JSON object'
-	else
-		return nil
-	end
-	if ok then
-		return nil
-	end
-	return 'holds ' .. shown(v) .. ', not ' .. want
-end
-
--- Fields names of hash key as a table (name -> value, nil when absent; n:
--- how many are present), or nil and a message when key is not a hash.
-local function read_hash(key, names)
-	local v = redis.pcall('HMGET', key, unpack(names))
-	if perr(v) then
-		return nil, wrong_type(key, 'hash') or perr(v)
-	end
-	local f = {n = 0}
-	for i, name in ipairs(names) do
-		if v[i] then
-			f[name] = v[i]
-			f.n = f.n + 1
-		end
-	end
-	return f
-end
-
--- The first problem of the fields names of f (read with read_hash) as
--- "job field 'attempts' holds 'x', not a whole number", or nil. what: "job"
--- or "acquisition".
-local function fields_problem(f, names, what)
-	for _, name in ipairs(names) do
-		local p = field_problem(name, f[name])
-		if p then
-			return (what or 'job') .. " field '" .. name .. "' " .. p
-		end
-	end
-	return nil
-end
-
--- The first problem of job fields f, read with read_hash(names) where names
--- holds 'group': fields_problem, and a task (kind absent or task) needs its
--- group, which its fan-in counts it in.
-local function job_problem(f, names)
-	local p = fields_problem(f, names)
-	if not p and (f.kind == nil or f.kind == 'task') and (f.group or '') == '' then
-		p = "job field 'group' is missing"
-	end
-	return p
-end
+-- lib/lease.lua: the doorbell, attempt history, leases and their end (fencing, dead
+-- letters, crashes), and the maintenance that expires leases and promotes retries.
+-- Helpers shared by the scripts (see lib/keys.lua for the conventions);
+-- embed.py prepends to each script only the definitions it uses.
 
 -- Wakes one idle worker of stage (BLPOP on the doorbell list). The doorbell
 -- carries no state: one of the wrong type is replaced.
 local function ring(stage)
-	local k = P .. 'wake:' .. stage
+	local k = k_wake(stage)
 	local n = redis.pcall('LPUSH', k, '1')
 	if perr(n) then
 		redis.call('DEL', k)
@@ -281,9 +73,16 @@ local LEASE_FIELDS = {'state', 'owner', 'token', 'done_token', 'done_outcome', '
 	'group', 'host', 'attempts', 'max_attempts', 'errors', 'crashes', 'claimed_ms', 'backoff_ms',
 	'lease_until_ms'}
 
--- True when wid holds the lease read into f with this token (the fencing check).
+-- True when the lease read into f (its state, owner) is wid's: the one
+-- ownership check, which fenced adds the token to.
+local function holds(f, wid)
+	return f ~= nil and f.state == ST_LEASED and f.owner == wid
+end
+
+-- True when wid holds the lease read into f with this token: the fencing
+-- check every lease-ending script and the heartbeat make.
 local function fenced(f, wid, token)
-	return f.state == 'leased' and f.owner == wid and f.token == token
+	return holds(f, wid) and f.token == token
 end
 
 -- Forgets P owned:<owner> if it still names this job (or holds no string).
@@ -291,7 +90,7 @@ local function disown(owner, acq, jid)
 	if not owner or owner == '' then
 		return
 	end
-	local k = P .. 'owned:' .. owner
+	local k = k_owned(owner)
 	local v = redis.pcall('GET', k)
 	local head = acq .. '\t' .. jid
 	if perr(v) or v == head or (v and string.sub(v, 1, #head + 1) == head .. '\t') then
@@ -333,9 +132,9 @@ end
 -- The keys a dead letter adds to, checked: nil, or what is wrong.
 local function dead_keys_problem(acq, stage)
 	if STAGE_NAMES[stage] then
-		return wrong_type(P .. 'failed:' .. acq, 'list', k_dead(acq, stage), 'set')
+		return wrong_type(k_failed(acq), 'list', k_dead(acq, stage), 'set')
 	end
-	return wrong_type(P .. 'failed:' .. acq, 'list')
+	return wrong_type(k_failed(acq), 'list')
 end
 
 -- Moves a job to the dead-letter list (its history must hold the last
@@ -346,10 +145,10 @@ local function dead_letter(acq, jid, jkey, f, h, err, now)
 		jstr(f.stage) .. ',"error":' .. jstr(err) .. ',"host":' .. jstr(f.host) ..
 		',"attempts":' .. str(f.attempts) .. ',"errors":' .. str(f.errors) .. ',"crashes":' ..
 		str(f.crashes) .. ',"time_ms":' .. now .. ',"history":' .. history_json(acq, jid) .. '}'
-	put(h, 'state', 'failed', 'error', err, 'owner', '')
+	put(h, 'state', ST_FAILED, 'error', err, 'owner', '')
 	rem('ZREM', k_leased(acq), jid)
 	rem('ZREM', k_delayed(acq), jid)
-	redis.call('LPUSH', P .. 'failed:' .. acq, dl)
+	redis.call('LPUSH', k_failed(acq), dl)
 	if STAGE_NAMES[f.stage] then
 		redis.call('SADD', k_dead(acq, f.stage), jid)
 	end
@@ -422,7 +221,7 @@ local function crash(acq, jid, jkey, f, reason, now)
 		dead_letter(acq, jid, jkey, f, h, reason, now)
 		outcome = 'dead'
 	else
-		put(h, 'state', 'queued', 'error', reason)
+		put(h, 'state', ST_QUEUED, 'error', reason)
 		redis.call('RPUSH', k_queue(f.stage, acq), jid)
 		ring(f.stage)
 	end
@@ -460,7 +259,7 @@ local function expire_leases(acq, now)
 	for _, jid in ipairs(ids) do
 		local jkey = k_job(acq, jid)
 		local f, bad = read_hash(jkey, LEASE_FIELDS)
-		local what, why = still(f, bad, 'leased')
+		local what, why = still(f, bad, ST_LEASED)
 		if what == 'bad' then
 			bury(acq, jid, f, nil, why, now)
 		elseif what == 'gone' then
@@ -484,7 +283,7 @@ local function promote_retries(acq, now)
 	for _, jid in ipairs(ids) do
 		local jkey = k_job(acq, jid)
 		local f, bad = read_hash(jkey, {'state', 'stage'})
-		local what, why = still(f, bad, 'retry')
+		local what, why = still(f, bad, ST_RETRY)
 		if what == 'here' then
 			why = fields_problem(f, {'stage'})
 			what = why and 'bad' or 'here'
@@ -495,7 +294,7 @@ local function promote_retries(acq, now)
 			rem('ZREM', k_delayed(acq), jid)
 		elseif not wrong_type(k_queue(f.stage, acq), 'list') then
 			rem('ZREM', k_delayed(acq), jid)
-			redis.call('HSET', jkey, 'state', 'queued', 'updated_ms', now)
+			redis.call('HSET', jkey, 'state', ST_QUEUED, 'updated_ms', now)
 			redis.call('RPUSH', k_queue(f.stage, acq), jid)
 			ring(f.stage)
 		end
@@ -514,7 +313,7 @@ end
 -- each doorbell wait). A due time further ahead than that (Redis's clock went
 -- back) does not count, nor does one that is not a number.
 local function maintain_due(acq, now)
-	local k = P .. 'maint:' .. acq
+	local k = k_maint(acq)
 	local due = redis.pcall('GET', k)
 	local ahead = type(due) == 'string' and (tonumber(due) or 0) - now
 	if ahead and ahead > 0 and ahead <= MAINT_EVERY_MS then
