@@ -26,6 +26,8 @@
 
 int sq_queue_add_task(struct sq_redis_args *a, const struct sq_task *t, struct sq_err *err)
 {
+	const char *v[SQ_TA_COUNT] = {0};
+	char num[SQ_TA_COUNT][24] = {{0}};
 	char *spec;
 
 	if (!t->acquisition || !sq_name_valid(t->acquisition) || !t->group ||
@@ -38,18 +40,25 @@ int sq_queue_add_task(struct sq_redis_args *a, const struct sq_task *t, struct s
 		return sq_error(err, SQ_ERR_INVALID, "cannot queue task '%s': not finalized",
 				t->name);
 	spec = sq_task_to_json(t);
-	sq_redis_args_add(a, t->acquisition);
-	sq_redis_args_add(a, t->name);
-	sq_redis_args_add(a, t->group);
-	sq_redis_args_add(a, t->version);
-	sq_redis_args_add(a, spec);
-	sq_redis_args_add(a, t->outdir);
-	sq_redis_args_addll(a, t->retry.max_attempts > 0 ? t->retry.max_attempts : 1);
-	sq_redis_args_addll(a, t->retry.backoff_ms);
-	sq_redis_args_addll(a, sq_task_need_vram_mib(t, SQ_STAGE_EXTRACT));
-	sq_redis_args_addll(a, sq_task_need_ram_mib(t, SQ_STAGE_EXTRACT));
-	sq_redis_args_addll(a, sq_task_need_vram_mib(t, SQ_STAGE_RECONSTRUCT));
-	sq_redis_args_addll(a, sq_task_need_ram_mib(t, SQ_STAGE_RECONSTRUCT));
+	snprintf(num[SQ_TA_MAX_ATTEMPTS], sizeof(num[0]), "%d",
+		 t->retry.max_attempts > 0 ? t->retry.max_attempts : 1);
+	snprintf(num[SQ_TA_BACKOFF_MS], sizeof(num[0]), "%lld", t->retry.backoff_ms);
+	snprintf(num[SQ_TA_VRAM_EXTRACT], sizeof(num[0]), "%lld",
+		 sq_task_need_vram_mib(t, SQ_STAGE_EXTRACT));
+	snprintf(num[SQ_TA_RAM_EXTRACT], sizeof(num[0]), "%lld",
+		 sq_task_need_ram_mib(t, SQ_STAGE_EXTRACT));
+	snprintf(num[SQ_TA_VRAM_RECONSTRUCT], sizeof(num[0]), "%lld",
+		 sq_task_need_vram_mib(t, SQ_STAGE_RECONSTRUCT));
+	snprintf(num[SQ_TA_RAM_RECONSTRUCT], sizeof(num[0]), "%lld",
+		 sq_task_need_ram_mib(t, SQ_STAGE_RECONSTRUCT));
+	v[SQ_TA_ACQ] = t->acquisition;
+	v[SQ_TA_JID] = t->name;
+	v[SQ_TA_GROUP] = t->group;
+	v[SQ_TA_VERSION] = t->version;
+	v[SQ_TA_SPEC] = spec;
+	v[SQ_TA_OUTDIR] = t->outdir;
+	for (int i = 0; i < SQ_TA_COUNT; i++) /* in task_args.h's order, which the scripts read */
+		sq_redis_args_add(a, v[i] ? v[i] : num[i]);
 	free(spec);
 	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "queue/queue.h"
 #include "queue/redis.h"
+#include "queue/task_args.h"
 
 enum sq_queue_script {
 	SQ_SCRIPT_CLAIM = 0,
@@ -41,9 +42,8 @@ struct sq_queue {
 /* Starts a script's ARGV: the key prefix always comes first. */
 void sq_queue_args_start(const struct sq_queue *q, struct sq_redis_args *a);
 
-/* Appends the 12 task fields every task-writing script takes (see lua/lib/fanin.lua
- * task_fields): acq jid group version spec outdir max_attempts backoff_ms and the
- * VRAM/RAM needs of extract and reconstruct. -1 (SQ_ERR_INVALID) for a task that
+/* Appends the task fields every task-writing script takes, in the order of
+ * task_args.h (lua/lib/fanin.lua's task_fields reads them by the same list). -1 (SQ_ERR_INVALID) for a task that
  * cannot be pushed (bad names, not finalized). */
 int sq_queue_add_task(struct sq_redis_args *a, const struct sq_task *t, struct sq_err *err);
 

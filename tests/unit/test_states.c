@@ -1,6 +1,8 @@
-/* test_states.c - job states are one list: the C names and the constants the
- * Lua scripts use are generated from job_state.h, and agree. */
+/* test_states.c - the contract C and the Lua scripts share is written once:
+ * job states (job_state.h) and task arguments (task_args.h) reach the scripts
+ * as generated constants, which agree with the C side. */
 #include "queue/job_state.h"
+#include "queue/task_args.h"
 #include "lua_scripts.h"
 #include "t.h"
 
@@ -36,9 +38,26 @@ static void test_lua_constants(void)
 	T_CHECK(strstr(sq_lua_library, "state == 'leased'") == NULL);
 }
 
+/* The task fields C appends and the offsets the scripts read them at come
+ * from the one list in task_args.h. */
+static void test_task_args(void)
+{
+	char line[96];
+
+#define CHECK_ARG(name)                                                                            \
+	snprintf(line, sizeof(line), "local TA_%s = %d\n", #name, SQ_TA_##name);                   \
+	T_CHECK(strstr(sq_lua_library, line) != NULL);
+	SQ_TASK_ARGS(CHECK_ARG)
+#undef CHECK_ARG
+	snprintf(line, sizeof(line), "local TA_COUNT = %d\n", SQ_TA_COUNT);
+	T_CHECK(strstr(sq_lua_library, line) != NULL);
+	T_CHECK(strstr(sq_lua_enqueue, "local TA_COUNT = ") != NULL);
+}
+
 int main(void)
 {
 	test_names();
 	test_lua_constants();
+	test_task_args();
 	return t_done();
 }

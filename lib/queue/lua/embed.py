@@ -3,7 +3,8 @@
 
 The helpers are, in this order: the job states of lib/queue/job_state.h (its
 SQ_JOB_STATES list, turned into `local ST_<NAME> = '<name>'` and the set
-JOB_STATES), then the files of lua/lib/ in the order given on the command
+JOB_STATES) and the task argument offsets of lib/queue/task_args.h
+(`local TA_<NAME> = <offset>`, TA_COUNT), then the files of lua/lib/ in the order given on the command
 line (a definition may only use those before it). Every other .lua is a
 script.
 
@@ -128,6 +129,19 @@ def states_lua(header):
     return ''.join(out)
 
 
+ARG = re.compile(r'X\(([A-Z_]+)\)')
+
+
+def task_args_lua(header):
+    """The task argument offsets of task_args.h as Lua definitions."""
+    names = ARG.findall(header[header.index('SQ_TASK_ARGS(X)'):])
+    out = ['-- task argument offsets, from lib/queue/task_args.h (SQ_TASK_ARGS)\n']
+    for i, name in enumerate(names):
+        out.append('local TA_%s = %d\n' % (name, i))
+    out.append('local TA_COUNT = %d\n' % len(names))
+    return ''.join(out)
+
+
 def main():
     outdir, paths = sys.argv[1], sys.argv[2:]
     helpers = []
@@ -137,7 +151,8 @@ def main():
         with open(p, encoding='utf-8') as f:
             body = f.read()
         if p.endswith('.h'):
-            helpers.insert(0, states_lua(body))
+            helpers.insert(0, task_args_lua(body) if 'SQ_TASK_ARGS' in body
+                           else states_lua(body))
         elif os.path.basename(os.path.dirname(p)) == 'lib':
             helpers.append(body)
         else:

@@ -11,9 +11,9 @@
 --       checked nor recorded. Stores every stitch spec on P acq:<acq> (fan-in
 --       reads them there) and creates the stitch jobs in state 'waiting' if
 --       absent; a changed spec is written onto a job that is not leased.
--- task: P 'task' acq jid group version spec outdir max_attempts backoff_ms
---       need_vram.extract need_ram.extract need_vram.reconstruct need_ram.reconstruct
---       run
+-- task: P 'task' <the task fields of lib/queue/task_args.h: acq jid group
+--       version spec outdir max_attempts backoff_ms need_vram.extract
+--       need_ram.extract need_vram.reconstruct need_ram.reconstruct> run
 --       -> 0 added, 1 unchanged, 2 updated (restarted at extract, old lease
 --       fenced), or "refused: <why>" (a key of the wrong type; nothing
 --       changed). run names the enqueue: a task it already pushed (a reply
@@ -96,7 +96,8 @@ local function enqueue_acq()
 end
 
 local function enqueue_task()
-	local jid, group, version, run = ARGV[4], ARGV[5], ARGV[6], ARGV[15] or ''
+	local jid, group, version = ARGV[3 + TA_JID], ARGV[3 + TA_GROUP], ARGV[3 + TA_VERSION]
+	local run = ARGV[3 + TA_COUNT] or ''
 	local jkey = k_job(acq, jid)
 	local f, why = read_hash(jkey, {'version', 'group', 'enqueued_by'})
 	why = why or task_keys_problem(acq, group, 'extract')

@@ -3,11 +3,12 @@
 -- retry_failed (or when recording work done on disk, which supersedes the
 -- failure). A key of the
 -- wrong type makes a mode fail before its first write, naming it.
--- task:   P 'task' <12 task fields as in enqueue> from retry_failed -> 1 injected / 0
+-- task:   P 'task' <the task fields of task_args.h, as in enqueue> from retry_failed
+--         -> 1 injected / 0
 --         Puts the task at stage `from`, clearing its done marks from there on
 --         (so its group and acquisition stitches re-run by fan-in); from
 --         reconstruct, its extract counts as done (its frames are on disk).
--- done:   P 'done' <12 task fields> -> 1 marked / 0
+-- done:   P 'done' <the task fields> -> 1 marked / 0
 --         Records the task done through reconstruct (outputs on disk, Redis lost
 --         it) without queueing anything, so fan-in counts it.
 -- stitch: P 'stitch' <stitch fields> retry_failed -> 1 queued / 0
@@ -57,10 +58,10 @@ local function may_touch(retry_failed)
 end
 
 local function inject_task()
-	local from = ARGV[15]
+	local from = ARGV[3 + TA_COUNT]
 	repair_refused(task_keys_problem(acq, group, from) or
 		wrong_type(k_done(acq, 'extract'), 'set', k_gdone(acq, group), 'set'))
-	if not may_touch(ARGV[16] == '1') then
+	if not may_touch(ARGV[4 + TA_COUNT] == '1') then
 		return 0
 	end
 	task_membership(acq, jid, group, redis.call('HGET', jkey, 'group'), now)

@@ -275,10 +275,11 @@ end
 -- into h, with the job reset to attempt 0 at stage `stage`.
 local function task_fields(h, first, stage, now)
 	local a = function(i) return ARGV[first + i] end
-	local nv = {extract = str(a(8)), reconstruct = str(a(10))}
-	local nr = {extract = str(a(9)), reconstruct = str(a(11))}
-	put(h, 'kind', 'task', 'group', a(2), 'name', a(1), 'version', a(3), 'spec', a(4),
-		'outdir', a(5), 'max_attempts', str(num(a(6), 1)), 'backoff_ms', str(a(7)),
+	local nv = {extract = str(a(TA_VRAM_EXTRACT)), reconstruct = str(a(TA_VRAM_RECONSTRUCT))}
+	local nr = {extract = str(a(TA_RAM_EXTRACT)), reconstruct = str(a(TA_RAM_RECONSTRUCT))}
+	put(h, 'kind', 'task', 'group', a(TA_GROUP), 'name', a(TA_JID), 'version', a(TA_VERSION),
+		'spec', a(TA_SPEC), 'outdir', a(TA_OUTDIR), 'max_attempts',
+		str(num(a(TA_MAX_ATTEMPTS), 1)), 'backoff_ms', str(a(TA_BACKOFF_MS)),
 		'need_vram_mib.extract', nv.extract, 'need_ram_mib.extract', nr.extract,
 		'need_vram_mib.reconstruct', nv.reconstruct, 'need_ram_mib.reconstruct',
 		nr.reconstruct, 'stage', stage, 'need_vram_mib', nv[stage], 'need_ram_mib', nr[stage],
