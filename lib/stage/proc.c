@@ -1,10 +1,12 @@
-/* proc.c - running external backends: argv templates, process groups, timeouts.
+/* proc.c - running external backends: argv templates, process trees, timeouts.
  *
- * A backend (colmap, a GPU model, a stitcher) runs as its own process group so
- * that everything it starts can be stopped together: on timeout, cancel, a
- * done_when condition, and also after an ordinary exit (a backend's daemonised
- * helpers must not outlive it). A process that escaped with setsid() or its own
- * setpgid() is out of our reach; nothing short of a cgroup can track it.
+ * A backend (colmap, a GPU model, a stitcher) runs as its own process group,
+ * and everything it starts is stopped with it: on timeout, cancel, a done_when
+ * condition, and also after an ordinary exit (a backend's daemonised helpers
+ * must not outlive it). The group is signalled first; then its whole tree is
+ * killed and reaped, including descendants that left the group with setsid()
+ * or were re-parented by a double fork (proctree.h: while the run lasts, the
+ * calling process is a child subreaper, so none of them can escape to init).
  *
  * The child only calls async-signal-safe functions between fork and exec (the
  * worker may be threaded): the environment, /dev/null and the log are prepared in
@@ -15,6 +17,7 @@
  * Callers must not set SIGCHLD to SIG_IGN (the kernel would reap the child before
  * we can read its status). No signal handler is installed here. */
 #include "stage/proc.h"
+#include "stage/proctree.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
@@ -36,6 +39,7 @@
 
 #define POLL_MS 50
 #define DEFAULT_GRACE_MS 5000
+#define TREE_KILL_MS 5000 /* how long SIGKILLed descendants are waited for */
 #define TAIL_LINES 5
 #define TAIL_BYTES 4096
 #define TAIL_LINE_MAX 160
@@ -436,11 +440,13 @@ static int start(struct run *r, int logfd, struct sq_err *err)
 	}
 	r->pid = fork();
 	if (r->pid < 0) {
+		r->pid = 0;
 		sq_error_errno(err, errno, "cannot start '%s'", r->opts->argv[0]);
 		goto out;
 	}
 	if (r->pid == 0)
 		child(r->opts, env, nullfd, logfd, pipefd[1]);
+	sq_proctree_started(r->pid);
 	/* also set it here, so kill(-pgid) is valid before the child has run */
 	setpgid(r->pid, r->pid);
 	close(pipefd[1]);
@@ -471,12 +477,15 @@ static int leader_exited(struct run *r)
 	return si.si_pid == r->pid;
 }
 
-/* Kills whatever is left of the group, then reaps the leader. */
+/* Kills whatever is left of the group and of the tree, then reaps the leader
+ * (last: its start time anchors the tree, and its pid, the group's id, must
+ * not be reused before). */
 static void finish_group(struct run *r)
 {
-	kill(-r->pid, SIGKILL);
 	if (r->reaped)
 		return;
+	kill(-r->pid, SIGKILL);
+	sq_proctree_kill(r->pid, TREE_KILL_MS);
 	while (waitpid(r->pid, &r->status, 0) < 0) {
 		if (errno != EINTR) {
 			r->status = -1;
@@ -486,12 +495,14 @@ static void finish_group(struct run *r)
 	r->reaped = 1;
 }
 
-/* SIGTERM to the group, up to grace_ms for the leader to go, then SIGKILL. */
+/* SIGTERM to the group and the rest of the tree, up to grace_ms for the leader
+ * to go, then SIGKILL to all. */
 static void terminate_group(struct run *r)
 {
 	long long until = mono_ms() + r->grace_ms;
 
 	kill(-r->pid, SIGTERM);
+	sq_proctree_signal(r->pid, SIGTERM);
 	while (!leader_exited(r) && mono_ms() < until)
 		poll(NULL, 0, 10);
 	finish_group(r);
@@ -602,7 +613,7 @@ int sq_proc_run(const struct sq_proc_opts *opts, struct sq_proc_result *res, str
 {
 	struct run r = {.opts = opts, .scan = {.fd = -1, .carry = SQ_STRBUF_INIT}};
 	struct sq_proc_result local;
-	int logfd = -1, rc = -1;
+	int logfd = -1, rc = -1, entered = 0;
 	enum end how;
 
 	if (!res)
@@ -616,6 +627,8 @@ int sq_proc_run(const struct sq_proc_opts *opts, struct sq_proc_result *res, str
 	if (r.grace_ms < 0)
 		r.grace_ms = 0;
 	r.t0_ms = mono_ms();
+	sq_proctree_enter();
+	entered = 1;
 	if (open_log(&r, &logfd, err) < 0 || start(&r, logfd, err) < 0)
 		goto out;
 	close(logfd);
@@ -627,6 +640,8 @@ int sq_proc_run(const struct sq_proc_opts *opts, struct sq_proc_result *res, str
 	else
 		report(&r, how, res, err);
 out:
+	if (entered)
+		sq_proctree_leave(r.pid);
 	if (logfd >= 0)
 		close(logfd);
 	if (r.scan.fd >= 0)

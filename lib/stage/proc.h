@@ -1,4 +1,4 @@
-/* proc.h - running external backends: argv templates, process groups, timeouts.
+/* proc.h - running external backends: argv templates, process trees, timeouts.
  *
  * No shell is ever involved: a task's fields become argv items verbatim. */
 #ifndef SQ_PROC_H
@@ -52,8 +52,10 @@ struct sq_proc_result {
 
 /* Runs the command in its own process group and waits. Returns 0 when it exited 0
  * or its done_when condition was met; -1 otherwise, with err naming the command,
- * how it ended and the last lines of its log. Never leaves a process of the group
- * running. */
+ * how it ended and the last lines of its log. Never leaves a process of its tree
+ * running, whichever way it ends: the group, and the descendants that left it
+ * (setsid, double fork; see proctree.h), which is why the calling process is a
+ * child subreaper while the run lasts. */
 int sq_proc_run(const struct sq_proc_opts *opts, struct sq_proc_result *res, struct sq_err *err);
 
 #endif

@@ -364,6 +364,129 @@ static void test_daemon_child_killed(void)
 	T_CHECK(group_gone(read_pid("d.pid")));
 }
 
+/* ---- whole trees: descendants that leave the group ---- */
+
+/* A backend whose descendants escape its process group three ways, each
+ * writing its pid to a file: a setsid child (a), a setsid grandchild whose
+ * parent exits at once (b: a double fork), and a child of a new session's
+ * leader that exits at once (c). Then it runs `tail`. */
+static char *escaping_script(const char *tag, const char *tail)
+{
+	return xasprintf("d=\"$SCANQ_TMP\"; "
+			 "setsid sleep 1000 & echo $! > \"$d/%s-a.pid\"; "
+			 "( setsid sleep 1000 & echo $! > \"$d/%s-b.pid\" ); "
+			 "setsid sh -c 'sleep 1000 & echo $! > \"$1\"' sh \"$d/%s-c.pid\" & "
+			 "while [ ! -s \"$d/%s-c.pid\" ]; do sleep 0.05; done; echo ready; %s",
+			 tag, tag, tag, tag, tail);
+}
+
+/* 1 when no process pid exists any more, not even as a zombie: it was killed
+ * and reaped. A survivor is killed here, so that a failure leaves nothing. */
+static int gone(long pid)
+{
+	if (pid <= 0)
+		return 0;
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	kill((pid_t)pid, SIGKILL);
+	usleep(50000);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	return 0;
+}
+
+static void check_tree_gone(const char *tag)
+{
+	static const char *const which[] = {"a", "b", "c"};
+
+	for (size_t i = 0; i < 3; i++) {
+		char *name = xasprintf("%s-%s.pid", tag, which[i]);
+		long pid = read_pid(name);
+		int ok = gone(pid);
+
+		if (!ok)
+			fprintf(stderr, "%s: process %ld (%s) outlived the backend\n", tag, pid,
+				name);
+		T_CHECK(ok);
+		free(name);
+	}
+}
+
+static void test_tree_timeout(void)
+{
+	struct sq_proc_opts o = {.timeout_ms = 2000, .kill_grace_ms = 300};
+	struct sq_proc_result res;
+	struct sq_err err = {0};
+	char *script = escaping_script("tt", "sleep 1000");
+
+	T_EQ_INT(run_sh(script, &o, &res, &err), -1);
+	T_EQ_INT(err.code, SQ_ERR_TIMEOUT);
+	T_CONTAINS(err.msg, "ready");
+	check_tree_gone("tt");
+	free(script);
+}
+
+static void test_tree_cancel(void)
+{
+	int calls = 0;
+	struct sq_proc_opts o = {.cancelled = cancelled, .ctx = &calls, .kill_grace_ms = 300};
+	struct sq_proc_result res;
+	struct sq_err err = {0};
+	char *script = escaping_script("tc", "sleep 1000");
+
+	cancel_after = 40; /* 2 s of polls: the three have started by then */
+	T_EQ_INT(run_sh(script, &o, &res, &err), -1);
+	T_EQ_INT(err.code, SQ_ERR_CANCEL);
+	check_tree_gone("tc");
+	free(script);
+}
+
+/* In a process that is no subreaper itself (a worker between two runs): its
+ * escaped descendants would go to the test process, its subreaper parent,
+ * unless the run holds on to them. */
+static void test_tree_not_subreaper(void)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int was = -1;
+
+		prctl(PR_GET_CHILD_SUBREAPER, &was);
+		t_failures = was != 0;
+		test_tree_timeout();
+		prctl(PR_GET_CHILD_SUBREAPER, &was);
+		_exit(t_failures || was != 0 ? 1 : 0); /* and the flag was put back */
+	}
+	T_CHECK(pid > 0);
+	T_EQ_INT(waitpid(pid, &status, 0), pid);
+	T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* The backend exits 0 by itself: what it left running is ended too, and a
+ * child of ours that was there before the run is left alone. */
+static void test_tree_exit(void)
+{
+	struct sq_proc_opts o = {.timeout_ms = 20000};
+	struct sq_proc_result res;
+	struct sq_err err = {0};
+	char *script = escaping_script("te", "exit 0");
+	pid_t before = fork();
+
+	if (before == 0) {
+		execl("/bin/sleep", "sleep", "1000", (char *)NULL);
+		_exit(127);
+	}
+	T_CHECK(before > 0);
+	usleep(20000);
+	T_EQ_INT(run_sh(script, &o, &res, &err), 0);
+	check_tree_gone("te");
+	T_EQ_INT(kill(before, 0), 0); /* not the backend's: untouched */
+	kill(before, SIGKILL);
+	waitpid(before, NULL, 0);
+	free(script);
+}
+
 static void test_env_cwd_stdin(void)
 {
 	char *sub = tmp_path("sub");
@@ -436,6 +559,10 @@ int main(void)
 	test_done_file();
 	test_cancel();
 	test_daemon_child_killed();
+	test_tree_timeout();
+	test_tree_cancel();
+	test_tree_not_subreaper();
+	test_tree_exit();
 	test_env_cwd_stdin();
 	test_closed_stdio();
 	return t_done();
