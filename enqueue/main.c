@@ -2,14 +2,13 @@
  *
  * Every directory is validated before anything is pushed: one bad file anywhere
  * means nothing is pushed at all. */
-#include "base/fsutil.h"
+#include "base/options.h"
 #include "media/media.h"
 #include "queue/queue.h"
 #include "task/owner.h"
 #include "task/taskfile.h"
 #include "base/xalloc.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,34 +16,58 @@
 
 #include "base/banned.h"
 
-static const char usage[] =
-	"usage: scanq-enqueue [--check] [--replace] [--redis URL] [--prefix P] DIR...\n"
-	"\n"
-	"Validates every task directory (one acquisition each), then pushes its tasks;\n"
-	"tasks no longer in the directory are removed from Redis (outputs stay).\n"
-	"  --check        validate only, push nothing\n"
-	"  --replace      take over an acquisition enqueued from another directory\n"
-	"  --redis URL    redis://[user:pass@]host:port/db or unix:///path (env SCANQ_REDIS)\n"
-	"  --prefix P     key prefix shared by one deployment (env SCANQ_PREFIX)\n"
-	"  --ssh-key FILE private key for sftp:// videos (env SCANQ_SSH_KEY); default:\n"
-	"                 ssh-agent and the keys in ~/.ssh\n"
-	"  --ssh-known-hosts FILE\n"
-	"                 host keys of sftp:// hosts (env SCANQ_SSH_KNOWN_HOSTS); default\n"
-	"                 ~/.ssh/known_hosts; an unknown or changed key is refused\n"
-	"  -h, --help     this text\n";
+#define PROG "scanq-enqueue"
 
-/* The SSH options travel in the environment (sq_setenv_path), where
- * lib/media/sftp.c reads them, in every process. */
+/* Everything the command line and the environment say (program state: the
+ * option table below points into it). */
+static struct cli {
+	int check, replace;
+	const char *redis_url, *prefix;
+	char *ssh_key, *ssh_known_hosts;
+	struct sq_media_read_opts media;
+} cli;
+
+static const struct sq_option options[] = {
+    {.type = SQ_OPTION_FLAG,
+     .name = "check",
+     .value = &cli.check,
+     .help = "validate only, push nothing"},
+    {.type = SQ_OPTION_FLAG,
+     .name = "replace",
+     .value = &cli.replace,
+     .help = "take over an acquisition enqueued from another directory"},
+    SQ_OPTION_REDIS(&cli.redis_url, SQ_QUEUE_DEFAULT_URL),
+    SQ_OPTION_PREFIX(&cli.prefix),
+    SQ_OPTION_SSH_KEY(&cli.ssh_key),
+    SQ_OPTION_SSH_KNOWN_HOSTS(&cli.ssh_known_hosts),
+    SQ_OPTION_STALL_TIMEOUT(&cli.media.stall_ms),
+    SQ_OPTION_HELP_ENTRY,
+    {.type = SQ_OPTION_END},
+};
+
+static const struct sq_program prog = {
+    .name = PROG,
+    .usage = PROG " [--check] [--replace] [--redis URL] [--prefix P] DIR...",
+    .about = "Validates every task directory (one acquisition each), then pushes its tasks;\n"
+	     "one bad file anywhere means nothing is pushed. Tasks no longer in the\n"
+	     "directory are removed from Redis (outputs stay).",
+    .notes = "Exit status: 0 ok, 1 failure (nothing pushed when validation fails), 2 usage.",
+    .options = options,
+};
+
+/* sftp:// videos are probed with the SSH options of the command line. */
 static int probe(void *ctx, const char *video, struct sq_err *err)
 {
-	(void)ctx;
-	return sq_media_probe(video, NULL, err);
+	const struct sq_media_read_opts *read = ctx;
+
+	return sq_media_probe(video, read, NULL, err);
 }
 
 static int identify(void *ctx, const char *video, struct sq_video_id *id, struct sq_err *err)
 {
-	(void)ctx;
-	return sq_media_identify(video, id, err);
+	const struct sq_media_read_opts *read = ctx;
+
+	return sq_media_identify(video, read, id, err);
 }
 
 static void print_diags(const struct sq_diags *diags)
@@ -62,7 +85,8 @@ static void print_diags(const struct sq_diags *diags)
 static int load_all(char **dirs, int n, int check, struct sq_acq *acqs)
 {
 	struct sq_taskfile_opts to = {
-	    .probe = probe, .create_output_root = !check, .identify = identify};
+	    .probe = probe, .probe_ctx = &cli.media, .create_output_root = !check,
+	    .identify = identify};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	int bad = 0;
 
@@ -171,39 +195,44 @@ static int push_all(struct sq_acq *acqs, int n, const char *url, const char *pre
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* Returns -1 to go on, else the exit status. */
+static int parse_cli(int argc, char **argv, struct sq_args *args)
 {
-	static const struct option longopts[] = {
-		{"check", no_argument, NULL, 'c'},   {"redis", required_argument, NULL, 'r'},
-		{"prefix", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
-		{"ssh-key", required_argument, NULL, 'k'},
-		{"ssh-known-hosts", required_argument, NULL, 'K'},
-		{"replace", no_argument, NULL, 'R'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *url = getenv("SCANQ_REDIS"), *prefix = getenv("SCANQ_PREFIX");
-	struct sq_acq *acqs;
-	int check = 0, replace = 0, opt, ndirs, rc = 0;
+	struct sq_err err;
+	int rc = sq_options_parse(&prog, argc, argv, getenv, args, &err);
 
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c': check = 1; break;
-		case 'r': url = optarg; break;
-		case 'p': prefix = optarg; break;
-		case 'k': sq_setenv_path("SCANQ_SSH_KEY", optarg); break;
-		case 'K': sq_setenv_path("SCANQ_SSH_KNOWN_HOSTS", optarg); break;
-		case 'R': replace = 1; break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
-		}
+	if (rc == 0 && args->n == 0)
+		rc = sq_error(&err, SQ_ERR_INVALID, "no task directory given");
+	if (rc == 1) {
+		char *help = sq_options_help(&prog);
+
+		fputs(help, stdout);
+		free(help);
+		return 0;
 	}
-	ndirs = argc - optind;
-	if (ndirs < 1) {
-		fprintf(stderr, "scanq-enqueue: no task directory given\n%s", usage);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\ntry '" PROG " --help'\n", err.msg);
 		return 2;
 	}
+	cli.media.ssh.key_file = cli.ssh_key;
+	cli.media.ssh.known_hosts = cli.ssh_known_hosts;
+	cli.media.ssh.home = getenv("HOME"); /* ~/.ssh: config, keys, known_hosts */
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct sq_args args;
+	struct sq_acq *acqs;
+	int ndirs, rc = parse_cli(argc, argv, &args), check = cli.check, replace = cli.replace;
+	const char *url = cli.redis_url, *prefix = cli.prefix;
+
+	if (rc >= 0)
+		goto out;
+	rc = 0;
+	ndirs = (int)args.n;
 	acqs = xcalloc((size_t)ndirs, sizeof(*acqs));
-	if (load_all(argv + optind, ndirs, check, acqs) < 0) {
+	if (load_all(args.v, ndirs, check, acqs) < 0) {
 		fprintf(stderr, "scanq-enqueue: nothing pushed\n");
 		rc = 1;
 	} else if (check) {
@@ -220,5 +249,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ndirs; i++)
 		sq_acq_release(&acqs[i]);
 	free(acqs);
+out:
+	sq_options_release(&prog, &args);
 	return rc;
 }

@@ -3,9 +3,10 @@
  * Thin over lib/ops/repair.h: options, load every directory (all must validate before
  * Redis is touched), plan, print the plan, and with --apply execute it. */
 #include "ops/repair.h"
+#include "base/options.h"
+#include "media/media.h"
 #include "base/xalloc.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "base/banned.h"
@@ -16,74 +17,70 @@
 #define REPAIR_RETRY_FOR_MS 10000
 
 struct options {
-	const char *redis_url; /* NULL: default */
+	const char *redis_url;
 	const char *prefix;
 	int apply;
 	int retry_failed;
 	char **dirs;
 	size_t ndirs;
+	char *ssh_key, *ssh_known_hosts;
+	struct sq_media_read_opts media; /* to identify sftp:// videos */
 };
 
-static void usage(FILE *f)
-{
-	fputs("usage: " PROG " DIR... [--apply] [--retry-failed] [--redis URL] [--prefix P]\n"
-	      "\n"
-	      "For every task of each task directory, compare the stage records on disk with\n"
-	      "Redis and re-inject the task at its earliest missing stage; a stitch whose\n"
-	      "inputs are being redone follows by fan-in. Jobs queued, leased or waiting for a\n"
-	      "retry are never touched. Prints the plan; changes nothing without --apply.\n"
-	      "\n"
-	      "  --apply          execute the plan\n"
-	      "  --retry-failed   also re-inject failed (dead-lettered) jobs\n"
-	      "  --redis URL      redis://[user:pass@]host:port/db or unix:///path\n"
-	      "                   (default $SCANQ_REDIS, else " SQ_QUEUE_DEFAULT_URL ")\n"
-	      "  --prefix P       key prefix (default $SCANQ_PREFIX, else none)\n"
-	      "  --help           show this help\n"
-	      "\n"
-	      "exit status: 0 ok (also when repairs were planned), 1 failure, 2 usage\n",
-	      f);
-}
+/* What the command line and the environment say (program state: the option
+ * table below points into it). */
+static struct options cli;
+
+static const struct sq_option option_table[] = {
+    {.type = SQ_OPTION_FLAG, .name = "apply", .value = &cli.apply, .help = "execute the plan"},
+    {.type = SQ_OPTION_FLAG,
+     .name = "retry-failed",
+     .value = &cli.retry_failed,
+     .help = "also re-inject failed (dead-lettered) jobs"},
+    SQ_OPTION_REDIS(&cli.redis_url, SQ_QUEUE_DEFAULT_URL),
+    SQ_OPTION_PREFIX(&cli.prefix),
+    SQ_OPTION_SSH_KEY(&cli.ssh_key),
+    SQ_OPTION_SSH_KNOWN_HOSTS(&cli.ssh_known_hosts),
+    SQ_OPTION_STALL_TIMEOUT(&cli.media.stall_ms),
+    SQ_OPTION_HELP_ENTRY,
+    {.type = SQ_OPTION_END},
+};
+
+static const struct sq_program prog = {
+    .name = PROG,
+    .usage = PROG " DIR... [--apply] [--retry-failed] [--redis URL] [--prefix P]",
+    .about = "For every task of each task directory, compare the stage records on disk with\n"
+	     "Redis and re-inject the task at its earliest missing stage; a stitch whose\n"
+	     "inputs are being redone follows by fan-in. Jobs queued, leased or waiting for a\n"
+	     "retry are never touched. Prints the plan; changes nothing without --apply.",
+    .notes = "Exit status: 0 ok (also when repairs were planned), 1 failure, 2 usage.",
+    .options = option_table,
+};
 
 /* Returns -1 to go on, else the exit status. */
-static int parse_options(int argc, char **argv, struct options *o)
+static int parse_options(int argc, char **argv, struct sq_args *args)
 {
-	enum { OPT_APPLY = 256, OPT_RETRY_FAILED, OPT_REDIS, OPT_PREFIX, OPT_HELP };
-	static const struct option longopts[] = {
-	    {"apply", no_argument, NULL, OPT_APPLY},
-	    {"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
-	    {"redis", required_argument, NULL, OPT_REDIS},
-	    {"prefix", required_argument, NULL, OPT_PREFIX},
-	    {"help", no_argument, NULL, OPT_HELP},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
+	struct sq_err err;
+	int rc = sq_options_parse(&prog, argc, argv, getenv, args, &err);
 
-	o->redis_url = getenv("SCANQ_REDIS");
-	o->prefix = getenv("SCANQ_PREFIX");
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c == OPT_APPLY) {
-			o->apply = 1;
-		} else if (c == OPT_RETRY_FAILED) {
-			o->retry_failed = 1;
-		} else if (c == OPT_REDIS) {
-			o->redis_url = optarg;
-		} else if (c == OPT_PREFIX) {
-			o->prefix = optarg;
-		} else if (c == OPT_HELP) {
-			usage(stdout);
-			return 0;
-		} else {
-			usage(stderr);
-			return 2;
-		}
+	if (rc == 0 && args->n == 0)
+		rc = sq_error(&err, SQ_ERR_INVALID, "no task directory given");
+	if (rc == 1) {
+		char *help = sq_options_help(&prog);
+
+		fputs(help, stdout);
+		free(help);
+		return 0;
 	}
-	if (optind >= argc) {
-		fprintf(stderr, PROG ": no task directory given\n");
-		usage(stderr);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\ntry '" PROG " --help'\n", err.msg);
 		return 2;
 	}
-	o->dirs = argv + optind;
-	o->ndirs = (size_t)(argc - optind);
+	cli.dirs = args->v;
+	cli.ndirs = args->n;
+	cli.media.ssh.key_file = cli.ssh_key;
+	cli.media.ssh.known_hosts = cli.ssh_known_hosts;
+	cli.media.ssh.home = getenv("HOME"); /* ~/.ssh: config, keys, known_hosts */
 	return -1;
 }
 
@@ -95,7 +92,7 @@ static int load_all(const struct options *o, struct sq_repair_acq *acqs)
 	for (size_t i = 0; i < o->ndirs; i++) {
 		struct sq_diags diags = SQ_DIAGS_INIT;
 
-		if (sq_repair_load(o->dirs[i], &acqs[i], &diags) < 0)
+		if (sq_repair_load(o->dirs[i], &o->media, &acqs[i], &diags) < 0)
 			rc = -1;
 		for (size_t k = 0; k < diags.n; k++) {
 			char *line = sq_diag_format(&diags.v[k]);
@@ -198,16 +195,18 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct options o = {NULL, NULL, 0, 0, NULL, 0};
 	struct sq_repair_acq *acqs;
-	int rc = parse_options(argc, argv, &o);
+	struct sq_args args;
+	int rc = parse_options(argc, argv, &args);
 
 	if (rc >= 0)
-		return rc;
-	acqs = xcalloc(o.ndirs, sizeof(*acqs));
-	rc = load_all(&o, acqs) < 0 ? 1 : repair(&o, acqs);
-	for (size_t i = 0; i < o.ndirs; i++)
+		goto out;
+	acqs = xcalloc(cli.ndirs, sizeof(*acqs));
+	rc = load_all(&cli, acqs) < 0 ? 1 : repair(&cli, acqs);
+	for (size_t i = 0; i < cli.ndirs; i++)
 		sq_repair_acq_release(&acqs[i]);
 	free(acqs);
+out:
+	sq_options_release(&prog, &args);
 	return rc;
 }

@@ -5,6 +5,7 @@
  * cursor and reads keys unbuffered, and every way out (q, Ctrl-C, SIGTERM,
  * SIGHUP, exit(), a crash, Ctrl-Z) puts the terminal back as it was. */
 #include "base/fsutil.h"
+#include "base/options.h"
 #include "queue/queue.h"
 #include "queue/redis.h"
 #include "ops/console.h"
@@ -13,13 +14,11 @@
 #include "base/xalloc.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,34 +33,6 @@
 #define MAX_DEAD 5
 #define DEFAULT_INTERVAL_MS 2000
 
-static const char usage_text[] =
-    "usage: " PROG " [--acq A] [--interval S] [--once] [--json] [--redis URL] [--prefix P]\n"
-    "       " PROG " --http ADDR [--operator-token-file FILE] [--acq A] [--interval S]\n"
-    "\n"
-    "Shows the queue: per acquisition and stage the jobs queued, running, done,\n"
-    "failed and waiting to retry; running jobs with host, age and progress; the\n"
-    "newest dead letters; workers and the age of their last heartbeat.\n"
-    "\n"
-    "  --acq A        only acquisition A\n"
-    "  --interval S   refresh period of the live view (default 2s; 500ms, 5s, 1m)\n"
-    "  --once         print the view once and exit (the default when stdout is not\n"
-    "                 a terminal)\n"
-    "  --json         print the snapshot as one JSON document and exit\n"
-    "  --http ADDR    serve the web console (live view, a page per job, the clouds\n"
-    "                 in 3D) on ADDR: PORT (on 127.0.0.1), HOST:PORT or [IPv6]:PORT;\n"
-    "                 port 0 picks a free one; the URL is printed\n"
-    "  --operator-token-file FILE\n"
-    "                 allow actions (cancel, pause, resume, retry, clear) from the\n"
-    "                 console to whoever sends this file's token in the X-Scanq-Token\n"
-    "                 header; without it the console only shows\n"
-    "  --redis URL    redis://[user:pass@]host:port/db or unix:///path\n"
-    "                 (default $SCANQ_REDIS, else " SQ_QUEUE_DEFAULT_URL ")\n"
-    "  --prefix P     key prefix of the deployment (default $SCANQ_PREFIX)\n"
-    "  -h, --help     show this help\n"
-    "\n"
-    "In the live view q quits and space refreshes at once.\n"
-    "Exit status: 0 ok, 1 Redis failure, 2 usage.\n";
-
 struct opts {
 	const char *acq;
 	const char *url;
@@ -71,6 +42,71 @@ struct opts {
 	int once, json;
 	const char *http;	/* --http ADDR */
 	const char *token_file; /* --operator-token-file */
+};
+
+/* What the command line and the environment say (program state: the option
+ * table below points into it). */
+static struct opts cli = {.interval_ms = DEFAULT_INTERVAL_MS};
+
+static int name_ok(const char *s)
+{
+	return sq_name_valid(s);
+}
+
+static const struct sq_option options[] = {
+    {.type = SQ_OPTION_STRING,
+     .name = "acq",
+     .value = &cli.acq,
+     .arg = "A",
+     .check = name_ok,
+     .expect = "an acquisition name, [A-Za-z0-9._-]{1,64}",
+     .help = "only acquisition A"},
+    {.type = SQ_OPTION_DURATION,
+     .name = "interval",
+     .value = &cli.interval_ms,
+     .arg = "S",
+     .min = 100,
+     .max = 86400000,
+     .help = "refresh period of the live view (default 2s; 500ms, 5s, 1m)"},
+    {.type = SQ_OPTION_FLAG,
+     .name = "once",
+     .value = &cli.once,
+     .help = "print the view once and exit (the default when stdout is not\n"
+	     "a terminal)"},
+    {.type = SQ_OPTION_FLAG,
+     .name = "json",
+     .value = &cli.json,
+     .help = "print the snapshot as one JSON document and exit"},
+    {.type = SQ_OPTION_STRING,
+     .name = "http",
+     .value = &cli.http,
+     .arg = "ADDR",
+     .help = "serve the web console (live view, a page per job, the clouds\n"
+	     "in 3D) on ADDR: PORT (on 127.0.0.1), HOST:PORT or [IPv6]:PORT;\n"
+	     "port 0 picks a free one; the URL is printed"},
+    {.type = SQ_OPTION_STRING,
+     .name = "operator-token-file",
+     .value = &cli.token_file,
+     .arg = "FILE",
+     .help = "allow actions (cancel, pause, resume, retry, clear) from the\n"
+	     "console to whoever sends this file's token in the X-Scanq-Token\n"
+	     "header; without it the console only shows"},
+    SQ_OPTION_REDIS(&cli.url, SQ_QUEUE_DEFAULT_URL),
+    SQ_OPTION_PREFIX(&cli.prefix),
+    SQ_OPTION_HELP_ENTRY,
+    {.type = SQ_OPTION_END},
+};
+
+static const struct sq_program prog = {
+    .name = PROG,
+    .usage = PROG " [--acq A] [--interval S] [--once] [--json] [--redis URL] [--prefix P]\n" PROG
+		  " --http ADDR [--operator-token-file FILE] [--acq A] [--interval S]",
+    .about = "Shows the queue: per acquisition and stage the jobs queued, running, done,\n"
+	     "failed and waiting to retry; running jobs with host, age and progress; the\n"
+	     "newest dead letters; workers and the age of their last heartbeat.",
+    .notes = "In the live view q quits and space refreshes at once.\n"
+	     "Exit status: 0 ok, 1 Redis failure, 2 usage.",
+    .options = options,
 };
 
 /* ---- the terminal (program state: the signal handlers need it) ---- */
@@ -209,92 +245,45 @@ static void term_size(int *cols, int *rows)
 
 /* ---- options ---- */
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Prints "scanq-status: <message>" and a hint; returns the usage exit status. */
-static int usage_error(const char *fmt, ...)
+/* The checks that span options, and --http's address; 0 or -1 with err. */
+static int check_cli(const struct opts *o, struct sq_err *err)
 {
-	va_list ap;
+	char *host;
+	int port;
 
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\ntry '" PROG " --help'\n", stderr);
-	return 2;
+	if (o->http && sq_http_parse_addr(o->http, &host, &port, err) < 0)
+		return -1;
+	if (o->http)
+		free(host);
+	if (o->token_file && !o->http)
+		return sq_error(err, SQ_ERR_INVALID, "--operator-token-file needs --http");
+	if (o->http && (o->once || o->json))
+		return sq_error(err, SQ_ERR_INVALID,
+				"--http serves the console; it takes no --once or --json");
+	return 0;
 }
 
 /* Returns -1 to go on, else the exit status. */
-static int parse_opts(int argc, char **argv, struct opts *o)
+static int parse_opts(int argc, char **argv, struct sq_args *args)
 {
-	static const struct option longopts[] = {
-	    {"acq", required_argument, NULL, 'a'},
-	    {"interval", required_argument, NULL, 'i'},
-	    {"once", no_argument, NULL, 'o'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"redis", required_argument, NULL, 'r'},
-	    {"prefix", required_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"http", required_argument, NULL, 'H'},
-	    {"operator-token-file", required_argument, NULL, 'T'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
+	struct sq_err err;
+	int rc = sq_options_parse(&prog, argc, argv, getenv, args, &err);
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			if (!sq_name_valid(optarg))
-				return usage_error("bad acquisition name '%s'", optarg);
-			o->acq = optarg;
-			break;
-		case 'i':
-			if (sq_parse_duration_ms(optarg, &o->interval_ms) < 0 ||
-			    o->interval_ms < 100 || o->interval_ms > 86400000)
-				return usage_error("bad interval '%s' (100ms .. 1d)", optarg);
-			break;
-		case 'o':
-			o->once = 1;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'r':
-			o->url = optarg;
-			break;
-		case 'p':
-			o->prefix = optarg;
-			break;
-		case 'H': {
-			struct sq_err err;
-			char *host;
-			int port;
+	if (rc == 0 && args->n)
+		rc = sq_error(&err, SQ_ERR_INVALID, "unexpected argument '%s'", args->v[0]);
+	if (rc == 1) {
+		char *help = sq_options_help(&prog);
 
-			if (sq_http_parse_addr(optarg, &host, &port, &err) < 0)
-				return usage_error("%s", err.msg);
-			free(host);
-			o->http = optarg;
-			break;
-		}
-		case 'T':
-			o->token_file = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+		fputs(help, stdout);
+		free(help);
+		return 0;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (o->token_file && !o->http)
-		return usage_error("--operator-token-file needs --http");
-	if (o->http && (o->once || o->json))
-		return usage_error("--http serves the console; it takes no --once or --json");
+	if (rc == 0)
+		rc = check_cli(&cli, &err);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\ntry '" PROG " --help'\n", err.msg);
+		return 2;
+	}
 	return -1;
 }
 
@@ -633,30 +622,27 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.interval_ms = DEFAULT_INTERVAL_MS};
+	struct sq_args args;
 	int rc, live;
 
 	setlocale(LC_CTYPE, "");
-	o.url = getenv("SCANQ_REDIS");
-	o.prefix = getenv("SCANQ_PREFIX");
-	rc = parse_opts(argc, argv, &o);
+	rc = parse_opts(argc, argv, &args);
+	if (rc < 0)
+		rc = check_url(&cli);
 	if (rc >= 0)
-		return rc;
-	if (!o.url || !*o.url)
-		o.url = SQ_QUEUE_DEFAULT_URL;
-	rc = check_url(&o);
-	if (rc >= 0)
-		return rc;
-	if (o.http) {
-		rc = run_http(&o);
-		free(o.url_shown);
-		return rc;
+		goto out;
+	if (cli.http) {
+		rc = run_http(&cli);
+		free(cli.url_shown);
+		goto out;
 	}
 	/* a pipe or a file gets the view once, like --once */
-	live = !o.once && !o.json && isatty(STDOUT_FILENO);
+	live = !cli.once && !cli.json && isatty(STDOUT_FILENO);
 	if (live)
 		install_handlers();
-	rc = live ? run_live(&o) : run_once(&o);
-	free(o.url_shown);
+	rc = live ? run_live(&cli) : run_once(&cli);
+	free(cli.url_shown);
+out:
+	sq_options_release(&prog, &args);
 	return rc;
 }

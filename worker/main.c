@@ -1,11 +1,17 @@
-/* scanq-worker - run worker processes for some stages, or one task locally. */
-#include "base/fsutil.h"
+/* scanq-worker - run worker processes for some stages, or one task locally.
+ *
+ * Options (flags and SCANQ_* variables, read once here) -> sq_worker_opts ->
+ * lib/worker -> exit status: 0 ok, 1 failure (or, with --drain, a job of the
+ * pool dead-lettered), 2 usage. */
+#include "base/options.h"
+#include "base/parallel.h"
+#include "media/media.h"
+#include "queue/queue.h"
 #include "task/task.h"
 #include "worker/worker.h"
 #include "base/xalloc.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,33 +20,10 @@
 
 #include "base/banned.h"
 
-static const char usage[] =
-	"usage: scanq-worker [--stage S[,S...]] [--acq A...] [-n N] [--gpus LIST] [--drain]\n"
-	"       scanq-worker --local TASK.yaml [--stage S]\n"
-	"\n"
-	"  --stage S      extract, reconstruct, stitch (comma list; default all)\n"
-	"  --acq A        serve only these acquisitions (repeat or comma list; default all)\n"
-	"  -n N           worker processes on this host (default 1)\n"
-	"  --gpus LIST    GPU ids assigned round-robin to the processes (e.g. 0,1)\n"
-	"  --drain        exit when nothing is queued or running for these stages\n"
-	"  --local FILE   run the stages of one task file here, without Redis\n"
-	"  --hwaccel      try hardware video decoding (falls back to software)\n"
-	"  --lease D      lease length (default 15s); heartbeats extend it\n"
-	"  --grace D      on SIGTERM/SIGINT, how long a running job may finish (default 30s);\n"
-	"                 a second signal hands it back at once\n"
-	"  --redis URL    redis://[user:pass@]host:port/db or unix:///path (env SCANQ_REDIS)\n"
-	"  --prefix P     key prefix (env SCANQ_PREFIX)\n"
-	"  --ssh-key FILE private key for sftp:// videos (env SCANQ_SSH_KEY); default:\n"
-	"                 ssh-agent and the keys in ~/.ssh\n"
-	"  --ssh-known-hosts FILE\n"
-	"                 host keys of sftp:// hosts (env SCANQ_SSH_KNOWN_HOSTS); default\n"
-	"                 ~/.ssh/known_hosts; an unknown or changed key is refused\n"
-	"  -h, --help     this text\n";
+#define PROG "scanq-worker"
 
 static volatile sig_atomic_t stop_level;
 
-/* The SSH options travel in the environment (sq_setenv_path), where
- * lib/media/sftp.c reads them, in every process. */
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -63,53 +46,6 @@ static void log_line(void *ctx, const char *line)
 	free(buf);
 }
 
-/* Splits a comma list into *v (appending); returns -1 on an empty item. */
-static int split_list(const char *s, char ***v, size_t *n)
-{
-	const char *p = s;
-
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (len == 0)
-			return -1;
-		*v = xrealloc(*v, (*n + 1) * sizeof(**v));
-		(*v)[(*n)++] = xstrndup(p, len);
-		if (!comma)
-			return 0;
-		p = comma + 1;
-	}
-}
-
-static int parse_stages(const char *s, struct sq_worker_opts *o)
-{
-	char **names = NULL;
-	size_t n = 0;
-	int rc = split_list(s, &names, &n);
-
-	o->nstages = 0;
-	for (size_t i = 0; i < n; i++) {
-		int st = sq_stage_parse(names[i]);
-
-		if (st < 0 || o->nstages >= SQ_STAGE_COUNT)
-			rc = -1;
-		else
-			o->stages[o->nstages++] = (enum sq_stage)st;
-		free(names[i]);
-	}
-	free(names);
-	return rc;
-}
-
-static int parse_duration(const char *what, const char *s, long long *ms)
-{
-	if (sq_parse_duration_ms(s, ms) == 0)
-		return 0;
-	fprintf(stderr, "scanq-worker: invalid %s '%s' (expected e.g. 30s, 5m)\n", what, s);
-	return -1;
-}
-
 static void install_signals(void)
 {
 	struct sigaction sa;
@@ -126,90 +62,201 @@ static void install_signals(void)
 	signal(SIGXFSZ, SIG_IGN);
 }
 
-struct cli {
-	struct sq_worker_opts o;
-	char **acqs, **gpus;
-	size_t nacqs, ngpus;
-	const char *local;
-	int stage_given;
+/* Everything the command line and the environment say (program state: the
+ * option table below points into it). */
+static struct cli {
+	struct sq_option_list stages, acqs, gpus;
+	long long nprocs, lease_ms, grace_ms, threads;
+	int drain, hwaccel;
+	const char *local, *redis_url, *prefix;
+	char *ssh_key, *ssh_known_hosts;
+	struct sq_media_read_opts media;
+} cli = {.nprocs = 1, .grace_ms = 30000};
+
+static const char *const stage_names[] = {"extract", "reconstruct", "stitch", NULL};
+
+static int name_ok(const char *s)
+{
+	return sq_name_valid(s);
+}
+
+static const struct sq_option options[] = {
+    {.type = SQ_OPTION_LIST,
+     .name = "stage",
+     .value = &cli.stages,
+     .arg = "S[,S...]",
+     .choices = stage_names,
+     .help = "extract, reconstruct, stitch (default all)"},
+    {.type = SQ_OPTION_LIST,
+     .name = "acq",
+     .value = &cli.acqs,
+     .arg = "A",
+     .check = name_ok,
+     .expect = "an acquisition name, [A-Za-z0-9._-]{1,64}",
+     .help = "serve only these acquisitions (repeat or comma list;\ndefault all)"},
+    {.type = SQ_OPTION_INT,
+     .short_name = 'n',
+     .value = &cli.nprocs,
+     .arg = "N",
+     .min = 1,
+     .max = 1024,
+     .help = "worker processes on this host (default 1)"},
+    {.type = SQ_OPTION_LIST,
+     .name = "gpus",
+     .value = &cli.gpus,
+     .arg = "LIST",
+     .help = "GPUs (index or UUID, as nvidia-smi lists them) assigned\n"
+	     "round-robin to the processes, e.g. 0,1"},
+    {.type = SQ_OPTION_FLAG,
+     .name = "drain",
+     .value = &cli.drain,
+     .help = "exit when nothing is queued or running for these stages;\n"
+	     "exit 1 if a job this pool ran was dead-lettered"},
+    {.type = SQ_OPTION_STRING,
+     .name = "local",
+     .value = &cli.local,
+     .arg = "FILE",
+     .help = "run the stages of one task file here, without Redis"},
+    {.type = SQ_OPTION_FLAG,
+     .name = "hwaccel",
+     .value = &cli.hwaccel,
+     .help = "try hardware video decoding (falls back to software)"},
+    {.type = SQ_OPTION_DURATION,
+     .name = "lease",
+     .value = &cli.lease_ms,
+     .arg = "D",
+     .min = 1000,
+     .max = 86400000,
+     .help = "lease length, 1s..1d (default 15s); heartbeats extend it"},
+    {.type = SQ_OPTION_DURATION,
+     .name = "grace",
+     .value = &cli.grace_ms,
+     .arg = "D",
+     .min = 0,
+     .max = 86400000,
+     .help = "on SIGTERM/SIGINT, how long a running job may finish\n"
+	     "(default 30s); a second signal hands it back at once"},
+    {.type = SQ_OPTION_INT,
+     .name = "threads",
+     .env = "SCANQ_THREADS",
+     .value = &cli.threads,
+     .arg = "N",
+     .min = 1,
+     .max = 1024,
+     .help = "threads of the built-in stitch per process (default: the\n"
+	     "CPUs it may use, at most 16)"},
+    SQ_OPTION_STALL_TIMEOUT(&cli.media.stall_ms),
+    SQ_OPTION_REDIS(&cli.redis_url, SQ_QUEUE_DEFAULT_URL),
+    SQ_OPTION_PREFIX(&cli.prefix),
+    SQ_OPTION_SSH_KEY(&cli.ssh_key),
+    SQ_OPTION_SSH_KNOWN_HOSTS(&cli.ssh_known_hosts),
+    SQ_OPTION_HELP_ENTRY,
+    {.type = SQ_OPTION_END},
 };
 
-/* Parses argv into c; returns 0, or the exit code for usage errors / --help. */
-static int parse_args(int argc, char **argv, struct cli *c)
-{
-	static const struct option longopts[] = {
-		{"stage", required_argument, NULL, 's'}, {"acq", required_argument, NULL, 'a'},
-		{"gpus", required_argument, NULL, 'g'},  {"drain", no_argument, NULL, 'd'},
-		{"local", required_argument, NULL, 'l'}, {"hwaccel", no_argument, NULL, 'H'},
-		{"lease", required_argument, NULL, 'L'}, {"grace", required_argument, NULL, 'G'},
-		{"redis", required_argument, NULL, 'r'}, {"prefix", required_argument, NULL, 'p'},
-		{"ssh-key", required_argument, NULL, 'k'},
-		{"ssh-known-hosts", required_argument, NULL, 'K'},
-		{"help", no_argument, NULL, 'h'},	 {NULL, 0, NULL, 0},
-	};
-	char *end;
-	int opt, bad = 0;
+static const struct sq_program prog = {
+    .name = PROG,
+    .usage = PROG " [--stage S[,S...]] [--acq A...] [-n N] [--gpus LIST] [--drain]\n" PROG
+		  " --local TASK.yaml [--stage S]",
+    .about = "Runs N worker processes that claim jobs of these stages from Redis, or\n"
+	     "the stages of one task file here (--local).",
+    .notes = "Exit status: 0 ok (also after SIGTERM/SIGINT), 1 failure (with --drain:\n"
+	     "also when a job this pool ran was dead-lettered), 2 usage.",
+    .options = options,
+};
 
-	while (!bad && (opt = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 's': bad = parse_stages(optarg, &c->o); c->stage_given = 1; break;
-		case 'a': bad = split_list(optarg, &c->acqs, &c->nacqs); break;
-		case 'g': bad = split_list(optarg, &c->gpus, &c->ngpus); break;
-		case 'd': c->o.drain = 1; break;
-		case 'l': c->local = optarg; break;
-		case 'H': c->o.hwaccel = 1; break;
-		case 'L': bad = parse_duration("lease", optarg, &c->o.lease_ms); break;
-		case 'G': bad = parse_duration("grace", optarg, &c->o.grace_ms); break;
-		case 'r': c->o.redis_url = optarg; break;
-		case 'p': c->o.prefix = optarg; break;
-		case 'k': sq_setenv_path("SCANQ_SSH_KEY", optarg); break;
-		case 'K': sq_setenv_path("SCANQ_SSH_KNOWN_HOSTS", optarg); break;
-		case 'n':
-			c->o.nprocs = (int)strtol(optarg, &end, 10);
-			bad = *end || c->o.nprocs < 1 || c->o.nprocs > 1024;
-			break;
-		case 'h': fputs(usage, stdout); return 1;
-		default: bad = 1;
-		}
+/* The checks that span options; returns 0 or -1 with err. */
+static int check_cli(const struct cli *c, struct sq_err *err)
+{
+	if (c->local && c->stages.n > 1)
+		return sq_error(err, SQ_ERR_INVALID,
+				"--local runs one stage or all: give --stage one stage, not %zu",
+				c->stages.n);
+	return 0;
+}
+
+/* The worker's options from the command line's. */
+static void fill_opts(struct cli *c, struct sq_worker_opts *o)
+{
+	o->nstages = 0;
+	for (size_t i = 0; i < c->stages.n; i++) {
+		enum sq_stage st = (enum sq_stage)sq_stage_parse(c->stages.v[i]);
+		size_t k = 0;
+
+		while (k < o->nstages && o->stages[k] != st)
+			k++;
+		if (k == o->nstages && o->nstages < SQ_STAGE_COUNT)
+			o->stages[o->nstages++] = st;
 	}
-	if (bad || optind != argc || (c->local && c->stage_given && c->o.nstages != 1)) {
-		fprintf(stderr, "scanq-worker: invalid arguments\n%s", usage);
-		return 2;
+	for (int s = 0; c->stages.n == 0 && s < SQ_STAGE_COUNT; s++)
+		o->stages[o->nstages++] = (enum sq_stage)s;
+	o->acqs = (const char *const *)c->acqs.v;
+	o->nacqs = c->acqs.n;
+	o->gpus = (const char *const *)c->gpus.v;
+	o->ngpus = c->gpus.n;
+	o->nprocs = (int)c->nprocs;
+	o->drain = c->drain;
+	o->hwaccel = c->hwaccel;
+	o->lease_ms = c->lease_ms;
+	o->grace_ms = c->grace_ms;
+	o->redis_url = c->redis_url;
+	o->prefix = c->prefix;
+	c->media.ssh.key_file = c->ssh_key;
+	c->media.ssh.known_hosts = c->ssh_known_hosts;
+	c->media.ssh.home = getenv("HOME"); /* ~/.ssh: config, keys, known_hosts */
+	o->media = &c->media;
+	o->stop = &stop_level;
+	o->log = log_line;
+}
+
+static int run(struct cli *c)
+{
+	struct sq_worker_opts o = {0};
+	struct sq_err err;
+	int rc;
+
+	fill_opts(c, &o);
+	if (c->threads)
+		sq_par_set_max_threads((int)c->threads);
+	install_signals();
+	if (c->local)
+		rc = sq_worker_run_local(c->local, c->stages.n ? (int)o.stages[0] : -1, &o, &err);
+	else
+		rc = sq_worker_run_pool(&o, &err);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return 1;
+	}
+	if (!c->local && c->drain && rc > 0) {
+		fprintf(stderr, PROG ": %d job%s dead-lettered (scanq-status shows why)\n", rc,
+			rc == 1 ? " was" : "s were");
+		return 1;
 	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct cli c = {.o = {.nprocs = 1, .grace_ms = 30000, .stop = &stop_level,
-			      .log = log_line}};
+	struct sq_args args;
 	struct sq_err err;
-	int rc;
+	int rc = sq_options_parse(&prog, argc, argv, getenv, &args, &err);
 
-	c.o.redis_url = getenv("SCANQ_REDIS");
-	c.o.prefix = getenv("SCANQ_PREFIX");
-	for (int s = 0; s < SQ_STAGE_COUNT; s++)
-		c.o.stages[c.o.nstages++] = (enum sq_stage)s;
-	rc = parse_args(argc, argv, &c);
-	if (rc)
-		return rc == 1 ? 0 : rc;
-	c.o.acqs = (const char *const *)c.acqs;
-	c.o.nacqs = c.nacqs;
-	c.o.gpus = (const char *const *)c.gpus;
-	c.o.ngpus = c.ngpus;
-	install_signals();
-	if (c.local)
-		rc = sq_worker_run_local(c.local, c.stage_given ? (int)c.o.stages[0] : -1, &c.o,
-					 &err);
-	else
-		rc = sq_worker_run_pool(&c.o, &err);
-	if (rc < 0)
-		fprintf(stderr, "scanq-worker: %s\n", err.msg);
-	for (size_t i = 0; i < c.nacqs; i++)
-		free(c.acqs[i]);
-	for (size_t i = 0; i < c.ngpus; i++)
-		free(c.gpus[i]);
-	free(c.acqs);
-	free(c.gpus);
-	return rc < 0 ? 1 : 0;
+	if (rc == 0 && args.n)
+		rc = sq_error(&err, SQ_ERR_INVALID, "unexpected argument '%s'", args.v[0]);
+	if (rc == 0)
+		rc = check_cli(&cli, &err);
+	if (rc == 1) {
+		char *help = sq_options_help(&prog);
+
+		fputs(help, stdout);
+		free(help);
+		rc = 0;
+	} else if (rc < 0) {
+		fprintf(stderr, PROG ": %s\ntry '" PROG " --help'\n", err.msg);
+		rc = 2;
+	} else {
+		rc = run(&cli);
+	}
+	sq_options_release(&prog, &args);
+	return rc;
 }

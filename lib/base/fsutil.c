@@ -318,13 +318,3 @@ const char *sq_hostname(void)
 		snprintf(name, sizeof(name), "unknown");
 	return name;
 }
-
-void sq_setenv_path(const char *name, const char *path)
-{
-	char cwd[4096];
-	char *abs = path[0] != '/' && getcwd(cwd, sizeof(cwd)) ? sq_path_resolve(cwd, path)
-								: xstrdup(path);
-
-	setenv(name, abs, 1);
-	free(abs);
-}

@@ -52,9 +52,6 @@ long long sq_path_mtime_ms(const char *path);
 /* Wall clock in ms since the epoch, and a monotonic clock in ms. */
 long long sq_now_ms(void);
 
-/* Sets the environment variable name to path made absolute against the current
- * directory (for options handed to library code and child processes). */
-void sq_setenv_path(const char *name, const char *path);
 long long sq_mono_ms(void);
 
 /* Parses a duration: "90" (seconds), "500ms", "30s", "5m", "3h", "1d"; returns 0

@@ -19,6 +19,10 @@ enum { PAR_MAX_THREADS = 16 };
 
 static _Thread_local int in_worker;
 
+/* The program's cap, set once at start (an option, not the environment):
+ * process-wide by nature, like the CPU affinity it narrows. 0: none. */
+static atomic_int max_threads;
+
 struct par_job {
 	size_t n, block;
 	atomic_size_t next;
@@ -47,21 +51,20 @@ static void *par_worker(void *arg)
 	return NULL;
 }
 
+void sq_par_set_max_threads(int n)
+{
+	atomic_store(&max_threads, n > 0 ? n : 0);
+}
+
 int sq_par_threads(void)
 {
 	cpu_set_t set;
-	int cpus = 1;
-	const char *cap = getenv("SCANQ_THREADS");
+	int cpus = 1, cap = atomic_load(&max_threads);
 
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
 		cpus = CPU_COUNT(&set);
-	if (cap && *cap) {
-		char *end;
-		long v = strtol(cap, &end, 10);
-
-		if (*end == '\0' && v > 0 && v < cpus)
-			cpus = (int)v;
-	}
+	if (cap > 0 && cap < cpus)
+		cpus = cap;
 	if (cpus < 1)
 		cpus = 1;
 	return cpus > PAR_MAX_THREADS ? PAR_MAX_THREADS : cpus;

@@ -21,7 +21,13 @@ void sq_par_for(size_t n, size_t block, size_t min_n, size_t scratch_bytes,
 size_t sq_par_blocks(size_t n, size_t block);
 
 /* Threads sq_par_for would use for a large loop (1 when the process may run on
- * one CPU). SCANQ_THREADS, when set to a positive number, caps it. */
+ * one CPU): the CPUs the process may run on, at most 16, and at most the cap
+ * set by sq_par_set_max_threads. */
 int sq_par_threads(void);
+
+/* Caps the threads of every later sq_par_for in the process (cap > 0;
+ * 0: no cap). A program calls it once at start, from its options (the
+ * worker's --threads / SCANQ_THREADS). */
+void sq_par_set_max_threads(int cap);
 
 #endif

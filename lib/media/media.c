@@ -215,6 +215,8 @@ static int open_chapter(struct extract *x, struct chapter *c, struct sq_err *err
 {
 	c->io.cancelled = interrupt_cb;
 	c->io.ctx = x;
+	c->io.stall_ms = x->o->read ? x->o->read->stall_ms : 0;
+	c->io.ssh = x->o->read ? &x->o->read->ssh : NULL;
 	if (sq_media_io_open(&c->io, c->url, &c->fmt, err) < 0)
 		return -1;
 	c->vidx = pick_video(c->fmt);
@@ -281,7 +283,10 @@ static void setup_hwaccel(struct extract *x)
 	char why[2][128], line[320];
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		int ret = av_hwdevice_ctx_create(&x->hw_dev, types[i], NULL, NULL, 0);
+		/* CUDA's device string is its index: the slot's GPU, as the worker
+		 * gives it to its backends in CUDA_VISIBLE_DEVICES */
+		const char *dev = types[i] == AV_HWDEVICE_TYPE_CUDA ? x->o->gpu : NULL;
+		int ret = av_hwdevice_ctx_create(&x->hw_dev, types[i], dev, NULL, 0);
 
 		if (ret >= 0) {
 			x->hw_type = types[i];

@@ -8,6 +8,7 @@
 
 #include "base/err.h"
 #include "base/hooks.h"
+#include "media/sftp.h"
 #include "task/task.h"
 
 #include <stddef.h>
@@ -23,17 +24,28 @@ struct sq_media_info {
  * 59.27.100, libavcodec 59.37.100, libswscale 6.7.100" (static storage). */
 const char *sq_media_version(void);
 
+
+/* How videos are read, by the probe and the extraction alike; the programs
+ * fill it from their options. NULL or zeroed: the defaults. */
+struct sq_media_read_opts {
+	struct sq_ssh_opts ssh; /* sftp:// videos */
+	long long stall_ms;	/* a read that gets no data for this long fails; 0: 30 s */
+};
+
 /* A video's identity (size, modification time, SHA-256 of its first and last
- * MiB), read from a local path or an sftp:// URL. */
-int sq_media_identify(const char *url, struct sq_video_id *id, struct sq_err *err);
+ * MiB), read from a local path or an sftp:// URL. read may be NULL. */
+int sq_media_identify(const char *url, const struct sq_media_read_opts *read,
+		      struct sq_video_id *id, struct sq_err *err);
 
 /* 0 if the video at url still has identity want (size and hashes: a copy
  * with a new mtime is the same video); else -1 saying what changed. */
-int sq_media_check_identity(const char *url, const struct sq_video_id *want, struct sq_err *err);
+int sq_media_check_identity(const char *url, const struct sq_media_read_opts *read,
+			    const struct sq_video_id *want, struct sq_err *err);
 
 /* Opens url (path or libav URL) and checks it has a video stream and a duration.
- * Fills *info (may be NULL). */
-int sq_media_probe(const char *url, struct sq_media_info *info, struct sq_err *err);
+ * Fills *info (may be NULL). read may be NULL. */
+int sq_media_probe(const char *url, const struct sq_media_read_opts *read,
+		   struct sq_media_info *info, struct sq_err *err);
 
 struct sq_extract_opts {
 	const struct sq_extract_spec *spec;
@@ -45,7 +57,9 @@ struct sq_extract_opts {
 	 * there, as the concat demuxer's `outpoint` does; 0 = the whole input. */
 	const long long *input_until_ms;
 	const char *frames_dir; /* existing empty directory; frame_%06d.jpg go here */
+	const struct sq_media_read_opts *read; /* how inputs are read; NULL: defaults */
 	int hwaccel;		/* 1: try hardware decoding, fall back to software */
+	const char *gpu;	/* hwaccel: the CUDA device, as --gpus names it; NULL: the first */
 	/* progress (frames done, frames expected) at most a few times a second
 	 * from the extracting thread; cancelled polled between frames (non-zero
 	 * stops with SQ_ERR_CANCEL); a log line per notable event (hwaccel

@@ -27,9 +27,11 @@ const char *sq_media_av_err(int code, char *buf, size_t len);
 /* ---- inputs with a stall timeout (media_io.c) ---- */
 
 struct sq_sftp_file;
+struct sq_ssh_opts;
 
 struct sq_media_io {
-	long long stall_ms;	     /* give up after this long without a byte; 0: the default */
+	long long stall_ms;	       /* give up after this long without a byte; 0: 30 s */
+	const struct sq_ssh_opts *ssh; /* sftp:// inputs (borrowed); NULL: the defaults */
 	int (*cancelled)(void *ctx); /* polled while waiting; may be NULL */
 	void *ctx;
 	int fd;			   /* local files: ours, read non-blocking; else -1 */
@@ -38,11 +40,8 @@ struct sq_media_io {
 	int stalled;		   /* a read gave up for lack of data */
 };
 
-/* The stall timeout: SCANQ_STALL_TIMEOUT_MS from the environment, else 30 s. */
-long long sq_media_stall_ms(void);
-
 /* Opens url and reads its stream info into *fmt (close with sq_media_io_close).
- * io's stall_ms, cancelled and ctx are set by the caller; io must stay put while
+ * io's stall_ms, ssh, cancelled and ctx are set by the caller; io must stay put while
  * the input is open. */
 int sq_media_io_open(struct sq_media_io *io, const char *url, AVFormatContext **fmt,
 		     struct sq_err *err);

@@ -9,8 +9,8 @@
  * an AVIOContext of ours too (libav's own sftp protocol reads one request at a
  * time and checks no host key), under the same timeout and cancellation. Other
  * URLs (libav protocols) get the same limit through their rw_timeout option.
- * The timeout is 30 s unless the environment's SCANQ_STALL_TIMEOUT_MS says
- * otherwise (tests shorten it). */
+ * The timeout is 30 s unless the caller's options say otherwise (the programs'
+ * --stall-timeout; tests shorten it). */
 #include "base/fsutil.h"
 #include "media/media_internal.h"
 #include "media/sftp.h"
@@ -38,18 +38,6 @@ const char *sq_media_av_err(int code, char *buf, size_t len)
 	av_strerror(code, buf, len);
 	buf[0] = (char)tolower((unsigned char)buf[0]);
 	return buf;
-}
-
-long long sq_media_stall_ms(void)
-{
-	const char *s = getenv("SCANQ_STALL_TIMEOUT_MS");
-	char *end;
-	long long v;
-
-	if (!s || !*s)
-		return STALL_DEFAULT_MS;
-	v = strtoll(s, &end, 10);
-	return *end == '\0' && v > 0 ? v : STALL_DEFAULT_MS;
 }
 
 /* A path without a scheme, or file:, is read by us; anything else by libav. */
@@ -188,7 +176,7 @@ static int open_remote(struct sq_media_io *io, const char *url, AVFormatContext 
 		       struct sq_err *err)
 {
 	struct sq_sftp_opts so = {
-	    .stall_ms = io->stall_ms, .cancelled = io->cancelled, .ctx = io->ctx};
+	    .ssh = io->ssh, .stall_ms = io->stall_ms, .cancelled = io->cancelled, .ctx = io->ctx};
 	uint8_t *buf;
 
 	io->sftp = sq_sftp_open(url, &so, err);
@@ -243,7 +231,7 @@ int sq_media_io_open(struct sq_media_io *io, const char *url, AVFormatContext **
 	io->sftp = NULL;
 	io->stalled = 0;
 	if (io->stall_ms <= 0)
-		io->stall_ms = sq_media_stall_ms();
+		io->stall_ms = STALL_DEFAULT_MS;
 	if (!fmt)
 		return sq_error(err, SQ_ERR_MEDIA, "out of memory opening '%s'", url);
 	fmt->interrupt_callback.callback = interrupt_cb;

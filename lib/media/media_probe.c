@@ -59,9 +59,11 @@ out:
 	return known && !moov;
 }
 
-int sq_media_probe(const char *url, struct sq_media_info *info, struct sq_err *err)
+int sq_media_probe(const char *url, const struct sq_media_read_opts *read,
+		   struct sq_media_info *info, struct sq_err *err)
 {
-	struct sq_media_io io = {0};
+	struct sq_media_io io = {.stall_ms = read ? read->stall_ms : 0,
+				 .ssh = read ? &read->ssh : NULL};
 	AVFormatContext *fmt = NULL;
 	int rc = -1, idx;
 	const AVStream *st;
@@ -204,9 +206,11 @@ static long sftp_rd(void *h, long long off, void *buf, size_t len, struct sq_err
 	return sq_sftp_read(h, buf, len, err);
 }
 
-static int identify_sftp(const char *url, struct sq_video_id *id, struct sq_err *err)
+static int identify_sftp(const char *url, const struct sq_media_read_opts *read,
+			 struct sq_video_id *id, struct sq_err *err)
 {
-	struct sq_sftp_opts o = {.stall_ms = sq_media_stall_ms()};
+	struct sq_sftp_opts o = {.ssh = read ? &read->ssh : NULL,
+				 .stall_ms = read ? read->stall_ms : 0};
 	struct sq_sftp_file *f = sq_sftp_open(url, &o, err);
 	struct reader rd = {.read = sftp_rd, .h = f};
 	int rc;
@@ -219,17 +223,20 @@ static int identify_sftp(const char *url, struct sq_video_id *id, struct sq_err 
 	return rc;
 }
 
-int sq_media_identify(const char *url, struct sq_video_id *id, struct sq_err *err)
+int sq_media_identify(const char *url, const struct sq_media_read_opts *read,
+		      struct sq_video_id *id, struct sq_err *err)
 {
 	memset(id, 0, sizeof(*id));
-	return sq_sftp_is_url(url) ? identify_sftp(url, id, err) : identify_local(url, id, err);
+	return sq_sftp_is_url(url) ? identify_sftp(url, read, id, err)
+				   : identify_local(url, id, err);
 }
 
-int sq_media_check_identity(const char *url, const struct sq_video_id *want, struct sq_err *err)
+int sq_media_check_identity(const char *url, const struct sq_media_read_opts *read,
+			    const struct sq_video_id *want, struct sq_err *err)
 {
 	struct sq_video_id now;
 
-	if (sq_media_identify(url, &now, err) < 0)
+	if (sq_media_identify(url, read, &now, err) < 0)
 		return -1;
 	if (now.size_bytes != want->size_bytes || strcmp(now.head_sha256, want->head_sha256) ||
 	    strcmp(now.tail_sha256, want->tail_sha256))

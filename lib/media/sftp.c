@@ -567,7 +567,8 @@ struct sq_sftp_file *sq_sftp_open(const char *url, const struct sq_sftp_opts *op
 		f->o.stall_ms = STALL_DEFAULT_MS;
 	f->chunk = REQ_BYTES;
 	f->window = START_WINDOW;
-	f->host = sq_sftp_host_get(&u);
+	f->host = sq_sftp_host_get(&u, opts->ssh);
+	f->o.ssh = NULL; /* borrowed for the open only; the host keeps copies */
 	free(u.user);
 	free(u.name);
 	free(u.port);

@@ -8,10 +8,12 @@
  * resumes at its offset.
  *
  * Security: public-key authentication only (ssh-agent and the user's keys, or
- * only the key file in SCANQ_SSH_KEY); host keys are checked against
- * SCANQ_SSH_KNOWN_HOSTS, else ~/.ssh/known_hosts (and the system's), and an
- * unknown or changed key is an error, never accepted. ~/.ssh/config applies
- * ($HOME's, so that tests and services can point it elsewhere). */
+ * only the key file the options name); host keys are checked against the
+ * options' known_hosts file, else ~/.ssh/known_hosts (and the system's), and
+ * an unknown or changed key is an error, never accepted. ~/.ssh/config applies
+ * (the options' home's, so that tests and services can point it elsewhere).
+ * The programs fill struct sq_ssh_opts from their flags and SCANQ_SSH_*
+ * variables (base/options.h); nothing here reads the environment. */
 #ifndef SQ_SFTP_H
 #define SQ_SFTP_H
 
@@ -21,7 +23,17 @@
 
 struct sq_sftp_file;
 
+/* Whose SSH identity and which host keys every sftp:// read uses (borrowed
+ * strings; NULL: the default). */
+struct sq_ssh_opts {
+	const char *key_file;	 /* the only key tried; NULL: ssh-agent and ~/.ssh's keys */
+	const char *known_hosts; /* the only host keys trusted; NULL: ~/.ssh/known_hosts */
+	const char *home;	 /* ~ for ~/.ssh (config, keys, known_hosts); NULL: the
+				    user's home as the password database gives it */
+};
+
 struct sq_sftp_opts {
+	const struct sq_ssh_opts *ssh; /* NULL: all defaults; read only by sq_sftp_open */
 	long long stall_ms;	     /* a wait longer than this without data fails; > 0 */
 	int (*cancelled)(void *ctx); /* polled while waiting; may be NULL */
 	void *ctx;
@@ -30,7 +42,9 @@ struct sq_sftp_opts {
 /* 1 if url names an SFTP file (starts with "sftp://"), else 0. */
 int sq_sftp_is_url(const char *url);
 
-/* Opens url for reading: connects and authenticates on the host's first use,
+/* Opens url for reading: connects and authenticates on the host's first use
+ * under these SSH options (a host reached with other options gets a session of
+ * its own),
  * checks that the file exists, is readable, regular and not empty. Returns a
  * new handle (close with sq_sftp_close), or NULL with err set; every message
  * reads "cannot read 'URL': why" (host key not in known_hosts, host key

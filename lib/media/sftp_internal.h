@@ -45,6 +45,7 @@ struct link {
 struct host {
 	char *key;
 	char *user, *name, *port; /* as in the URL; user and port may be NULL */
+	char *key_file, *known_hosts, *home; /* the SSH options it was made for, or NULL */
 	pthread_mutex_t mu;
 	struct link *link; /* current, or NULL */
 	struct host *next;
@@ -72,10 +73,10 @@ const char *sq_sftp_ssh_why(ssh_session s, char *buf, size_t len);
  * other function here. */
 void sq_sftp_session_init(void);
 
-/* The host for u's user, name and port under the options in force
- * (SCANQ_SSH_KEY, SCANQ_SSH_KNOWN_HOSTS): found, or new on first use. Hosts
- * live as long as the process; u is only read. */
-struct host *sq_sftp_host_get(const struct url *u);
+/* The host for u's user, name and port under the SSH options ssh (NULL: the
+ * defaults): found, or new on first use. Hosts live as long as the process and
+ * keep copies of the options; u and ssh are only read. */
+struct host *sq_sftp_host_get(const struct url *u, const struct sq_ssh_opts *ssh);
 
 /* Connects, checks the host key, authenticates and starts sftp, none of it
  * allowed to sit silent past o's stall_ms; the new link replaces h's current

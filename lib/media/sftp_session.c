@@ -8,7 +8,7 @@
  * on the old one moves over on its next read: it reopens the remote file and
  * resumes at its offset, once per failure.
  *
- * Links. A link is made here: ~/.ssh/config ($HOME's) then the URL's and
+ * Links. A link is made here: ~/.ssh/config (the options' home's) then the URL's and
  * scanq's options, a host key that must be in known_hosts (nothing is ever
  * added), public-key authentication only, and an sftp channel; sftp.c does the
  * reading over it.
@@ -244,20 +244,20 @@ void sq_sftp_session_init(void)
 
 /* ---- hosts ---- */
 
-static const char *env_path(const char *name)
+/* An option's value, NULL for an empty one. */
+static const char *given(const char *v)
 {
-	const char *v = getenv(name);
-
 	return v && *v ? v : NULL;
 }
 
-/* The host for u's user, name and port under the options in force (new on
+/* The host for u's user, name and port under the SSH options ssh (new on
  * first use; hosts live as long as the process). */
-struct host *sq_sftp_host_get(const struct url *u)
+struct host *sq_sftp_host_get(const struct url *u, const struct sq_ssh_opts *ssh)
 {
-	const char *kh = env_path("SCANQ_SSH_KNOWN_HOSTS"), *key = env_path("SCANQ_SSH_KEY");
-	char *k = xasprintf("%s@%s:%s|%s|%s", u->user ? u->user : "", u->name,
-			    u->port ? u->port : "", key ? key : "", kh ? kh : "");
+	const struct sq_ssh_opts none = {0}, *o = ssh ? ssh : &none;
+	const char *kh = given(o->known_hosts), *key = given(o->key_file), *home = given(o->home);
+	char *k = xasprintf("%s@%s:%s|%s|%s|%s", u->user ? u->user : "", u->name,
+			    u->port ? u->port : "", key ? key : "", kh ? kh : "", home ? home : "");
 	struct host *h;
 
 	pthread_mutex_lock(&g.mu);
@@ -270,6 +270,9 @@ struct host *sq_sftp_host_get(const struct url *u)
 		h->user = u->user ? xstrdup(u->user) : NULL;
 		h->name = xstrdup(u->name);
 		h->port = u->port ? xstrdup(u->port) : NULL;
+		h->key_file = key ? xstrdup(key) : NULL;
+		h->known_hosts = kh ? xstrdup(kh) : NULL;
+		h->home = home ? xstrdup(home) : NULL;
 		pthread_mutex_init(&h->mu, NULL);
 		h->next = g.hosts;
 		g.hosts = h;
@@ -281,12 +284,13 @@ struct host *sq_sftp_host_get(const struct url *u)
 
 /* ---- links: connecting, host keys, authentication ---- */
 
-/* ~/.ssh/config first ($HOME's), then what the URL and scanq's options say. */
+/* ~/.ssh/config first (the options' home's), then what the URL and scanq's
+ * options say. */
 static int set_options(ssh_session s, const struct host *h, long long stall_ms, const char *url,
 		       struct sq_err *err)
 {
-	const char *home = getenv("HOME"), *kh = env_path("SCANQ_SSH_KNOWN_HOSTS");
-	char *dir = home && *home ? xasprintf("%s/.ssh", home) : NULL, buf[256];
+	const char *kh = h->known_hosts;
+	char *dir = h->home ? xasprintf("%s/.ssh", h->home) : NULL, buf[256];
 	long sec = (long)(stall_ms / 1000), usec = (long)(stall_ms % 1000) * 1000;
 	int yes = 1, rc = 0;
 
@@ -364,11 +368,11 @@ static int check_host_key(ssh_session s, const char *url, struct sq_err *err)
 	return rc;
 }
 
-/* Public keys only: SCANQ_SSH_KEY alone when set, else ssh-agent and the
- * user's keys (~/.ssh/id_*, IdentityFile). */
-static int authenticate(ssh_session s, const char *url, struct sq_err *err)
+/* Public keys only: the options' key file alone when given, else ssh-agent and
+ * the user's keys (~/.ssh/id_*, IdentityFile). */
+static int authenticate(ssh_session s, const struct host *h, const char *url, struct sq_err *err)
 {
-	const char *keyfile = env_path("SCANQ_SSH_KEY");
+	const char *keyfile = h->key_file;
 	char *user = NULL, buf[256];
 	ssh_key key = NULL;
 	int rc;
@@ -463,7 +467,7 @@ int sq_sftp_link_open(struct host *h, const char *url, const struct sq_sftp_opts
 	l->wfd = fcntl(ssh_get_fd(s), F_DUPFD_CLOEXEC, 0);
 	watch_add(l);
 	sq_sftp_arm(l, sq_mono_ms() + o->stall_ms);
-	rc = check_host_key(s, url, err) < 0 || authenticate(s, url, err) < 0 ||
+	rc = check_host_key(s, url, err) < 0 || authenticate(s, h, url, err) < 0 ||
 		     start_sftp(l, url, err) < 0
 		 ? -1
 		 : 0;

@@ -98,12 +98,12 @@ static int recorded_identity(const struct sq_task *t, size_t i, struct sq_video_
  * outlive their sources), by what extract recorded of it. A task with a video
  * known neither way keeps no identity: its records then do not match, and it
  * is re-run, which is all that can honestly be said of it. */
-static void identify_task(struct sq_task *t)
+static void identify_task(struct sq_task *t, const struct sq_media_read_opts *read)
 {
 	struct sq_video_id *ids = xcalloc(t->nvideos + 1, sizeof(*ids));
 
 	for (size_t i = 0; i < t->nvideos; i++)
-		if (sq_media_identify(t->videos[i], &ids[i], NULL) < 0 &&
+		if (sq_media_identify(t->videos[i], read, &ids[i], NULL) < 0 &&
 		    recorded_identity(t, i, &ids[i]) < 0) {
 			free(ids);
 			return;
@@ -113,7 +113,8 @@ static void identify_task(struct sq_task *t)
 	sq_task_finalize(t);
 }
 
-int sq_repair_load(const char *dir, struct sq_repair_acq *out, struct sq_diags *diags)
+int sq_repair_load(const char *dir, const struct sq_media_read_opts *read,
+		   struct sq_repair_acq *out, struct sq_diags *diags)
 {
 	/* outputs may outlive their source videos: repair judges outputs only */
 	const struct sq_taskfile_opts opts = {.skip_video_check = 1};
@@ -123,7 +124,7 @@ int sq_repair_load(const char *dir, struct sq_repair_acq *out, struct sq_diags *
 		return -1;
 	out->tasks = xcalloc(out->acq.ntasks, sizeof(*out->tasks));
 	for (size_t i = 0; i < out->acq.ntasks; i++) {
-		identify_task(&out->acq.tasks[i]);
+		identify_task(&out->acq.tasks[i], read);
 		out->tasks[i].task = &out->acq.tasks[i];
 		read_task_disk(&out->tasks[i]);
 	}

@@ -26,6 +26,8 @@
 
 #include <stddef.h>
 
+struct sq_media_read_opts; /* media/media.h */
+
 /* A task as seen on disk and in Redis. Indexes [SQ_STAGE_EXTRACT] and
  * [SQ_STAGE_RECONSTRUCT] of the arrays are used. */
 struct sq_repair_task {
@@ -59,9 +61,11 @@ void sq_repair_acq_init(struct sq_repair_acq *a);
 void sq_repair_acq_release(struct sq_repair_acq *a);
 
 /* Loads and validates dir (no video probing, the output root is not created) and
- * reads every stage record under its output root. Returns 0 with *out filled (an
- * init'ed struct), or -1 with diagnostics in diags and *out released. */
-int sq_repair_load(const char *dir, struct sq_repair_acq *out, struct sq_diags *diags);
+ * reads every stage record under its output root; videos are identified as read
+ * says (SSH options for sftp://; NULL: the defaults). Returns 0 with *out filled
+ * (an init'ed struct), or -1 with diagnostics in diags and *out released. */
+int sq_repair_load(const char *dir, const struct sq_media_read_opts *read,
+		   struct sq_repair_acq *out, struct sq_diags *diags);
 
 /* Fills the job states of every task and stitch of a from Redis (a script per
  * chunk; a job that cannot be read is marked so, see sq_job_state) and checks

@@ -437,7 +437,7 @@ int sq_queue_release_owner(struct sq_queue *q, const char *worker_id, const char
 	sq_redis_args_add(&a, reason ? reason : "worker died");
 	if (eval_int(q, SQ_SCRIPT_RELEASE_OWNER, &a, &held, err) < 0)
 		return -1;
-	return held ? 1 : 0;
+	return held == 2 ? 2 : held ? 1 : 0;
 }
 
 int sq_queue_pending(struct sq_queue *q, const struct sq_claim_opts *opts, long long *count_out,

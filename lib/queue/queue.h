@@ -310,7 +310,8 @@ int sq_queue_release(struct sq_queue *q, const struct sq_job *job, const char *w
 
 /* For a supervisor whose child died: whatever worker_id held goes back to the front
  * of its queue at once, counted as a crash (reason recorded). Returns 1 if a job was
- * held, 0 if none. */
+ * held and handed back, 2 if it was held and that crash was its last attempt (it
+ * is dead-lettered), 0 if none. */
 int sq_queue_release_owner(struct sq_queue *q, const char *worker_id, const char *reason,
 			   struct sq_err *err);
 

@@ -7,10 +7,13 @@
 #include "base/hooks.h"
 #include "stage/store.h"
 
+struct sq_media_read_opts; /* media/media.h */
+
 struct sq_stage_ctx {
 	struct sq_hooks hooks;	/* log, progress, cancelled (lease lost, shutdown) */
 	const char *gpu;	/* value for {gpu} and CUDA_VISIBLE_DEVICES; NULL: none */
 	int hwaccel;		/* extract: try hardware decoding */
+	const struct sq_media_read_opts *media; /* extract: how videos are read; NULL: defaults */
 	const char *worker_id;	/* recorded in provenance; NULL: "local" */
 	struct sq_store *store; /* where outputs live; NULL: the local store */
 	/* Result summary JSON for the queue (new string, free with free()), set on

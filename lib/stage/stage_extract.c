@@ -59,7 +59,9 @@ static int decode(const struct sq_task *t, struct sq_txn *x, struct sq_stage_ctx
 	    .ninputs = t->nvideos,
 	    .input_until_ms = t->video_until_ms,
 	    .frames_dir = frames,
+	    .read = ctx->media,
 	    .hwaccel = ctx->hwaccel,
+	    .gpu = ctx->gpu,
 	    .hooks = ctx->hooks,
 	};
 	int rc = -1;
@@ -77,10 +79,11 @@ out:
 }
 
 /* The videos must be the ones the task version was made from. */
-static int check_sources(const struct sq_task *t, struct sq_err *err)
+static int check_sources(const struct sq_task *t, const struct sq_stage_ctx *ctx,
+			 struct sq_err *err)
 {
 	for (size_t i = 0; t->video_ids && i < t->nvideos; i++)
-		if (sq_media_check_identity(t->videos[i], &t->video_ids[i], err) < 0)
+		if (sq_media_check_identity(t->videos[i], ctx->media, &t->video_ids[i], err) < 0)
 			return -1;
 	return 0;
 }
@@ -97,7 +100,7 @@ int sq_stage_extract(const struct sq_task *t, struct sq_stage_ctx *ctx, struct s
 	char *text = NULL, *figures = NULL;
 	int rc = -1;
 
-	if (check_sources(t, err) < 0 || !(x = sq_txn_begin(&to, err)) ||
+	if (check_sources(t, ctx, err) < 0 || !(x = sq_txn_begin(&to, err)) ||
 	    decode(t, x, ctx, &res, err) < 0)
 		goto out;
 	fill_record(&rec, t, &res, ctx);

@@ -6,16 +6,19 @@
  * to expire, then starts a replacement (with backoff if it keeps dying young). */
 #include "worker/worker.h"
 #include "base/fsutil.h"
+#include "worker/host.h"
 #include "queue/queue.h"
+#include "stage/proctree.h"
 #include "base/xalloc.h"
 
-#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,6 +40,10 @@ struct pool {
 	struct child *kids;
 	struct sq_queue *q; /* opened on first need, after the children forked */
 	int forwarded;	    /* highest stop level forwarded to the children */
+	/* jobs dead-lettered by the children, counted as they happen in memory
+	 * shared with them (a child killed later cannot lose its count) */
+	atomic_llong *dead_by_kids;
+	long long dead_by_crash; /* crashed on their last attempt (child_died) */
 };
 
 static void plog(const struct pool *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -76,10 +83,10 @@ static void spawn(struct pool *p, int slot)
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		snprintf(id, sizeof(id), "%s:%ld:%06x", sq_hostname(), (long)getpid(), nonce);
-		if (p->opts->ngpus)
-			setenv("CUDA_VISIBLE_DEVICES", p->opts->gpus[(size_t)slot % p->opts->ngpus],
-			       1);
-		_exit(sq_worker_run_one(p->opts, slot, id, &err) == 0 ? 0 : 1);
+		/* the slot's GPU reaches its backends as CUDA_VISIBLE_DEVICES and
+		 * hardware decoding as its device (stage.c), not through our
+		 * environment */
+		_exit(sq_worker_run_one(p->opts, slot, id, p->dead_by_kids, &err) == 0 ? 0 : 1);
 	}
 	snprintf(c->id, sizeof(c->id), "%s:%ld:%06x", sq_hostname(), (long)pid, nonce);
 	c->pid = pid;
@@ -94,50 +101,21 @@ static int find_slot(const struct pool *p, pid_t pid)
 	return -1;
 }
 
-/* Parent pid and process group of pid from /proc, or -1. */
-static int proc_stat(pid_t pid, pid_t *ppid, pid_t *pgid)
-{
-	char path[64], buf[512], *rp;
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	ok = fgets(buf, sizeof(buf), f) != NULL;
-	fclose(f);
-	rp = ok ? strrchr(buf, ')') : NULL; /* the command name may hold spaces */
-	if (!rp || sscanf(rp + 2, "%*c %d %d", ppid, pgid) != 2)
-		return -1;
-	return 0;
-}
-
-/* As child subreaper we inherit the backends of a worker that died; kill their
- * process groups and reap them before the job is handed to someone else, so a
- * task never runs twice at once. */
+/* As child subreaper we inherit the backends of a worker that died, and
+ * whatever they started; kill them all and reap them before the job is handed
+ * to someone else, so a task never runs twice at once. The live workers and
+ * their trees are left alone. */
 static void kill_orphans(const struct pool *p)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	pid_t self = getpid(), ppid, pgid, orphans[64];
-	int n = 0;
+	pid_t *keep = xcalloc((size_t)p->opts->nprocs, sizeof(*keep));
+	size_t n = 0;
 
-	while (d && (e = readdir(d)) && n < 64) {
-		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
-
-		if (pid <= 0 || find_slot(p, pid) >= 0 || proc_stat(pid, &ppid, &pgid) < 0 ||
-		    ppid != self)
-			continue;
-		kill(pgid == pid ? -pgid : pid, SIGKILL);
-		orphans[n++] = pid;
-	}
-	if (d)
-		closedir(d);
-	/* reap exactly those (never a worker, whose status reap() needs) */
-	for (int i = 0; i < n; i++)
-		for (int t = 0; t < 100 && waitpid(orphans[i], NULL, WNOHANG) == 0; t++)
-			usleep(20000);
+	for (int i = 0; i < p->opts->nprocs; i++)
+		if (p->kids[i].pid > 0)
+			keep[n++] = p->kids[i].pid;
+	if (sq_proctree_kill_strays(keep, n, 5000) > 0)
+		plog(p, "some processes of a dead worker's backend could not be killed");
+	free(keep);
 }
 
 /* A child died without a clean exit: hand its job back now and plan a restart. */
@@ -162,7 +140,11 @@ static void child_died(struct pool *p, int slot, int status)
 	}
 	if (p->q && (held = sq_queue_release_owner(p->q, c->id, reason, &err)) < 0)
 		plog(p, "cannot hand back the job of %s: %s", c->id, err.msg);
-	plog(p, "%s (%s)%s", reason, c->id, held > 0 ? "; its job was handed back" : "");
+	p->dead_by_crash += held == 2;
+	plog(p, "%s (%s)%s", reason, c->id,
+	     held == 2	 ? "; its job crashed on its last attempt and was dead-lettered"
+	     : held == 1 ? "; its job was handed back"
+			 : "");
 	c->young_deaths = sq_mono_ms() - c->started_ms < 5000 ? c->young_deaths + 1 : 0;
 	c->restart_at_ms = sq_mono_ms() + (c->young_deaths ? (1LL << (c->young_deaths < 5
 								     ? c->young_deaths : 5)) * 1000
@@ -221,20 +203,59 @@ static int step(struct pool *p)
 	return alive;
 }
 
+/* Says which of the GPUs given this host cannot see: a slot on one of them
+ * never claims a job that needs VRAM, and would otherwise wait in silence. */
+static void check_gpus(const struct pool *p)
+{
+	const struct sq_worker_opts *o = p->opts;
+	struct sq_host_gpus g;
+	char listed[256] = "";
+	int seen;
+
+	if (!o->ngpus)
+		return;
+	seen = sq_host_gpus_read(&g) == 0;
+	for (size_t i = 0, used = 0; i < g.n && used < sizeof(listed); i++)
+		used += (size_t)snprintf(listed + used, sizeof(listed) - used, "%s%s",
+					 i ? ", " : "", g.index[i]);
+	for (size_t i = 0; i < o->ngpus; i++) {
+		if (!seen)
+			plog(p,
+			     "gpu %s: cannot see it: nvidia-smi is missing or failed; slots "
+			     "on it will not claim jobs that need VRAM (min_vram_mib)",
+			     o->gpus[i]);
+		else if (!sq_host_gpus_has(&g, o->gpus[i]))
+			plog(p,
+			     "gpu %s: cannot see it: nvidia-smi lists %s; slots on it will "
+			     "not claim jobs that need VRAM (min_vram_mib)",
+			     o->gpus[i], g.n ? listed : "no GPU");
+	}
+	sq_host_gpus_release(&g);
+}
+
 int sq_worker_run_pool(const struct sq_worker_opts *opts, struct sq_err *err)
 {
 	struct pool p = {.opts = opts};
 	struct timespec tick = {0, 100 * 1000000L};
+	long long dead;
 
 	if (opts->nprocs < 1)
 		return sq_error(err, SQ_ERR_INVALID, "need at least one worker process");
+	p.dead_by_kids = mmap(NULL, sizeof(*p.dead_by_kids), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p.dead_by_kids == MAP_FAILED)
+		return sq_error_errno(err, errno, "cannot share memory with the workers");
+	atomic_init(p.dead_by_kids, 0);
 	p.kids = xcalloc((size_t)opts->nprocs, sizeof(*p.kids));
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	plog(&p, "starting %d worker process%s", opts->nprocs, opts->nprocs == 1 ? "" : "es");
+	check_gpus(&p);
 	while (step(&p))
 		nanosleep(&tick, NULL);
-	plog(&p, "all workers exited");
+	dead = atomic_load(p.dead_by_kids) + p.dead_by_crash;
+	plog(&p, "all workers exited%s", dead ? "; some jobs were dead-lettered" : "");
 	sq_queue_free(p.q);
 	free(p.kids);
-	return 0;
+	munmap(p.dead_by_kids, sizeof(*p.dead_by_kids));
+	return dead > INT_MAX ? INT_MAX : (int)dead;
 }

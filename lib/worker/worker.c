@@ -29,6 +29,7 @@ struct worker {
 	const struct sq_worker_opts *opts;
 	const char *id;
 	const char *gpu;
+	atomic_llong *dead_lettered; /* the caller's count, or NULL */
 	struct sq_queue *q; /* main thread's connection */
 	/* heartbeat thread */
 	pthread_t hb_thread;
@@ -297,6 +298,8 @@ static void settle_failure(struct worker *w, const struct sq_job *job, const str
 	else
 		wlog(w, job, "%s: %s", dead ? "failed for good, dead-lettered" : "failed, will retry",
 		     serr->msg);
+	if (dead && w->dead_lettered)
+		atomic_fetch_add(w->dead_lettered, 1);
 }
 
 /* Runs the job and settles it. Returns 1 if job was refilled with the next lease. */
@@ -306,6 +309,7 @@ static int run_job(struct worker *w, struct sq_job *job)
 	    .hooks = {.progress = on_progress, .cancelled = on_cancelled, .log = on_stage_log, .ctx = w},
 	    .gpu = w->gpu,
 	    .hwaccel = w->opts->hwaccel,
+	    .media = w->opts->media,
 	    .worker_id = w->id};
 	struct sq_err err = {0};
 	long long t0 = sq_mono_ms();
@@ -371,9 +375,9 @@ static void stages_string(const struct sq_worker_opts *o, char *buf, size_t len)
 }
 
 int sq_worker_run_one(const struct sq_worker_opts *opts, int slot, const char *worker_id,
-		      struct sq_err *err)
+		      atomic_llong *dead_lettered, struct sq_err *err)
 {
-	struct worker w = {.opts = opts, .id = worker_id};
+	struct worker w = {.opts = opts, .id = worker_id, .dead_lettered = dead_lettered};
 	struct sq_job job;
 	int rc = -1, held = 0;
 
@@ -414,15 +418,18 @@ out:
 
 static int probe_adapter(void *ctx, const char *video, struct sq_err *err)
 {
-	(void)ctx;
-	return sq_media_probe(video, NULL, err);
+	const struct sq_media_read_opts *read = ctx;
+
+	return sq_media_probe(video, read, NULL, err);
 }
 
 static int identify_adapter(void *ctx, const char *video, struct sq_video_id *id,
 			    struct sq_err *err)
 {
 	(void)ctx;
-	return sq_media_identify(video, id, err);
+	const struct sq_media_read_opts *read = ctx;
+
+	return sq_media_identify(video, read, id, err);
 }
 
 /* The group stitch of a single task: the task's reconstruction passes through. */
@@ -442,12 +449,14 @@ static int local_stitch(const struct sq_task *t, struct sq_stage_ctx *sc, struct
 int sq_worker_run_local(const char *task_file, int stage, const struct sq_worker_opts *opts,
 			struct sq_err *err)
 {
-	struct sq_taskfile_opts to = {.probe = probe_adapter, .identify = identify_adapter};
+	struct sq_taskfile_opts to = {
+	    .probe = probe_adapter, .probe_ctx = (void *)opts->media, .identify = identify_adapter};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	struct worker w = {.opts = opts, .id = "local"};
 	struct sq_stage_ctx sc = {
 	    .hooks = {.progress = on_progress, .cancelled = on_cancelled, .log = on_stage_log, .ctx = &w},
-	    .hwaccel = opts->hwaccel};
+	    .hwaccel = opts->hwaccel,
+	    .media = opts->media};
 	struct sq_task t;
 	int rc = -1;
 

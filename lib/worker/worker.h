@@ -12,7 +12,10 @@
 #include "task/task.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
+
+struct sq_media_read_opts; /* media/media.h */
 
 struct sq_worker_opts {
 	const char *redis_url; /* NULL: default */
@@ -26,6 +29,8 @@ struct sq_worker_opts {
 	size_t ngpus;
 	int drain;		/* exit once nothing is queued or running for our stages */
 	int hwaccel;		/* extract: try hardware decoding */
+	/* how videos are read: SSH options, stall timeout (borrowed); NULL: defaults */
+	const struct sq_media_read_opts *media;
 	long long lease_ms;	/* 0: queue default */
 	long long grace_ms;	/* on stop: how long the running job may finish */
 	volatile sig_atomic_t *stop;
@@ -35,12 +40,19 @@ struct sq_worker_opts {
 };
 
 /* Runs the pool until stopped or drained: forks nprocs workers, restarts one that
- * dies (handing its job back at once), returns 0 on a clean stop. */
+ * dies (handing its job back at once). At start it logs the GPUs of opts->gpus
+ * that this host cannot see (no nvidia-smi, or an id it does not list): their
+ * slots never claim a job that needs VRAM. Returns, on a clean stop or drain,
+ * how many jobs the pool ran that ended dead-lettered: failed for good by one
+ * of its workers, or crashed on their last attempt with the worker running
+ * them (0 when none); -1 with err when the pool cannot run. */
 int sq_worker_run_pool(const struct sq_worker_opts *opts, struct sq_err *err);
 
-/* Runs one worker loop in this process (slot: index for GPU assignment). */
+/* Runs one worker loop in this process (slot: index for GPU assignment). Each
+ * job it fails for good (dead-lettered) adds 1 to *dead_lettered (may be NULL;
+ * may live in memory shared with the supervisor). Returns 0, or -1 with err. */
 int sq_worker_run_one(const struct sq_worker_opts *opts, int slot, const char *worker_id,
-		      struct sq_err *err);
+		      atomic_llong *dead_lettered, struct sq_err *err);
 
 /* Runs stages of one task file in-process, without Redis. stage < 0: extract and
  * reconstruct; otherwise only that stage (stitch: the task's group stitch with the

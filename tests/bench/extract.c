@@ -171,6 +171,9 @@ out:
 	return rc;
 }
 
+/* How scanq reads the inputs: the sshd's key and known_hosts once started. */
+static struct sq_media_read_opts media_read;
+
 /* scanq: sq_media_extract() in a child; its counts come back through a pipe. */
 static int run_scanq(const char *in, const char *dir, struct run *r)
 {
@@ -185,8 +188,11 @@ static int run_scanq(const char *in, const char *dir, struct run *r)
 		return -1;
 	if (pid == 0) {
 		const char *inputs[1] = {in};
-		struct sq_extract_opts o = {
-		    .spec = &spec, .inputs = inputs, .ninputs = 1, .frames_dir = dir};
+		struct sq_extract_opts o = {.spec = &spec,
+					    .inputs = inputs,
+					    .ninputs = 1,
+					    .frames_dir = dir,
+					    .read = &media_read};
 		struct sq_extract_result res;
 		struct sq_err err = {0};
 		int ok = sq_media_extract(&o, &res, &err) == 0;
@@ -428,8 +434,8 @@ static int sshd_files(const char *dir, int port)
 	return rc ? -1 : 0;
 }
 
-/* Starts sshd on a free port; returns its pid (> 0) and sets o->sftp_prefix,
- * SCANQ_SSH_KEY and SCANQ_SSH_KNOWN_HOSTS. */
+/* Starts sshd on a free port; returns its pid (> 0) and sets o->sftp_prefix and
+ * the SSH options scanq reads with. */
 static pid_t start_sshd(struct opts *o)
 {
 	char *cache = realpath(o->cache, NULL); /* sshd wants absolute paths */
@@ -464,8 +470,9 @@ static pid_t start_sshd(struct opts *o)
 		pid = -1;
 		goto out;
 	}
-	setenv("SCANQ_SSH_KEY", key, 1);
-	setenv("SCANQ_SSH_KNOWN_HOSTS", kh, 1);
+	media_read.ssh.key_file = xstrdup(key);
+	media_read.ssh.known_hosts = xstrdup(kh);
+	media_read.ssh.home = getenv("HOME");
 	o->sftp_prefix = xasprintf("sftp://127.0.0.1:%d", port);
 out:
 	free(cache);

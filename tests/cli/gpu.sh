@@ -7,7 +7,10 @@
 mkdir -p "$T/fakebin"
 cat >"$T/fakebin/nvidia-smi" <<'EOS'
 #!/bin/sh
-echo "${FAKE_VRAM_FREE:?}"
+case "$*" in
+*index,uuid*) printf '0, GPU-fake-0\n1, GPU-fake-1\n' ;;
+*) echo "${FAKE_VRAM_FREE:?}" ;;
+esac
 EOS
 chmod +x "$T/fakebin/nvidia-smi"
 export PATH="$T/fakebin:$PATH"
@@ -46,6 +49,7 @@ wait $W || fail "worker exit"
 grep -q "reconstruct claimed" "$T/w1.log" && fail "claimed a job its GPU cannot hold"
 grep -q "serving extract,reconstruct on gpu 0" "$T/w1.log" || fail "slot 0 not on gpu 0"
 grep -q "serving extract,reconstruct on gpu 1" "$T/w1.log" || fail "slot 1 not on gpu 1"
+grep -q "cannot see it" "$T/w1.log" && fail "a GPU nvidia-smi lists was reported unseen"
 
 # enough VRAM: the four run, each with CUDA_VISIBLE_DEVICES = {gpu}; the task that
 # needs more RAM than the host has is never claimed

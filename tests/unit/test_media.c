@@ -300,7 +300,7 @@ static void check_sources(const struct ccase *c, const struct sq_extract_result 
 		struct sq_media_info info = {0};
 		double len;
 
-		T_EQ_INT(sq_media_probe(p, &info, NULL), 0);
+		T_EQ_INT(sq_media_probe(p, NULL, &info, NULL), 0);
 		len = info.duration_s;
 		if (c->until_ms && c->until_ms[n] > 0 && c->until_ms[n] / 1000.0 < len)
 			len = c->until_ms[n] / 1000.0;
@@ -480,9 +480,9 @@ static void test_not_a_video(void)
 	T_EQ_INT(extract_one(empty, dir, &o, &res, &err), -1);
 	T_EQ_INT(err.code, SQ_ERR_MEDIA);
 	T_CONTAINS(err.msg, "empty.mp4': empty file");
-	T_EQ_INT(sq_media_probe(empty, NULL, &err), -1);
+	T_EQ_INT(sq_media_probe(empty, NULL, NULL, &err), -1);
 	T_CONTAINS(err.msg, "empty.mp4': empty file");
-	T_EQ_INT(sq_media_probe(txt, NULL, &err), -1);
+	T_EQ_INT(sq_media_probe(txt, NULL, NULL, &err), -1);
 	T_CONTAINS(err.msg, "notes.mp4': not a video");
 	sq_extract_result_release(&res);
 	free(empty);
@@ -605,7 +605,8 @@ static void test_stall(void)
 {
 	char *in = source("bframes.mp4"), *fifo = tmp_path("stall.mp4");
 	char *dir = fresh_dir("out-stall"), *data;
-	struct sq_extract_opts o = {0};
+	struct sq_media_read_opts read = {.stall_ms = 700};
+	struct sq_extract_opts o = {.read = &read};
 	struct sq_extract_result res = {0};
 	struct sq_err err = {0};
 	size_t len;
@@ -620,11 +621,9 @@ static void test_stall(void)
 	fd = open(fifo, O_RDWR | O_NONBLOCK);
 	T_CHECK(fd >= 0);
 	T_EQ_INT(write(fd, data, 40000), 40000); /* fits in the pipe */
-	setenv("SCANQ_STALL_TIMEOUT_MS", "700", 1);
 	t0 = sq_mono_ms();
 	T_EQ_INT(extract_one(fifo, dir, &o, &res, &err), -1);
 	T_CHECK(sq_mono_ms() - t0 < 5000);
-	unsetenv("SCANQ_STALL_TIMEOUT_MS");
 	T_EQ_INT(err.code, SQ_ERR_TIMEOUT);
 	T_CONTAINS(err.msg, "stall.mp4': no data for 700 ms (stalled)");
 	close(fd);

@@ -30,7 +30,7 @@ static int probe_real(void *ctx, const char *video, struct sq_err *err)
 	(*count)++;
 	if (!strncmp(video, "sftp://", 7))
 		return 0; /* remote sources are probed by the remote module, not here */
-	return sq_media_probe(video, NULL, err);
+	return sq_media_probe(video, NULL, NULL, err);
 }
 
 static void make_mp4(void)

@@ -335,7 +335,7 @@ static const struct hcase files[] = {
 static int probe_real(void *ctx, const char *video, struct sq_err *err)
 {
 	(void)ctx;
-	return sq_media_probe(video, NULL, err);
+	return sq_media_probe(video, NULL, NULL, err);
 }
 
 static void make_mp4(void)
