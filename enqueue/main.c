@@ -84,9 +84,10 @@ static void print_diags(const struct sq_diags *diags)
  * directories must not share an output root or an acquisition name). */
 static int load_all(char **dirs, int n, int check, struct sq_acq *acqs)
 {
-	struct sq_taskfile_opts to = {
-	    .probe = probe, .probe_ctx = &cli.media, .create_output_root = !check,
-	    .identify = identify};
+	struct sq_taskfile_opts to = {.probe = probe,
+				      .probe_ctx = &cli.media,
+				      .create_output_root = !check,
+				      .identify = identify};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	int bad = 0;
 

@@ -24,7 +24,6 @@ struct sq_media_info {
  * 59.27.100, libavcodec 59.37.100, libswscale 6.7.100" (static storage). */
 const char *sq_media_version(void);
 
-
 /* How videos are read, by the probe and the extraction alike; the programs
  * fill it from their options. NULL or zeroed: the defaults. */
 struct sq_media_read_opts {

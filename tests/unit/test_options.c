@@ -118,9 +118,9 @@ static void expect_error(const char *const *env, const char *const *args, const 
 
 static void test_values(void)
 {
-	const char *const args[] = {"d1", "--drain", "-n", "3",	      "--lease=90", "d2",
-				    "--stage", "extract,stitch", "--acq", "demo", "--", "--drain",
-				    NULL};
+	const char *const args[] = {
+	    "d1",    "--drain", "-n", "3",	 "--lease=90", "d2", "--stage", "extract,stitch",
+	    "--acq", "demo",	"--", "--drain", NULL};
 	struct sq_args rest;
 	struct sq_err err;
 
@@ -153,12 +153,12 @@ static void test_values(void)
  * empty one is unset, a list from the environment is replaced by a flag. */
 static void test_environment(void)
 {
-	const char *const env[] = {"SCANQ_REDIS=unix:///env.sock", "SCANQ_PREFIX=",
-				   "SCANQ_STALL_TIMEOUT_MS=700", "T_STAGES=reconstruct",
-				   "SCANQ_SSH_KEY=/keys/id", NULL};
+	const char *const env[] = {
+	    "SCANQ_REDIS=unix:///env.sock", "SCANQ_PREFIX=",	      "SCANQ_STALL_TIMEOUT_MS=700",
+	    "T_STAGES=reconstruct",	    "SCANQ_SSH_KEY=/keys/id", NULL};
 	const char *const none[] = {NULL};
-	const char *const flags[] = {"--redis", "unix:///flag.sock", "--stage", "stitch",
-				     "--stall-timeout", "2s", NULL};
+	const char *const flags[] = {
+	    "--redis", "unix:///flag.sock", "--stage", "stitch", "--stall-timeout", "2s", NULL};
 	struct sq_args rest;
 	struct sq_err err;
 
@@ -211,7 +211,8 @@ static void test_errors(void)
 	} cases[] = {
 	    {{"--lease", "1ms"}, "invalid --lease '1ms' (expected a duration of 1s..1d, e.g. 30s)"},
 	    {{"--lease", "2d"}, "invalid --lease '2d' (expected a duration of 1s..1d, e.g. 30s)"},
-	    {{"--lease", "0x10s"}, "invalid --lease '0x10s' (expected a duration of 1s..1d, e.g. 30s)"},
+	    {{"--lease", "0x10s"},
+	     "invalid --lease '0x10s' (expected a duration of 1s..1d, e.g. 30s)"},
 	    {{"--lease", "nan"}, "invalid --lease 'nan' (expected a duration of 1s..1d, e.g. 30s)"},
 	    {{"--lease", "1e3"}, "invalid --lease '1e3' (expected a duration of 1s..1d, e.g. 30s)"},
 	    {{"--lease", "-5s"}, "invalid --lease '-5s' (expected a duration of 1s..1d, e.g. 30s)"},
@@ -220,7 +221,8 @@ static void test_errors(void)
 	    {{"-n", "0"}, "invalid -n '0' (expected 1..1024)"},
 	    {{"-n", "1025"}, "invalid -n '1025' (expected 1..1024)"},
 	    {{"-n", "3x"}, "invalid -n '3x' (expected 1..1024)"},
-	    {{"-n", "99999999999999999999"}, "invalid -n '99999999999999999999' (expected 1..1024)"},
+	    {{"-n", "99999999999999999999"},
+	     "invalid -n '99999999999999999999' (expected 1..1024)"},
 	    {{"-n"}, "option '-n' needs a value"},
 	    {{"--stage", "reconstuct"},
 	     "invalid --stage 'reconstuct' (expected extract, reconstruct, stitch)"},
@@ -241,8 +243,9 @@ static void test_errors(void)
 
 	const char *const threads[] = {"SCANQ_STALL_TIMEOUT_MS=soon", NULL};
 	const char *const none[] = {NULL};
-	expect_error(threads, none,
-		     "invalid SCANQ_STALL_TIMEOUT_MS 'soon' (expected milliseconds, 100..86400000)");
+	expect_error(
+	    threads, none,
+	    "invalid SCANQ_STALL_TIMEOUT_MS 'soon' (expected milliseconds, 100..86400000)");
 }
 
 static void test_help(void)
