@@ -4,13 +4,12 @@
  * Thin over lib/ops/ctl.h: options -> one request -> sq_ctl_run -> stdout. Every
  * verb is one atomic, idempotent script in Redis, so running it again is safe. */
 #include "ops/ctl.h"
-#include "base/fsutil.h"
+#include "base/options.h"
 #include "queue/queue.h"
 #include "queue/redis.h"
 #include "base/strbuf.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,37 +21,74 @@
 
 struct opts {
 	const char *url, *prefix;
-	int json, force, cancelled, forget_dead, log_lines;
-	long long dead_after_ms;
-	int help;
+	int json, force, cancelled, forget_dead;
+	long long dead_after_ms, log_lines;
 };
 
-static void usage(FILE *f)
+/* What the command line and the environment say (program state: the option
+ * table below points into it). */
+static struct opts cli;
+
+static const struct sq_option options[] = {
+    {.type = SQ_OPTION_FLAG,
+     .name = "json",
+     .value = &cli.json,
+     .help = "print the action's JSON document (for scripts)"},
+    {.type = SQ_OPTION_FLAG,
+     .name = "force",
+     .value = &cli.force,
+     .help = "forget: stop the acquisition's running jobs first"},
+    {.type = SQ_OPTION_FLAG,
+     .name = "cancelled",
+     .value = &cli.cancelled,
+     .help = "retry: also take back cancelled jobs"},
+    {.type = SQ_OPTION_FLAG,
+     .name = "forget-dead",
+     .value = &cli.forget_dead,
+     .help = "workers: remove dead workers, their jobs back to queue"},
+    {.type = SQ_OPTION_DURATION,
+     .name = "dead-after",
+     .value = &cli.dead_after_ms,
+     .arg = "D",
+     .min = 1000,
+     .max = 30LL * 86400000,
+     .help = "workers: dead without a heartbeat for D (default 1m)"},
+    {.type = SQ_OPTION_INT,
+     .name = "log-lines",
+     .value = &cli.log_lines,
+     .arg = "N",
+     .min = 1,
+     .max = 10000,
+     .help = "show: lines of log tail (default 40)"},
+    SQ_OPTION_REDIS(&cli.url, SQ_QUEUE_DEFAULT_URL),
+    SQ_OPTION_PREFIX(&cli.prefix),
+    SQ_OPTION_HELP_ENTRY,
+    {.type = SQ_OPTION_END},
+};
+
+static struct sq_program prog = {
+    .name = PROG,
+    .usage = PROG " [--json] [--redis URL] [--prefix P] VERB [OPERAND]",
+    .notes = "Every verb is atomic and idempotent: running it twice is safe.\n"
+	     "Exit status: 0 ok, 1 failure (Redis, unknown acquisition or task, refused),\n"
+	     "2 usage.",
+    .options = options,
+};
+
+/* Returns new string: the verbs, from their table, and what operands are. */
+static char *verbs_text(void)
 {
-	fputs("usage: " PROG " [--json] [--redis URL] [--prefix P] VERB [OPERAND]\n\nverbs:\n", f);
+	struct sq_strbuf sb = SQ_STRBUF_INIT;
+
+	sq_strbuf_adds(&sb, "verbs:");
 	for (int i = 0; i < SQ_CTL_VERB_COUNT; i++) {
 		const struct sq_ctl_verb_info *v = &sq_ctl_verbs[i];
 
-		fprintf(f, "  %s %s %s\n      %s\n", v->name, v->args, v->flags, v->text);
+		sq_strbuf_addf(&sb, "\n  %s %s %s\n      %s", v->name, v->args, v->flags, v->text);
 	}
-	fputs("\nA TASK is a task's name, a GROUP a group's name (or @group:NAME when a task\n"
-	      "has the same name); @acq is the acquisition stitch.\n"
-	      "\n"
-	      "  --json             print the action's JSON document (for scripts)\n"
-	      "  --force            forget: stop the acquisition's running jobs first\n"
-	      "  --cancelled        retry: also take back cancelled jobs\n"
-	      "  --forget-dead      workers: remove dead workers, their jobs back to queue\n"
-	      "  --dead-after D     workers: dead without a heartbeat for D (default 1m)\n"
-	      "  --log-lines N      show: lines of log tail (default 40)\n"
-	      "  --redis URL        redis://[user:pass@]host:port/db or unix:///path\n"
-	      "                     (default $SCANQ_REDIS, else " SQ_QUEUE_DEFAULT_URL ")\n"
-	      "  --prefix P         key prefix of the deployment (default $SCANQ_PREFIX)\n"
-	      "  -h, --help         show this help\n"
-	      "\n"
-	      "Every verb is atomic and idempotent: running it twice is safe.\n"
-	      "Exit status: 0 ok, 1 failure (Redis, unknown acquisition or task, refused),\n"
-	      "2 usage.\n",
-	      f);
+	sq_strbuf_adds(&sb, "\n\nA TASK is a task's name, a GROUP a group's name (or @group:NAME "
+			    "when a task\nhas the same name); @acq is the acquisition stitch.");
+	return sq_strbuf_detach(&sb);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -70,74 +106,19 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Returns -1 to go on, else the exit status. */
-static int parse_opts(int argc, char **argv, struct opts *o)
+static int parse_opts(int argc, char **argv, struct sq_args *args)
 {
-	enum {
-		O_JSON = 256,
-		O_FORCE,
-		O_CANCELLED,
-		O_FORGET_DEAD,
-		O_DEAD_AFTER,
-		O_LOG_LINES,
-		O_REDIS,
-		O_PREFIX
-	};
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, O_JSON},
-	    {"force", no_argument, NULL, O_FORCE},
-	    {"cancelled", no_argument, NULL, O_CANCELLED},
-	    {"forget-dead", no_argument, NULL, O_FORGET_DEAD},
-	    {"dead-after", required_argument, NULL, O_DEAD_AFTER},
-	    {"log-lines", required_argument, NULL, O_LOG_LINES},
-	    {"redis", required_argument, NULL, O_REDIS},
-	    {"prefix", required_argument, NULL, O_PREFIX},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	char *end;
-	int c;
+	struct sq_err err;
+	int rc = sq_options_parse(&prog, argc, argv, getenv, args, &err);
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_JSON:
-			o->json = 1;
-			break;
-		case O_FORCE:
-			o->force = 1;
-			break;
-		case O_CANCELLED:
-			o->cancelled = 1;
-			break;
-		case O_FORGET_DEAD:
-			o->forget_dead = 1;
-			break;
-		case O_DEAD_AFTER:
-			if (sq_parse_duration_ms(optarg, &o->dead_after_ms) < 0 ||
-			    o->dead_after_ms < 1000)
-				return usage_error("bad duration '%s' (at least 1s)", optarg);
-			break;
-		case O_LOG_LINES:
-			o->log_lines = (int)strtol(optarg, &end, 10);
-			if (*end || o->log_lines < 1 || o->log_lines > 10000)
-				return usage_error("bad line count '%s' (1 .. 10000)", optarg);
-			break;
-		case O_REDIS:
-			o->url = optarg;
-			break;
-		case O_PREFIX:
-			o->prefix = optarg;
-			break;
-		case 'h':
-			o->help = 1;
-			return 0;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+	if (rc == 1) {
+		char *help = sq_options_help(&prog);
+
+		fputs(help, stdout);
+		free(help);
+		return 0;
 	}
-	return -1;
+	return rc < 0 ? usage_error("%s", err.msg) : -1;
 }
 
 /* A flag given to a verb that has no use for it is a mistake worth saying. */
@@ -162,33 +143,34 @@ static int check_flags(const struct opts *o, enum sq_ctl_verb verb)
 	return -1;
 }
 
-/* Fills r from the verb and operand left in argv; -1 to go on, else the exit. */
-static int build_request(int argc, char **argv, const struct opts *o, struct sq_ctl_req *r)
+/* Fills r from the verb and operand in args; -1 to go on, else the exit. */
+static int build_request(const struct sq_args *args, const struct opts *o, struct sq_ctl_req *r)
 {
 	const struct sq_ctl_verb_info *v;
 	struct sq_err err;
+	size_t want;
 	int verb, rc;
 
-	if (optind >= argc)
+	if (args->n == 0)
 		return usage_error("no verb given");
-	if ((verb = sq_ctl_verb_find(argv[optind])) < 0)
-		return usage_error("unknown verb '%s'", argv[optind]);
+	if ((verb = sq_ctl_verb_find(args->v[0])) < 0)
+		return usage_error("unknown verb '%s'", args->v[0]);
 	v = &sq_ctl_verbs[verb];
 	r->verb = (enum sq_ctl_verb)verb;
 	if ((rc = check_flags(o, r->verb)) >= 0)
 		return rc;
-	if (v->operand != SQ_CTL_NONE && optind + 1 >= argc)
+	want = v->operand == SQ_CTL_NONE ? 1 : 2;
+	if (args->n < want)
 		return usage_error("%s needs %s", v->name, v->args);
-	if (argc - optind > (v->operand == SQ_CTL_NONE ? 1 : 2))
-		return usage_error("unexpected argument '%s'",
-				   argv[optind + (v->operand == SQ_CTL_NONE ? 1 : 2)]);
-	if (v->operand != SQ_CTL_NONE && sq_ctl_parse_operand(r, argv[optind + 1], &err) < 0)
+	if (args->n > want)
+		return usage_error("unexpected argument '%s'", args->v[want]);
+	if (want == 2 && sq_ctl_parse_operand(r, args->v[1], &err) < 0)
 		return usage_error("%s", err.msg);
 	r->force = o->force;
 	r->cancelled = o->cancelled;
 	r->forget_dead = o->forget_dead;
 	r->dead_after_ms = o->dead_after_ms;
-	r->log_lines = o->log_lines;
+	r->log_lines = (int)o->log_lines;
 	return -1;
 }
 
@@ -219,25 +201,27 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.url = getenv("SCANQ_REDIS"), .prefix = getenv("SCANQ_PREFIX")};
 	struct sq_ctl_req r;
 	struct sq_redis_url u;
+	struct sq_args args;
 	struct sq_err err;
+	char *verbs = verbs_text();
 	int rc;
 
+	prog.about = verbs;
 	sq_ctl_req_init(&r);
-	if ((rc = parse_opts(argc, argv, &o)) >= 0 || o.help) {
-		if (o.help)
-			usage(stdout);
-		return o.help ? 0 : rc;
+	if ((rc = parse_opts(argc, argv, &args)) >= 0)
+		goto out;
+	if (sq_redis_url_parse(cli.url, &u, &err) < 0) {
+		rc = usage_error("%s", err.msg);
+		goto out;
 	}
-	if (!o.url || !*o.url)
-		o.url = SQ_QUEUE_DEFAULT_URL;
-	if (sq_redis_url_parse(o.url, &u, &err) < 0)
-		return usage_error("%s", err.msg);
 	sq_redis_url_release(&u);
-	if ((rc = build_request(argc, argv, &o, &r)) < 0)
-		rc = run(&o, &r);
+	if ((rc = build_request(&args, &cli, &r)) < 0)
+		rc = run(&cli, &r);
+out:
 	sq_ctl_req_release(&r);
+	sq_options_release(&prog, &args);
+	free(verbs);
 	return rc;
 }

@@ -15,7 +15,7 @@ usage_error() {
 }
 
 # --- -h and --help: the usage on stdout, exit 0 ------------------------------------
-for p in scanq-enqueue scanq-worker scanq-status scanq-repair; do
+for p in scanq-enqueue scanq-worker scanq-status scanq-repair scanq-ctl; do
 	for h in -h --help; do
 		rc=0
 		$p $h >"$T/help.txt" 2>"$T/err.txt" || rc=$?
