@@ -5,6 +5,7 @@
  * cursor and reads keys unbuffered, and every way out (q, Ctrl-C, SIGTERM,
  * SIGHUP, exit(), a crash, Ctrl-Z) puts the terminal back as it was. */
 #include "base/fsutil.h"
+#include "base/clock.h"
 #include "base/options.h"
 #include "queue/queue.h"
 #include "queue/redis.h"

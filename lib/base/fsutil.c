@@ -257,64 +257,7 @@ long long sq_path_mtime_ms(const char *path)
 	return (long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
-long long sq_now_ms(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-long long sq_mono_ms(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-int sq_parse_duration_ms(const char *s, long long *ms_out)
-{
-	static const struct {
-		const char *unit;
-		long long ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
-		     {"", 1000}};
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit) == 0) {
-			*ms_out = (long long)(v * (double)units[i].ms + 0.5);
-			return 0;
-		}
-	}
-	return -1;
-}
-
-void sq_log_stamp(char *buf, size_t len)
-{
-	long long now = sq_now_ms();
-	time_t secs = (time_t)(now / 1000);
-	char when[32];
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03lldZ %s:%ld", when, now % 1000, sq_hostname(), (long)getpid());
-}
-
-const char *sq_hostname(void)
-{
-	static char name[256];
-
-	if (!name[0] && gethostname(name, sizeof(name) - 1) < 0)
-		snprintf(name, sizeof(name), "unknown");
-	return name;
-}

@@ -49,20 +49,4 @@ int sq_path_exists(const char *path);
 /* Modification time of path in ms since the epoch, or -1 if it does not exist. */
 long long sq_path_mtime_ms(const char *path);
 
-/* Wall clock in ms since the epoch, and a monotonic clock in ms. */
-long long sq_now_ms(void);
-
-long long sq_mono_ms(void);
-
-/* Parses a duration: "90" (seconds), "500ms", "30s", "5m", "3h", "1d"; returns 0
- * and sets *ms_out, or -1 on bad syntax. */
-int sq_parse_duration_ms(const char *s, long long *ms_out);
-
-/* Writes "2026-11-22T11:03:04.123Z host:pid" (UTC, ms) into buf: the head of
- * every log line, so lines of many hosts and processes sort and grep alike. */
-void sq_log_stamp(char *buf, size_t len);
-
-/* Host name of this machine (static storage, never NULL). */
-const char *sq_hostname(void);
-
 #endif

@@ -6,6 +6,7 @@
  * "--" ends the options, "-" alone is an argument; long names are matched
  * whole (no abbreviations, so adding an option never breaks a script). */
 #include "base/options.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
@@ -43,52 +44,19 @@ static void label_short(struct source *s, char c)
 
 /* ---- values ---- */
 
-/* Strict decimal: digits, optionally "." and digits; no sign, no exponent, no
- * hex, no inf/nan (strtod takes all of those). Returns the end, or NULL. */
-static const char *decimal_end(const char *s)
-{
-	const char *p = s;
-
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (p == s)
-		return NULL;
-	if (*p == '.') {
-		const char *frac = ++p;
-
-		while (*p >= '0' && *p <= '9')
-			p++;
-		if (p == frac)
-			return NULL;
-	}
-	return p;
-}
-
-/* "500ms", "30s", "1.5m", "3h", "1d", or bare seconds ("90"); with bare_ms a
- * bare number is milliseconds. Range-checked before the cast. */
+/* A duration as sq_parse_duration_ms reads it; with bare_ms a bare number
+ * (an environment variable named *_MS) is milliseconds. */
 static int parse_duration(const char *s, int bare_ms, long long *ms_out)
 {
-	static const struct {
-		const char *unit;
-		double ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
-	const char *end = decimal_end(s);
-	double v, scale = -1;
+	char *with_unit;
+	int rc;
 
-	if (!end || end - s > 15)
-		return -1;
-	if (!*end)
-		scale = bare_ms ? 1 : 1000;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && scale < 0; i++)
-		if (!strcmp(end, units[i].unit))
-			scale = units[i].ms;
-	if (scale < 0)
-		return -1;
-	v = strtod(s, NULL) * scale + 0.5;
-	if (!(v >= 0 && v < 9e18))
-		return -1;
-	*ms_out = (long long)v;
-	return 0;
+	if (!bare_ms || !*s || s[strspn(s, "0123456789.")] != '\0')
+		return sq_parse_duration_ms(s, ms_out);
+	with_unit = xasprintf("%sms", s);
+	rc = sq_parse_duration_ms(with_unit, ms_out);
+	free(with_unit);
+	return rc;
 }
 
 static int parse_int(const char *s, long long *out)

@@ -17,6 +17,7 @@
  * and writer queue are all bounded: memory does not grow with the length of the
  * video, only pts_s does. */
 #include "media/media.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "media/media_internal.h"
 #include "base/xalloc.h"

@@ -12,6 +12,7 @@
  * The timeout is 30 s unless the caller's options say otherwise (the programs'
  * --stall-timeout; tests shorten it). */
 #include "base/fsutil.h"
+#include "base/clock.h"
 #include "media/media_internal.h"
 #include "media/sftp.h"
 #include "base/xalloc.h"

@@ -34,6 +34,7 @@
  * passes, which makes libssh fail at once. A link that stalled is never used
  * again. */
 #include "media/sftp_internal.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 

@@ -18,6 +18,7 @@
  * watchdog thread holds its deadline (sq_sftp_arm) and shuts the socket down
  * when it passes, which makes libssh fail at once. */
 #include "media/sftp_internal.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 

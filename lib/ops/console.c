@@ -5,6 +5,7 @@
  * needs no lock. Everything sent as JSON is a document the queue or detail.c
  * wrote; errors are {"error": "..."} with a status that says whose fault. */
 #include "ops/console.h"
+#include "base/clock.h"
 #include "ops/ctl.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"

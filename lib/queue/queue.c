@@ -4,6 +4,7 @@
  * the scripts in lib/queue/lua/ for the transitions); this file builds their arguments and reads
  * their replies. Repair's operations live in queue_repair.c. */
 #include "queue/queue.h"
+#include "base/clock.h"
 
 #include "base/fsutil.h"
 #include "lua_scripts.h"

@@ -9,6 +9,7 @@
  * membership, pushes again whatever is missing (a few rounds), and fails,
  * saying what is missing, rather than report a push Redis does not hold. */
 #include "queue/queue.h"
+#include "base/clock.h"
 
 #include "base/fsutil.h"
 #include "base/strbuf.h"

@@ -1,6 +1,7 @@
 /* stage_common.c - what every stage shares: provenance, command backends,
  * the stage log, previews and the result summary (see stage_int.h). */
 #include "stage/stage_int.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "base/json.h"
 #include "base/strbuf.h"

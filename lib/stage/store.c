@@ -1,6 +1,7 @@
 /* store.c - the store seam (see store.h) and the local store: this host's
  * filesystem, or a shared one mounted at the same path everywhere. */
 #include "stage/store.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 

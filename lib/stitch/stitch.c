@@ -15,6 +15,7 @@
  * 5. Each placed input is read again, transformed and merged on the output
  *    voxel grid, which is written as one binary PLY. */
 #include "stitch/stitch.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "cloud/kdtree.h"
 #include "cloud/ply.h"

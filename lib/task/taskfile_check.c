@@ -2,6 +2,7 @@
  * schema (taskfile_schema.c) has one, which turns a YAML node into a struct
  * sq_tf_value or reports why it cannot, at the node's line:col. */
 #include "task/taskfile_schema.h"
+#include "base/clock.h"
 #include "task/taskfile_yaml.h"
 #include "base/fsutil.h"
 #include "task/layout.h"
@@ -453,7 +454,7 @@ static int check_duration(struct ctx *c, const struct key *k, yaml_node_t *n, st
 	const char *s = text(n);
 	char buf[64];
 
-	if (s && sq_tf_parse_duration_ms(s, &v->i) == 0 && v->i >= k->min && v->i <= k->max)
+	if (s && sq_parse_duration_ms(s, &v->i) == 0 && v->i >= k->min && v->i <= k->max)
 		return 0;
 	sq_tf_bad(c, n, "'%s' must be a %sduration like 90s, 5m or 3h, got %s", k->name,
 		  k->min > 0 ? "non-zero " : "", sq_tf_describe(n, buf, sizeof(buf)));

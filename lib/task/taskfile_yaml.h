@@ -75,8 +75,6 @@ int sq_tf_parse_ll(const char *s, long long *out);
  * SQ_TF_FPS_PART_MAX (not reduced); -1 on anything else. */
 int sq_tf_parse_rational(const char *s, long long *num, long long *den);
 long long sq_tf_gcd(long long a, long long b);
-/* "90" (seconds), "1.5s", "500ms", "5m", "3h", "1d" as ms: 0, or -1. */
-int sq_tf_parse_duration_ms(const char *s, long long *ms);
 
 /* "extract", "colmap", ... ("" for the top level). */
 const char *sq_tf_section_name(enum sq_tf_section sec);

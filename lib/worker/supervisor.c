@@ -5,6 +5,7 @@
  * supervisor hands the child's job back at once instead of waiting for the lease
  * to expire, then starts a replacement (with backoff if it keeps dying young). */
 #include "worker/worker.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "worker/host.h"
 #include "queue/queue.h"

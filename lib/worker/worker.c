@@ -5,6 +5,7 @@
  * Redis says the lease is gone (taken over after an expiry, or the task was
  * re-versioned) the running stage is cancelled and its result dropped. */
 #include "worker/worker.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "worker/host.h"
 #include "queue/queue.h"

@@ -15,6 +15,7 @@
  * CI: see tests/bench/README.md. The redis-server and BullMQ plumbing is in
  * harness.c. */
 #include "harness.h"
+#include "base/clock.h"
 
 #include "base/fsutil.h"
 #include "queue/queue.h"

@@ -7,6 +7,7 @@
  * Requests go over a real socket to the real server (http.c), so the time
  * measured is what a browser waits. */
 #include "fixture.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "ops/console.h"
 #include "ops/http.h"

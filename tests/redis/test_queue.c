@@ -7,6 +7,7 @@
  * cases run twice: with the scripts as Redis functions (FCALL, Redis >= 7) and
  * as EVALSHA scripts (what Redis 6.2 gets). */
 #include "queue/queue.h"
+#include "base/clock.h"
 #include "queue/queue_priv.h"
 #include "base/fsutil.h"
 #include "base/xalloc.h"

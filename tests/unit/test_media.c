@@ -8,6 +8,7 @@
  * timestamps, and the failure paths (not a video, cancel, write errors, a full
  * disk) are exercised for real. */
 #include "base/fsutil.h"
+#include "base/clock.h"
 #include "media/media.h"
 #include "media/media_internal.h"
 #include "base/strbuf.h"

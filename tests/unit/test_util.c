@@ -1,5 +1,6 @@
 /* test_util.c - paths, durations, atomic writes, errors, string buffers. */
 #include "base/err.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
@@ -47,9 +48,11 @@ static void test_durations(void)
 	static const struct {
 		const char *text;
 		long long ms;
-	} ok[] = {{"90", 90000}, {"500ms", 500}, {"30s", 30000}, {"5m", 300000},
+	} ok[] = {{"90", 90000},    {"500ms", 500},   {"30s", 30000}, {"5m", 300000},
 		  {"3h", 10800000}, {"1d", 86400000}, {"1.5s", 1500}};
-	static const char *const bad[] = {"", "h", "-1s", "3 h", "3x", "s3"};
+	static const char *const bad[] = {"",	  "h",	 "-1s",	  "3 h",
+					  "3x",	  "s3",	 "0x10s", "1e3s",
+					  "infs", " 5s", "1.s",	  "99999999999999999999s"};
 	long long ms;
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
