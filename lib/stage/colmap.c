@@ -82,8 +82,7 @@ static int run_step(struct colmap_state *ru, int step, struct args *a, struct sq
 	po.argv = a->v;
 	po.cwd = r->workdir;
 	po.log_path = r->log_path;
-	po.cancelled = r->hooks.cancelled;
-	po.ctx = r->hooks.ctx;
+	po.hooks = r->hooks;
 	sq_hooks_progress(&r->hooks, step, NSTEPS);
 	sq_hooks_log(&ru->r->hooks, "colmap %s (%zu frames)", a->v[1], ru->nused);
 	rc = sq_proc_run(&po, &res, err);

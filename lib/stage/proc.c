@@ -542,7 +542,7 @@ static enum end supervise(struct run *r)
 			terminate_group(r);
 			return END_DONE;
 		}
-		if (o->cancelled && o->cancelled(o->ctx)) {
+		if (sq_hooks_cancelled(&o->hooks)) {
 			terminate_group(r);
 			return END_CANCEL;
 		}

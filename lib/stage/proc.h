@@ -5,6 +5,7 @@
 #define SQ_PROC_H
 
 #include "base/err.h"
+#include "base/hooks.h"
 #include "task/task.h"
 
 #include <stddef.h>
@@ -38,8 +39,9 @@ struct sq_proc_opts {
 	const char *done_log;	/* success once the log contains this; then the group is killed */
 	const char *done_file;	/* success once this path exists; likewise */
 	long long kill_grace_ms; /* SIGTERM then SIGKILL after this (default 5000 when 0) */
-	int (*cancelled)(void *ctx); /* polled; non-zero kills the group, SQ_ERR_CANCEL */
-	void *ctx;
+	/* its cancelled is polled: non-zero kills the tree, SQ_ERR_CANCEL (log and
+	 * progress are not used: the backend's output goes to log_path) */
+	struct sq_hooks hooks;
 };
 
 struct sq_proc_result {

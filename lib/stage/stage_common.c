@@ -69,8 +69,7 @@ int sq_stage_command(const struct sq_backend_spec *b, const struct sq_proc_vars 
 	po.timeout_ms = cmd->timeout_ms;
 	po.done_log = cmd->done_log;
 	po.done_file = done_file;
-	po.cancelled = ctx->hooks.cancelled;
-	po.ctx = ctx->hooks.ctx;
+	po.hooks = ctx->hooks;
 	sq_hooks_log(&ctx->hooks, "running '%s', log in '%s'", argv[0], log_path);
 	rc = sq_proc_run(&po, res, err);
 out:

@@ -339,7 +339,8 @@ static int cancelled(void *ctx)
 static void test_cancel(void)
 {
 	int calls = 0;
-	struct sq_proc_opts o = {.cancelled = cancelled, .ctx = &calls, .kill_grace_ms = 500};
+	struct sq_proc_opts o = {.hooks = {.cancelled = cancelled, .ctx = &calls},
+				 .kill_grace_ms = 500};
 	struct sq_proc_result res;
 	struct sq_err err = {0};
 
@@ -429,7 +430,8 @@ static void test_tree_timeout(void)
 static void test_tree_cancel(void)
 {
 	int calls = 0;
-	struct sq_proc_opts o = {.cancelled = cancelled, .ctx = &calls, .kill_grace_ms = 300};
+	struct sq_proc_opts o = {.hooks = {.cancelled = cancelled, .ctx = &calls},
+				 .kill_grace_ms = 300};
 	struct sq_proc_result res;
 	struct sq_err err = {0};
 	char *script = escaping_script("tc", "sleep 1000");
