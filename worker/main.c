@@ -206,7 +206,7 @@ static void fill_opts(struct cli *c, struct sq_worker_opts *o)
 	c->media.ssh.home = getenv("HOME"); /* ~/.ssh: config, keys, known_hosts */
 	o->media = &c->media;
 	o->stop = &stop_level;
-	o->log = log_line;
+	o->hooks.log = log_line;
 }
 
 static int run(struct cli *c)

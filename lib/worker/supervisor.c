@@ -54,14 +54,14 @@ static void plog(const struct pool *p, const char *fmt, ...)
 	char msg[1024], line[1400], stamp[320];
 	va_list ap;
 
-	if (!p->opts->log)
+	if (!p->opts->hooks.log)
 		return;
 	sq_log_stamp(stamp, sizeof(stamp));
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(line, sizeof(line), "%s - - %s", stamp, msg);
-	p->opts->log(p->opts->log_ctx, line);
+	p->opts->hooks.log(p->opts->hooks.ctx, line);
 }
 
 static void spawn(struct pool *p, int slot)

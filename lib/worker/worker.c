@@ -63,7 +63,7 @@ static void wlog(const struct worker *w, const struct sq_job *job, const char *f
 	char line[1536], stamp[320], msg[1024];
 	va_list ap;
 
-	if (!w->opts->log)
+	if (!w->opts->hooks.log)
 		return;
 	sq_log_stamp(stamp, sizeof(stamp));
 	va_start(ap, fmt);
@@ -71,7 +71,7 @@ static void wlog(const struct worker *w, const struct sq_job *job, const char *f
 	va_end(ap);
 	snprintf(line, sizeof(line), "%s %s%s%s %s %s", stamp, job ? job->acq : "-",
 		 job ? "/" : "", job ? job->jid : "", job ? sq_stage_name(job->stage) : "-", msg);
-	w->opts->log(w->opts->log_ctx, line);
+	w->opts->hooks.log(w->opts->hooks.ctx, line);
 }
 
 /* The worker's connections tell it when Redis goes away and comes back; an

@@ -9,6 +9,7 @@
 #define SQ_WORKER_H
 
 #include "base/err.h"
+#include "base/hooks.h"
 #include "task/task.h"
 
 #include <signal.h>
@@ -34,9 +35,9 @@ struct sq_worker_opts {
 	long long lease_ms;	/* 0: queue default */
 	long long grace_ms;	/* on stop: how long the running job may finish */
 	volatile sig_atomic_t *stop;
-	/* One line per event (already formatted with time, host:pid, job, stage). */
-	void (*log)(void *ctx, const char *line);
-	void *log_ctx;
+	/* log: one line per event (already formatted with time, host:pid, job,
+	 * stage); progress and cancelled are not used (stop is the flag above). */
+	struct sq_hooks hooks;
 };
 
 /* Runs the pool until stopped or drained: forks nprocs workers, restarts one that
