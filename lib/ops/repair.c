@@ -249,18 +249,70 @@ static int first_missing(const struct sq_repair_task *rt)
 	return -1;
 }
 
+/* What every job goes through before its outputs are judged: one that cannot
+ * be read is left alone, one queued or running is left to run. Returns 1 with
+ * *o set when that decides. */
+static int gate(struct sq_repair_plan *p, const struct sq_repair_acq *a, enum sq_job_kind kind,
+		size_t index, const struct sq_job_info *js, enum outlook *o)
+{
+	if (js->unreadable[0]) {
+		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_UNREADABLE);
+		*o = OUTLOOK_BLOCKED;
+		return 1;
+	}
+	if (in_flight(js)) {
+		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_IN_FLIGHT);
+		*o = OUTLOOK_PENDING;
+		return 1;
+	}
+	return 0;
+}
+
+/* Outputs complete on disk: the records are the proof, whatever Redis says,
+ * and the fan-in one level up must count the job. */
+static enum outlook complete(struct sq_repair_plan *p, const struct sq_repair_acq *a,
+			     enum sq_job_kind kind, size_t index, const struct sq_job_info *js)
+{
+	if (!job_is(js, SQ_JOB_DONE))
+		add(p, a, kind, index, SQ_REPAIR_MARK_DONE, SQ_REPAIR_NOT_DONE);
+	else
+		p->counts.up_to_date++;
+	return OUTLOOK_COMPLETE;
+}
+
+/* Outputs to redo from stage: a dead letter stands unless asked; else the job
+ * is re-injected. *act (may be NULL) gets the action, NULL when none. */
+static enum outlook redo(struct sq_repair_plan *p, const struct sq_repair_acq *a,
+			 enum sq_job_kind kind, size_t index, const struct sq_job_info *js,
+			 int stage, enum sq_repair_why why, int retry_failed,
+			 struct sq_repair_action **act)
+{
+	struct sq_repair_action *r = NULL;
+	enum outlook o = OUTLOOK_PENDING;
+
+	if (job_is(js, SQ_JOB_FAILED) && !retry_failed) {
+		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_FAILED);
+		o = OUTLOOK_BLOCKED;
+	} else {
+		r = add(p, a, kind, index, SQ_REPAIR_REINJECT, why);
+		r->stage = stage;
+		r->retry = job_is(js, SQ_JOB_FAILED) || job_is(js, SQ_JOB_CANCELLED);
+	}
+	if (act)
+		*act = r;
+	return o;
+}
+
 static enum outlook plan_task(struct sq_repair_plan *p, const struct sq_repair_acq *a, size_t i,
 			      int retry_failed)
 {
 	const struct sq_repair_task *rt = &a->tasks[i];
 	const struct sq_job_info *js = &rt->job;
 	int stage = first_missing(rt);
-	struct sq_repair_action *act;
+	enum outlook o;
 
-	if (js->unreadable[0]) {
-		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_UNREADABLE);
-		return OUTLOOK_BLOCKED;
-	}
+	if (gate(p, a, SQ_JOB_TASK, i, js, &o))
+		return o;
 	/* A changed task file must go through scanq-enqueue, which versions it and
 	 * fences any attempt of the old version; repair would fight it. (A job
 	 * without a recorded version cannot be compared.) */
@@ -268,33 +320,16 @@ static enum outlook plan_task(struct sq_repair_plan *p, const struct sq_repair_a
 		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_CHANGED);
 		return OUTLOOK_BLOCKED;
 	}
-	if (in_flight(js)) {
-		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_IN_FLIGHT);
-		return OUTLOOK_PENDING;
-	}
 	/* an operator's cancel stands, as a dead letter does, unless asked */
 	if (job_is(js, SQ_JOB_CANCELLED) && !retry_failed) {
 		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_CANCELLED);
 		return OUTLOOK_CANCELLED;
 	}
-	if (stage < 0) {
-		/* The records are the proof: whatever Redis says, the task is done,
-		 * and fan-in must count it. */
-		if (!job_is(js, SQ_JOB_DONE))
-			add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_MARK_DONE, SQ_REPAIR_NOT_DONE);
-		else
-			p->counts.up_to_date++;
-		return OUTLOOK_COMPLETE;
-	}
-	if (job_is(js, SQ_JOB_FAILED) && !retry_failed) {
-		add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_SKIP, SQ_REPAIR_FAILED);
-		return OUTLOOK_BLOCKED;
-	}
-	act = add(p, a, SQ_JOB_TASK, i, SQ_REPAIR_REINJECT,
-		  rt->record_ms[stage] < 0 ? SQ_REPAIR_MISSING : SQ_REPAIR_NOT_CURRENT);
-	act->stage = stage;
-	act->retry = job_is(js, SQ_JOB_FAILED) || job_is(js, SQ_JOB_CANCELLED);
-	return OUTLOOK_PENDING;
+	if (stage < 0)
+		return complete(p, a, SQ_JOB_TASK, i, js);
+	return redo(p, a, SQ_JOB_TASK, i, js, stage,
+		    rt->record_ms[stage] < 0 ? SQ_REPAIR_MISSING : SQ_REPAIR_NOT_CURRENT,
+		    retry_failed, NULL);
 }
 
 /* Index in in[] of the first input with the given outlook, or n. */
@@ -318,23 +353,41 @@ static size_t drop_cancelled(struct input *in, size_t n)
 	return k;
 }
 
+/* A stitch waits for its inputs: one blocked blocks it; one being redone
+ * re-runs it by fan-in when it completes (queueing it now would run it
+ * twice). Returns 1 with *o set when the inputs decide. */
+static int inputs_decide(struct sq_repair_plan *p, const struct sq_repair_acq *a,
+			 enum sq_job_kind kind, size_t index, const struct input *in, size_t n,
+			 enum outlook *o)
+{
+	size_t blocked = find_outlook(in, n, OUTLOOK_BLOCKED);
+
+	if (blocked < n) {
+		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_WAITING)->detail =
+		    in[blocked].index;
+		*o = OUTLOOK_BLOCKED;
+		return 1;
+	}
+	if (find_outlook(in, n, OUTLOOK_PENDING) < n) {
+		add(p, a, kind, index, SQ_REPAIR_FOLLOWS, SQ_REPAIR_FAN_IN);
+		*o = OUTLOOK_PENDING;
+		return 1;
+	}
+	return 0;
+}
+
 static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair_acq *a,
 				enum sq_job_kind kind, size_t index,
 				const struct sq_repair_stitch *rs, struct input *in, size_t n,
 				int retry_failed)
 {
-	size_t blocked, newer = 0;
+	size_t newer = 0;
 	struct sq_repair_action *act;
 	enum sq_repair_why why;
+	enum outlook o;
 
-	if (rs->job.unreadable[0]) {
-		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_UNREADABLE);
-		return OUTLOOK_BLOCKED;
-	}
-	if (in_flight(&rs->job)) {
-		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_IN_FLIGHT);
-		return OUTLOOK_PENDING;
-	}
+	if (gate(p, a, kind, index, &rs->job, &o))
+		return o;
 	/* cancelled inputs are left out (the fan-in does the same); with none
 	 * left, or itself cancelled, the stitch is cancelled */
 	n = drop_cancelled(in, n);
@@ -342,41 +395,19 @@ static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair
 		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_CANCELLED);
 		return OUTLOOK_CANCELLED;
 	}
-	blocked = find_outlook(in, n, OUTLOOK_BLOCKED);
-	if (blocked < n) {
-		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_WAITING)->detail =
-		    in[blocked].index;
-		return OUTLOOK_BLOCKED;
-	}
-	/* An input being redone re-runs this stitch by fan-in when it completes;
-	 * queueing it now would run it twice. */
-	if (find_outlook(in, n, OUTLOOK_PENDING) < n) {
-		add(p, a, kind, index, SQ_REPAIR_FOLLOWS, SQ_REPAIR_FAN_IN);
-		return OUTLOOK_PENDING;
-	}
+	if (inputs_decide(p, a, kind, index, in, n, &o))
+		return o;
 	while (newer < n && in[newer].record_ms <= rs->record_ms)
 		newer++;
-	if (rs->current && newer == n) {
-		/* complete on disk but unknown to Redis (wiped): record it, or the
-		 * fan-in one level up would wait for it forever */
-		if (!job_is(&rs->job, SQ_JOB_DONE))
-			add(p, a, kind, index, SQ_REPAIR_MARK_DONE, SQ_REPAIR_NOT_DONE);
-		else
-			p->counts.up_to_date++;
-		return OUTLOOK_COMPLETE;
-	}
-	if (job_is(&rs->job, SQ_JOB_FAILED) && !retry_failed) {
-		add(p, a, kind, index, SQ_REPAIR_SKIP, SQ_REPAIR_FAILED);
-		return OUTLOOK_BLOCKED;
-	}
+	if (rs->current && newer == n)
+		return complete(p, a, kind, index, &rs->job);
 	why = rs->current	  ? SQ_REPAIR_STALE
 	      : rs->record_ms < 0 ? SQ_REPAIR_MISSING
 				  : SQ_REPAIR_NOT_CURRENT;
-	act = add(p, a, kind, index, SQ_REPAIR_REINJECT, why);
-	act->stage = SQ_STAGE_STITCH;
-	act->retry = job_is(&rs->job, SQ_JOB_FAILED) || job_is(&rs->job, SQ_JOB_CANCELLED);
-	act->detail = why == SQ_REPAIR_STALE ? in[newer].index : 0;
-	return OUTLOOK_PENDING;
+	o = redo(p, a, kind, index, &rs->job, SQ_STAGE_STITCH, why, retry_failed, &act);
+	if (act && why == SQ_REPAIR_STALE)
+		act->detail = in[newer].index;
+	return o;
 }
 
 static enum outlook plan_group(struct sq_repair_plan *p, const struct sq_repair_acq *a, size_t g,
