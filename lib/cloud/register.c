@@ -162,15 +162,23 @@ void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, c
 		build_features(rc);
 }
 
-void sq_reg_set_icp_points(struct sq_reg_cloud *rc, const float *xyz, size_t n, size_t max)
+void sq_reg_set_raw_points(struct sq_reg_cloud *rc, const float *xyz, size_t n, size_t max)
 {
 	size_t step = n > max ? (n + max - 1) / max : 1;
 
-	free(rc->icp);
-	rc->icp = xcalloc(3 * (n / step + 1), sizeof(*rc->icp));
-	rc->nicp = 0;
+	free(rc->raw);
+	rc->raw = xcalloc(3 * (n / step + 1), sizeof(*rc->raw));
+	rc->nraw = 0;
 	for (size_t i = 0; i < n; i += step)
-		memcpy(&rc->icp[3 * rc->nicp++], &xyz[3 * i], 3 * sizeof(*xyz));
+		memcpy(&rc->raw[3 * rc->nraw++], &xyz[3 * i], 3 * sizeof(*xyz));
+}
+
+void sq_reg_set_colour(struct sq_reg_cloud *rc, int colour)
+{
+	if (rc->colour_desc == colour || !rc->fpfh)
+		return;
+	rc->colour_desc = colour;
+	build_features(rc);
 }
 
 void sq_reg_flip(struct sq_reg_cloud *rc)
@@ -186,7 +194,7 @@ void sq_reg_release(struct sq_reg_cloud *rc)
 	sq_kdtree_free(rc->tree);
 	sq_kdtree_free(rc->ftree);
 	free(rc->fpfh);
-	free(rc->icp);
+	free(rc->raw);
 	memset(rc, 0, sizeof(*rc));
 }
 

@@ -19,7 +19,9 @@
  * the planes, because a sparse target's edge pulls point pairs inward (a scale
  * bias) where planes do not. */
 #define ICP_POINT_WEIGHT 0.3
-#define ICP_POINT_WEIGHT_LATE 0.03
+#define ICP_POINT_WEIGHT_LATE 0.0
+#define SYMMETRIC_POINTS 8000	/* points each way of sq_reg_icp_symmetric moves */
+#define SYMMETRIC_START_VOX 1.5 /* and its first pairing distance, target voxels */
 
 /* --- ICP with scale --------------------------------------------------------------- */
 
@@ -78,7 +80,7 @@ static void accumulate(double *A, double *b, const double J[7], double r, double
 static void add_pair(double *A, double *b, const double y[3], const double c[3], const double q[3],
 		     const double n[3], double weight, double pw)
 {
-	double a[3] = {y[0] - c[0], y[1] - c[1], y[2] - c[2]}, e[3], J[7];
+	double a[3] = {q[0] - c[0], q[1] - c[1], q[2] - c[2]}, e[3], J[7];
 
 	for (int k = 0; k < 3; k++)
 		e[k] = y[k] - q[k];
@@ -231,22 +233,127 @@ static double icp_step(const float *pts, size_t n, const struct sq_reg_cloud *ds
 	       sqrt(x[3] * x[3] + x[4] * x[4] + x[5] * x[5]) / (dst->voxel * 100);
 }
 
-void sq_reg_icp(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, int raw,
-		struct sq_sim *T, struct sq_reg_fit *fit)
+/* ICP of the n points pts onto dst, pairing distances from start_vox target
+ * voxels down to ICP_FINAL_THR_VOX. */
+static void icp_run(const float *pts, size_t n, const struct sq_reg_cloud *dst, double start_vox,
+		    struct sq_sim *T)
 {
-	const float *pts = raw && src->icp ? src->icp : src->c.xyz;
-	size_t n = raw && src->icp ? src->nicp : src->c.n;
-
 	for (int it = 0; it < ICP_ITER; it++) {
-		/* from 3 voxels down: wide enough to pull in, narrow to finish */
-		double thr = dst->voxel * fmax(ICP_FINAL_THR_VOX, 3.0 * pow(0.85, it));
+		double thr = dst->voxel * fmax(ICP_FINAL_THR_VOX, start_vox * pow(0.85, it));
 		double pw = thr > dst->voxel ? ICP_POINT_WEIGHT : ICP_POINT_WEIGHT_LATE;
 
 		if (icp_step(pts, n, dst, T, thr, pw) < ICP_CONVERGED &&
 		    thr <= ICP_FINAL_THR_VOX * dst->voxel)
 			break;
 	}
+}
+
+/* Every k-th point of c, at most max of them: new array (free with free()). */
+static float *every_kth(const struct sq_cloud *c, size_t max, size_t *n)
+{
+	size_t step = c->n > max ? (c->n + max - 1) / max : 1;
+	float *pts = xcalloc(3 * (c->n / step + 1), sizeof(*pts));
+
+	*n = 0;
+	for (size_t i = 0; i < c->n; i += step)
+		memcpy(&pts[3 * (*n)++], &c->xyz[3 * i], 3 * sizeof(*pts));
+	return pts;
+}
+
+void sq_reg_icp(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst, size_t max_points,
+		struct sq_sim *T, struct sq_reg_fit *fit)
+{
+	size_t n;
+	float *pts = every_kth(&src->c, max_points ? max_points : src->c.n, &n);
+
+	/* from 3 voxels down: wide enough to pull in, narrow to finish */
+	icp_run(pts, n, dst, 3.0, T);
+	free(pts);
 	sq_reg_evaluate(src, dst, T, 1.0, fit);
+}
+
+/* Centroid of src's points that T pairs with dst within thr, else of all. */
+static void paired_centre(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+			  const struct sq_sim *T, double thr, double c[3])
+{
+	double sum[3] = {0}, all[3] = {0}, m = 0;
+
+	for (size_t i = 0; i < src->c.n; i++) {
+		double y[3], x[3], r;
+		size_t j;
+
+		point_d(&src->c, i, x);
+		for (int k = 0; k < 3; k++)
+			all[k] += x[k];
+		if (!pair_on_target(src->c.xyz, i, T, dst, thr, y, &j, &r))
+			continue;
+		for (int k = 0; k < 3; k++)
+			sum[k] += x[k];
+		m++;
+	}
+	for (int k = 0; k < 3; k++)
+		c[k] = m > 0 ? sum[k] / m : all[k] / (double)(src->c.n ? src->c.n : 1);
+}
+
+/* The similarity halfway between A and B: geometric mean scale, rotation
+ * halfway along the arc, and c (a source point) mapped to the midpoint of
+ * where A and B map it. */
+static void midpoint(const struct sq_sim *A, const struct sq_sim *B, const double c[3],
+		     struct sq_sim *out)
+{
+	double M[9], u[3], th, Rh[9], ya[3], yb[3], Rc[3], len;
+	struct sq_sim o;
+
+	for (int i = 0; i < 3; i++) /* M = A.R^T B.R */
+		for (int j = 0; j < 3; j++)
+			M[3 * i + j] = A->R[i] * B->R[j] + A->R[3 + i] * B->R[3 + j] +
+				       A->R[6 + i] * B->R[6 + j];
+	th = sq_rot_angle_deg(M) * M_PI / 180;
+	u[0] = M[7] - M[5], u[1] = M[2] - M[6], u[2] = M[3] - M[1];
+	len = sqrt(u[0] * u[0] + u[1] * u[1] + u[2] * u[2]);
+	o = *A;
+	if (len > 1e-12 && th > 0) {
+		for (int k = 0; k < 3; k++)
+			u[k] /= len;
+		sq_rot_axis_angle(u, th / 2, Rh);
+		for (int i = 0; i < 3; i++)
+			for (int j = 0; j < 3; j++)
+				o.R[3 * i + j] = A->R[3 * i] * Rh[j] + A->R[3 * i + 1] * Rh[3 + j] +
+						 A->R[3 * i + 2] * Rh[6 + j];
+	}
+	o.s = sqrt(A->s * B->s);
+	sq_sim_apply(A, c, ya);
+	sq_sim_apply(B, c, yb);
+	for (int i = 0; i < 3; i++)
+		Rc[i] = o.s * (o.R[3 * i] * c[0] + o.R[3 * i + 1] * c[1] + o.R[3 * i + 2] * c[2]);
+	for (int i = 0; i < 3; i++)
+		o.t[i] = 0.5 * (ya[i] + yb[i]) - Rc[i];
+	*out = o;
+}
+
+void sq_reg_icp_symmetric(const struct sq_reg_cloud *src, const struct sq_reg_cloud *dst,
+			  struct sq_sim *T, struct sq_reg_fit *fit)
+{
+	struct sq_sim fwd = *T, back, other, D;
+	size_t ns, nd;
+	float *ps = every_kth(&src->c, SYMMETRIC_POINTS, &ns);
+	float *pd = every_kth(&dst->c, SYMMETRIC_POINTS, &nd);
+	double c[3];
+
+	/* T is a refinement's start (a coarser ICP's result): pairing starts
+	 * nearer than sq_reg_icp's */
+	icp_run(ps, ns, dst, SYMMETRIC_START_VOX, &fwd);
+	sq_sim_invert(&fwd, &back);
+	icp_run(pd, nd, src, SYMMETRIC_START_VOX, &back);
+	sq_sim_invert(&back, &other);
+	free(ps);
+	free(pd);
+	paired_centre(src, dst, &fwd, ICP_FINAL_THR_VOX * dst->voxel, c);
+	midpoint(&fwd, &other, c, T);
+	sq_reg_evaluate(src, dst, T, 1.0, fit);
+	sq_sim_compose(&fwd, &back, &D); /* identity when both ways agree */
+	fit->two_way_deg = sq_rot_angle_deg(D.R);
+	fit->two_way_scale = fabs(log(D.s));
 }
 
 /* Running sums for a Pearson correlation. */

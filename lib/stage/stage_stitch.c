@@ -2,8 +2,9 @@
  * acquisition's groups) to stitch.ply and stitch.json, by the builtin stitch
  * (stitch/stitch.h) or a command backend, through the stage transaction.
  * Inputs are named after their directories; the builtin stitch's log goes to
- * the worker's log and to stitch.log; the summary for the queue says how many
- * inputs were placed and which were not. */
+ * the worker's log and to stitch.log; the summary for the queue and the log
+ * say how many inputs were placed, how sure each placement is, and which were
+ * left out and why. */
 #include "stage/stage.h"
 #include "stage/stage_int.h"
 #include "base/fsutil.h"
@@ -29,7 +30,7 @@ struct stitch_run {
 	struct sq_txn *x;
 	char **plys; /* local paths of the inputs' clouds */
 	char *out, *sift;
-	char *body;  /* the record body the backend reports */
+	char *body; /* the record body the backend reports */
 	char **warnings;
 	size_t nwarnings;
 	char *result;
@@ -59,8 +60,8 @@ static int load_inputs(struct stitch_run *r, struct sq_err *err)
 			r->plys[i] = sq_store_localize(r->ctx->store, ply, sq_txn_scratch(r->x),
 						       &copied, err);
 		else
-			sq_error(err, SQ_ERR_INVALID, "stitch input '%s' is not done ('%s' missing)",
-				 r->dirs[i], rec);
+			sq_error(err, SQ_ERR_INVALID,
+				 "stitch input '%s' is not done ('%s' missing)", r->dirs[i], rec);
 		free(text);
 		free(ply);
 		free(rec);
@@ -113,21 +114,46 @@ static void say_left_out(struct stitch_run *r, struct glue *g, const struct sq_s
 	sq_strbuf_release(&sb);
 }
 
-/* "placed":2,"inputs":3,"points":..,"unplaced":["auv2"] */
-static char *figures_of(const struct sq_stitch_input *in, const struct sq_stitch_result *res)
+/* "placed 2 of 3 inputs: auv1 (reference), auv3 (confidence 0.93, global+icp
+ * on auv1)" */
+static void say_placed(struct glue *g, const struct sq_stitch_input *in,
+		       const struct sq_stitch_result *res)
 {
 	struct sq_strbuf sb = SQ_STRBUF_INIT;
 	int first = 1;
 
-	sq_strbuf_addf(&sb, "\"placed\":%zu,\"inputs\":%zu,\"points\":%zu,\"unplaced\":[",
-		       res->placed, res->n, res->points_out);
-	for (size_t i = 0; i < res->n; i++)
-		if (!res->p[i].placed) {
-			sq_strbuf_addf(&sb, "%s\"%s\"", first ? "" : ",", in[i].name);
-			first = 0;
-		}
-	sq_strbuf_adds(&sb, "]");
-	return sq_strbuf_detach(&sb);
+	sq_strbuf_addf(&sb, "placed %zu of %zu inputs:", res->placed, res->n);
+	for (size_t i = 0; i < res->n; i++) {
+		const struct sq_stitch_placement *p = &res->p[i];
+
+		if (!p->placed)
+			continue;
+		if (p->parent < 0)
+			sq_strbuf_addf(&sb, "%s %s (reference)", first ? "" : ",", in[i].name);
+		else
+			sq_strbuf_addf(&sb, "%s %s (confidence %.2f, %s on %s)", first ? "" : ",",
+				       in[i].name, p->confidence, p->method, in[p->parent].name);
+		first = 0;
+	}
+	glue_log(g, sb.buf);
+	sq_strbuf_release(&sb);
+}
+
+/* Each of the stitch's own warnings (a left-out input's reason, a placement
+ * of low confidence) goes to the record and the log. */
+struct warn_ctx {
+	struct stitch_run *r;
+	struct glue *g;
+};
+
+static void add_warning(void *ctx, const char *line)
+{
+	struct warn_ctx *w = ctx;
+	char buf[512];
+
+	sq_record_warn(&w->r->warnings, &w->r->nwarnings, "%s", line);
+	snprintf(buf, sizeof(buf), "warning: %s", line);
+	glue_log(w->g, buf);
 }
 
 static int run_builtin(struct stitch_run *r, struct sq_err *err)
@@ -146,10 +172,14 @@ static int run_builtin(struct stitch_run *r, struct sq_err *err)
 	rc = r->n == 1 ? sq_stitch_passthrough(in, r->out, r->sift, &res, err)
 		       : sq_stitch_run(in, r->n, r->out, &o, &res, err);
 	if (rc == 0) {
+		struct warn_ctx w = {.r = r, .g = &g};
+
 		r->body = sq_stitch_result_json(in, &res);
+		say_placed(&g, in, &res);
 		if (res.placed < r->n)
 			say_left_out(r, &g, in, &res);
-		figures = figures_of(in, &res);
+		sq_stitch_warnings(in, &res, add_warning, &w);
+		figures = sq_stitch_figures_json(in, &res);
 		r->result = sq_stage_result(figures, r->warnings, r->nwarnings);
 		free(figures);
 	}
@@ -191,7 +221,8 @@ static int produce(struct stitch_run *r, struct sq_err *err)
 	int rc = -1;
 
 	sq_stage_provenance(&prov, r->ctx, builtin ? "builtin" : "command",
-			    builtin ? sq_version() : "", sq_backend_spec_json(&r->s->backend), NULL);
+			    builtin ? sq_version() : "", sq_backend_spec_json(&r->s->backend),
+			    NULL);
 	sq_stage_log_attempt(sq_txn_log(r->x), r->ctx);
 	if (load_inputs(r, err) < 0 || (builtin ? run_builtin(r, err) : run_command(r, err)) < 0 ||
 	    sq_stage_check_ply(r->out, builtin ? "builtin" : r->s->backend.cmd.argv[0],

@@ -1,7 +1,9 @@
 /* stitch.c - the builtin stitch: sample, place, chain, merge (see stitch.h).
  *
  * 1. Every input PLY is read once into a uniform sample (reservoir) of bounded
- *    size; its point spacing, and when it has cameras its "altitude" (median
+ *    size; an input that is no surface to measure (stitch_sanity.c: NaN, all
+ *    at one place, overflowing coordinates, a line) is left out with the reason.
+ *    Its point spacing, and when it has cameras its "altitude" (median
  *    camera-to-surface distance) and up side, are measured on the sample.
  * 2. Units: a survey flies at a roughly constant altitude, so the altitude is the
  *    same physical length in every reconstruction; without cameras the point
@@ -9,9 +11,12 @@
  *    scale, and every input is downsampled at the same physical voxel.
  * 3. Pairs (stitch_pair.c): shared cameras where there are any, else matches of
  *    the points' image descriptors, else global registration of the clouds
- *    refined by ICP; each judged. Accepted pairs are graph edges.
+ *    refined by ICP; every placement is judged by the clouds themselves
+ *    (stitch_verify.c) and gets a confidence; placements from 0.5 are graph
+ *    edges.
  * 4. A maximum spanning tree from the reference input (the first input of the
- *    largest connected part) chains the transforms.
+ *    largest connected part) chains the transforms; a placement is as sure as
+ *    the weakest link of its chain.
  * 5. Each placed input is read again, transformed and merged on the output
  *    voxel grid, which is written as one binary PLY. */
 #include "stitch/stitch.h"
@@ -42,9 +47,11 @@
 #define SPACING_PROBES 2000    /* sample points whose neighbour distance is measured */
 #define TARGET_POINTS 5000     /* downsampled size of the largest input */
 #define VOXEL_MIN_SPACINGS 3.0 /* registration voxel: at least this many point spacings */
-#define ICP_POINTS 20000       /* raw points ICP moves per input */
-#define FINE_DIVISOR 2.0       /* ICP ends on a target this many times finer */
+#define RAW_POINTS 20000       /* raw points a placement's check counts per input */
+#define FINE_DIVISOR 2.0       /* ICP ends on a target this many times finer, */
+#define FINE_MIN_SPACINGS 3.0  /* but of at least this many point spacings */
 #define SURFACE_FLATNESS 0.25  /* least spread below this share of the middle: a surface */
+#define SALIENT_RADIUS_VOX 4.0 /* relief: off the plane of this many voxels around */
 
 void stitch_say(const struct run *r, const char *fmt, ...)
 {
@@ -179,15 +186,15 @@ static int read_input(struct input *v, size_t i, struct sq_err *err)
 	v->rng = 0x243f6a8885a308d3ULL + i;
 	if (sq_ply_stream(v->in->ply, NULL, sample_chunk, v, err) < 0)
 		return -1;
-	if (v->sample.n < 16)
-		return sq_error(err, SQ_ERR_INVALID, "'%s' has %zu points: too few to place",
-				v->in->ply, v->sample.n);
+	if (stitch_check_sample(v) < 0)
+		return 0; /* left out, with the reason */
 	if (v->in->dir && (stitch_cams_load(&v->cams, v->in->dir, err) < 0 ||
 			   stitch_sift_load(&v->sift, v->in->dir, err) < 0))
 		return -1;
 	t = sq_kdtree_build(v->sample.xyz, v->sample.n, 3);
 	v->spacing = sample_spacing(v, t);
-	if (v->cams.n >= 3)
+	stitch_check_spread(v);
+	if (!v->unusable && v->cams.n >= 3)
 		camera_unit(v, t);
 	sq_kdtree_free(t);
 	return 0;
@@ -225,9 +232,13 @@ static int read_inputs(struct run *r, struct sq_err *err)
 				*err = J.errs[i];
 			break;
 		}
-		stitch_say(
-		    r, "input '%s': %zu points, spacing %.4g, %zu cameras, %zu with descriptors",
-		    v->in->name, v->points, v->spacing, v->cams.n, v->sift.n);
+		if (v->unusable)
+			stitch_say(r, "input '%s' cannot be placed: %s", v->in->name, v->why);
+		else
+			stitch_say(r,
+				   "input '%s': %zu points, spacing %.4g, %zu cameras, %zu with "
+				   "descriptors",
+				   v->in->name, v->points, v->spacing, v->cams.n, v->sift.n);
 	}
 	free(J.errs);
 	free(J.rc);
@@ -269,11 +280,13 @@ static void choose_units(struct run *r)
 
 	r->by_cameras = 1;
 	for (size_t i = 0; i < r->n; i++)
-		r->by_cameras &= r->v[i].unit > 0;
+		r->by_cameras &= r->v[i].unit > 0 || r->v[i].unusable;
 	for (size_t i = 0; i < r->n; i++) {
 		struct input *v = &r->v[i];
 		double a;
 
+		if (v->unusable)
+			continue;
 		if (!r->by_cameras)
 			v->unit = v->spacing;
 		a = sample_area(v) / (v->unit * v->unit);
@@ -293,10 +306,16 @@ static void choose_units(struct run *r)
 	if (cells > TARGET_POINTS)
 		vox_area *= sqrt((double)cells / TARGET_POINTS);
 	r->vox_phys = fmax(vox_area, VOXEL_MIN_SPACINGS * spacing_phys);
-	/* clouds too sparse to fill TARGET_POINTS are where geometry alone fails */
-	r->colour_desc = VOXEL_MIN_SPACINGS * spacing_phys > vox_area;
+	/* where every input is coloured, colour goes into the descriptors: at
+	 * once for clouds too sparse to fill TARGET_POINTS, where geometry alone
+	 * fails; for denser ones when shape alone places nothing (a smooth, flat or
+	 * ribbed surface matches itself almost anywhere by shape: swells and sand
+	 * ripples, 0 of 4 pairs placed by shape, 4 with colour) */
+	r->colour_later = 1;
 	for (size_t i = 0; i < r->n; i++)
-		r->colour_desc &= r->v[i].sample.rgb != NULL;
+		r->colour_later &= r->v[i].sample.rgb != NULL || r->v[i].unusable;
+	r->colour_desc = r->colour_later && VOXEL_MIN_SPACINGS * spacing_phys > vox_area;
+	r->colour_later &= !r->colour_desc;
 	stitch_say(r, "units: %s; registration voxel %.4g units%s",
 		   r->by_cameras ? "altitude" : "spacing", r->vox_phys,
 		   r->colour_desc ? "; sparse: colour in descriptors" : "");
@@ -319,19 +338,24 @@ static void downsample(const struct input *v, double voxel, struct sq_cloud *c)
 	sq_voxel_free(g);
 }
 
-/* The registration cloud (features at the common physical voxel) and a finer
- * one, at a few point spacings, that only serves as ICP's target at the end. */
+/* The registration cloud (features at the common physical voxel), a finer one
+ * (at least a few point spacings, so that its cells average the noise) that
+ * ICP ends on both ways and placements are judged against, and what the
+ * judging needs of the raw points: their noise and which lie in relief. */
 static void prepare_input(struct run *r, struct input *v)
 {
-	double voxel = r->vox_phys * v->unit, fine = voxel / FINE_DIVISOR;
+	double voxel = r->vox_phys * v->unit,
+	       fine = fmax(voxel / FINE_DIVISOR, FINE_MIN_SPACINGS * v->spacing);
 	const double *up = v->have_up ? v->up : NULL;
 	struct sq_cloud c;
 
 	downsample(v, voxel, &c);
 	sq_reg_prepare(&v->reg, &c, voxel, up, 1, r->colour_desc);
-	sq_reg_set_icp_points(&v->reg, v->sample.xyz, v->sample.n, ICP_POINTS);
+	sq_reg_set_raw_points(&v->reg, v->sample.xyz, v->sample.n, RAW_POINTS);
 	downsample(v, fine, &c);
 	sq_reg_prepare(&v->fine, &c, fine, up, 0, 0);
+	v->noise = sq_reg_noise(&v->fine, v->reg.raw, v->reg.nraw, &v->self_share);
+	v->salient = sq_reg_salient(&v->reg, v->reg.raw, v->reg.nraw, v->noise, SALIENT_RADIUS_VOX);
 	v->reg_ready = 1;
 }
 
@@ -341,7 +365,8 @@ static void prepare_block(void *ctx, size_t begin, size_t end, void *scratch)
 
 	(void)scratch;
 	for (size_t i = begin; i < end; i++)
-		prepare_input(r, &r->v[i]);
+		if (!r->v[i].unusable)
+			prepare_input(r, &r->v[i]);
 }
 
 /* --- 4. the spanning tree -------------------------------------------------------- */
@@ -380,6 +405,7 @@ static void chain(struct run *r, struct sq_stitch_result *res, int ref)
 
 	p[ref].placed = 1;
 	p[ref].parent = -1;
+	p[ref].confidence = 1;
 	sq_sim_identity(&p[ref].T);
 	snprintf(p[ref].method, sizeof(p[ref].method), "reference");
 	for (;;) {
@@ -407,6 +433,9 @@ static void chain(struct run *r, struct sq_stitch_result *res, int ref)
 		}
 		p[child].placed = 1;
 		p[child].parent = parent;
+		/* a placement is as sure as the weakest link of its chain */
+		p[child].confidence = fmin(best->confidence, p[parent].confidence);
+		p[child].ev = best->ev;
 		p[child].inlier_share = best->fit.fitness;
 		p[child].rms = best->fit.rms;
 		snprintf(p[child].method, sizeof(p[child].method), "%s", best->method);
@@ -504,6 +533,7 @@ static void release_run(struct run *r)
 			sq_reg_release(&r->v[i].reg);
 			sq_reg_release(&r->v[i].fine);
 		}
+		free(r->v[i].salient);
 	}
 	free(r->v);
 	free(r->e);
@@ -520,12 +550,41 @@ static void report_unplaced(const struct run *r, struct sq_stitch_result *res)
 			res->placed++;
 			continue;
 		}
-		snprintf(p->why, sizeof(p->why),
-			 "no overlap found with the other inputs (no shared cameras, no "
-			 "feature match that fits)");
+		p->ambiguous = r->v[i].ambiguous;
+		p->alt_on = r->v[i].alt_on;
+		memcpy(p->alt, r->v[i].alt, sizeof(p->alt));
+		if (r->v[i].why_rank)
+			snprintf(p->why, sizeof(p->why), "%s", r->v[i].why);
+		else
+			snprintf(p->why, sizeof(p->why),
+				 "no overlap found with the other inputs (no shared cameras, no "
+				 "feature match that fits)");
 		stitch_say(r, "cannot place '%s': %s; left out of the merge", r->v[i].in->name,
 			   p->why);
 	}
+}
+
+/* The error of a stitch that placed fewer than two inputs, with the first
+ * reason it has. */
+static int none_placed(const struct run *r, struct sq_err *err)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].why_rank)
+			return sq_error(err, SQ_ERR_BACKEND,
+					"cannot stitch: no two of the %zu inputs could be placed "
+					"together ('%s': %s)",
+					r->n, r->v[i].in->name, r->v[i].why);
+	return sq_error(err, SQ_ERR_BACKEND,
+			"cannot stitch: none of the %zu inputs overlaps another", r->n);
+}
+
+static size_t usable_inputs(const struct run *r)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		k += !r->v[i].unusable;
+	return k;
 }
 
 static int place_all(struct run *r, struct sq_stitch_result *res, int *ref, struct sq_err *err)
@@ -534,6 +593,10 @@ static int place_all(struct run *r, struct sq_stitch_result *res, int *ref, stru
 
 	if (read_inputs(r, err) < 0)
 		return -1;
+	if (usable_inputs(r) < (r->n >= 2 ? 2 : 1)) {
+		report_unplaced(r, res);
+		return none_placed(r, err);
+	}
 	choose_units(r);
 	t1 = sq_now_ms();
 	sq_par_for(r->n, 1, 2, 0, prepare_block, r);
@@ -547,8 +610,7 @@ static int place_all(struct run *r, struct sq_stitch_result *res, int *ref, stru
 	res->unit = r->v[*ref].unit;
 	report_unplaced(r, res);
 	if (r->n >= 2 && res->placed < 2)
-		return sq_error(err, SQ_ERR_BACKEND,
-				"cannot stitch: none of the %zu inputs overlaps another", r->n);
+		return none_placed(r, err);
 	return 0;
 }
 
@@ -641,6 +703,7 @@ int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
 	res->points_out = res->p[0].points = info.count;
 	res->p[0].placed = 1;
 	res->p[0].parent = -1;
+	res->p[0].confidence = 1;
 	sq_sim_identity(&res->p[0].T);
 	snprintf(res->p[0].method, sizeof(res->p[0].method), "single input, unchanged");
 	res->cams = cams.c; /* every camera: there are no others */

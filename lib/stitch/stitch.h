@@ -30,6 +30,39 @@ struct sq_stitch_input {
 	const char *dir;
 };
 
+/* What the clouds say of one placement of an input onto another, however it
+ * was found (stitch_verify.c): the evidence behind its confidence. */
+struct sq_stitch_evidence {
+	int checked;		     /* the clouds were compared (else the rest is unset) */
+	double coherence;	     /* share of the overlap where the two surfaces coincide (the
+					smaller of the two ways) */
+	double relief_coherence;     /* the same over the points in relief; NAN: too few */
+	double overlap;		     /* share of the input's points over the other's footprint */
+	double off_above, off_below; /* of those, off the other surface, on either side */
+	double width;		     /* the overlap's narrowest extent, registration voxels */
+	double normal_deg;	     /* median angle between the two surfaces' normals there */
+	double rot_sd_deg;	     /* how firmly the overlap fixes the placement: predicted */
+	double scale_sd;	     /*   standard deviations of rotation, scale (relative), */
+	double shift_sd;	     /*   and shift (share of the overlap's width) */
+	double two_way_deg;	     /* ICP one way and the other: rotation and scale (|log|) */
+	double two_way_scale;	     /*   between the two placements */
+	double colour;		     /* brightness correlation where both are coloured, else NAN */
+	/* How many times more of the overlap the best distinct other placement
+	 * leaves unexplained (INFINITY: none found); about 1 is ambiguous. */
+	double runner_up;
+};
+
+/* A candidate placement as the stitch judged it (sq_stitch_opts.candidate). */
+struct sq_stitch_candidate {
+	int src, dst; /* inputs: T takes src's frame into dst's */
+	struct sq_sim T;
+	const char *method;
+	struct sq_stitch_evidence ev;
+	double confidence;
+	int accepted;
+	const char *why; /* when not accepted */
+};
+
 struct sq_stitch_opts {
 	/* Output de-duplication cell in point spacings of the reference input
 	 * (0: 1, which keeps the inputs' density and merges their duplicates). */
@@ -43,20 +76,28 @@ struct sq_stitch_opts {
 	 * written. Nothing is written when no input has any. */
 	const char *sift_out;
 	void (*log)(void *ctx, const char *line); /* may be NULL */
-	int (*cancelled)(void *ctx);		  /* may be NULL */
+	/* Every candidate placement judged, for benches and tests; may be NULL. */
+	void (*candidate)(void *ctx, const struct sq_stitch_candidate *c);
+	int (*cancelled)(void *ctx); /* may be NULL */
 	void *ctx;
 };
 
 struct sq_stitch_placement {
 	int placed;
-	struct sq_sim T;     /* input frame -> common frame */
-	int parent;	     /* input it was placed against; -1 for the reference */
-	char method[32];     /* "reference", "shared-cameras", "shared-features", "global+icp" */
-	double inlier_share; /* of the final fit to its parent */
-	double rms;	     /* residual of that fit, in common-frame units */
-	double unit;	     /* the input's own scale unit */
-	size_t points;	     /* points read from its PLY */
-	char why[200];	     /* when not placed: the reason */
+	struct sq_sim T;   /* input frame -> common frame */
+	int parent;	   /* input it was placed against; -1 for the reference */
+	char method[32];   /* "reference", "shared-cameras", "shared-features", "global+icp" */
+	double confidence; /* 0..1: how sure the placement is (see stitch_verify.c) */
+	struct sq_stitch_evidence ev; /* behind it, for the edge to its parent */
+	double inlier_share;	      /* of the final fit to its parent */
+	double rms;		      /* residual of that fit, in common-frame units */
+	double unit;		      /* the input's own scale unit */
+	size_t points;		      /* points read from its PLY */
+	char why[320];		      /* when not placed: the reason */
+	/* Left out as ambiguous: two placements onto input alt_on that the clouds
+	 * support about equally (alt[0] the better). */
+	int ambiguous, alt_on;
+	struct sq_sim alt[2];
 };
 
 struct sq_stitch_result {
@@ -65,9 +106,9 @@ struct sq_stitch_result {
 	size_t placed;
 	size_t points_out;
 	size_t outliers; /* merged cells left out as standing apart from the rest */
-	double voxel; /* output de-duplication cell, common-frame units */
-	double unit;  /* the common frame's unit (the reference input's) */
-	double *cams; /* 3 * ncams camera centres in the common frame (a subsample) */
+	double voxel;	 /* output de-duplication cell, common-frame units */
+	double unit;	 /* the common frame's unit (the reference input's) */
+	double *cams;	 /* 3 * ncams camera centres in the common frame (a subsample) */
 	size_t ncams;
 	long long wall_ms;
 };
@@ -88,8 +129,24 @@ int sq_stitch_run(const struct sq_stitch_input *in, size_t n, const char *out_pl
 int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
 			  const char *sift_out, struct sq_stitch_result *res, struct sq_err *err);
 
-/* The stitch record body: method, per-input transform, fit and reason. New
- * string (free with free()). */
+/* Placements below this confidence are published with a warning (those
+ * below 0.5 are not published at all). */
+#define SQ_STITCH_CONFIDENT 0.75
+
+/* The stitch record body: method, per-input transform, fit, confidence and
+ * its evidence, reasons, and warnings. New string (free with free()). */
 char *sq_stitch_result_json(const struct sq_stitch_input *in, const struct sq_stitch_result *r);
+
+/* The stage's figures for the queue: the members (no braces) "placed",
+ * "inputs", "points", "unplaced" (names), "confidence" (the least sure
+ * placement, 0..1), "placements" ([{name, confidence, method, placed_on}]),
+ * "left_out" (names) and "left_out_reasons" ({name: why}); the record body
+ * carries the last four too. New string (free with free()). */
+char *sq_stitch_figures_json(const struct sq_stitch_input *in, const struct sq_stitch_result *r);
+
+/* The warnings of r, one line each (a left-out input, a placement of low
+ * confidence): calls fn for each; returns how many. */
+size_t sq_stitch_warnings(const struct sq_stitch_input *in, const struct sq_stitch_result *r,
+			  void (*fn)(void *ctx, const char *line), void *ctx);
 
 #endif

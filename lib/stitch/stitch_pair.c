@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/banned.h"
@@ -38,17 +39,32 @@
 #define MAX_CAM_REL_RMS 0.05 /* shared cameras must agree to 5 % of their spread */
 #define GLOBAL_ROUNDS 3	     /* RANSAC runs (other seeds) before a pair is given up */
 #define ALL_PAIRS_MAX 10     /* up to this many inputs every pair is tried */
-#define NEIGHBOUR_SPAN 3     /* beyond: each input against the next few */
+#define SEARCH_POINTS 2000   /* points a twin's first ICP moves */
+#define COARSE_POINTS 2500   /* points a candidate's first ICP moves */
+#define GLANCE_MIN 0.85	     /* coarsely refined, the surfaces coincide over this much */
+#define WEAK_SHARE                                                                                 \
+	0.25		 /* once one holds, candidates with this share of the best's               \
+			    matches are not tried */
+#define NEIGHBOUR_SPAN 3 /* beyond: each input against the next few */
 
-/* ICP of a onto b at the coarse voxel, then against b's fine cloud. */
-static void refine(const struct input *va, const struct input *vb, struct sq_sim *T,
-		   struct sq_reg_fit *fit)
+/* ICP of a onto b at the coarse voxel, moving up to max_points of a's (0:
+ * all). */
+static void refine_coarse(const struct input *va, const struct input *vb, size_t max_points,
+			  struct sq_sim *T, struct sq_reg_fit *fit)
+{
+	sq_reg_icp(&va->reg, &vb->reg, max_points, T, fit);
+}
+
+/* Then between their fine clouds both ways (sq_reg_icp_symmetric: one way
+ * alone leaves the scale 0.3-1 % off on smooth noisy surfaces). */
+static void refine_fine(const struct input *va, const struct input *vb, struct sq_sim *T,
+			struct sq_reg_fit *fit)
 {
 	struct sq_reg_fit f;
 
-	sq_reg_icp(&va->reg, &vb->reg, 0, T, fit);
-	sq_reg_icp(&va->reg, &vb->fine, 1, T, &f);
+	sq_reg_icp_symmetric(&va->fine, &vb->fine, T, &f);
 	sq_reg_evaluate(&va->reg, &vb->reg, T, 1.0, fit);
+	fit->two_way_deg = f.two_way_deg, fit->two_way_scale = f.two_way_scale;
 }
 
 /* --- 3. pairs ----------------------------------------------------------------------- */
@@ -87,18 +103,23 @@ static int pair_by_cameras(struct run *r, int a, int b)
 	double rel = 1;
 	struct sq_sim T;
 	struct sq_reg_fit fit;
+	struct judged j;
+	char line[400];
 	int rc = 0;
 
 	stitch_cams_shared(&va->cams, &vb->cams, &sp);
 	if (sp.n < MIN_SHARED_CAMS || stitch_cams_fit(&sp, &T, &rel) < 0 || rel > MAX_CAM_REL_RMS)
 		goto out;
 	sq_reg_evaluate(&va->reg, &vb->reg, &T, 1.0, &fit);
-	stitch_say(r,
-		   "'%s' -> '%s': %zu shared cameras (rms %.2f%% of their spread); clouds: fitness "
-		   "%.2f, rms %.2f voxels, colour %.2f",
-		   va->in->name, vb->in->name, sp.n, 100 * rel, fit.fitness,
-		   fit.rms / vb->reg.voxel, fit.colour);
+	stitch_judge(va, vb, &T, &fit, &j);
+	stitch_cameras_weigh(&j, sp.n, rel);
+	stitch_report_candidate(r, a, b, "shared-cameras", &j);
+	stitch_describe(&j, line, sizeof(line));
+	stitch_say(r, "'%s' -> '%s': %zu shared cameras (rms %.2f%% of their spread); clouds: %s",
+		   va->in->name, vb->in->name, sp.n, 100 * rel, line);
 	add_edge(r, a, b, &T, &fit, CAMERA_TIER * TIER + (double)sp.n, "shared-cameras");
+	r->e[r->ne - 1].confidence = j.confidence;
+	r->e[r->ne - 1].ev = j.ev;
 	rc = 1;
 out:
 	stitch_pairs_release(&sp);
@@ -135,57 +156,192 @@ static int same_side(const struct input *va, const struct input *vb, const struc
 	return dot >= cos(MAX_UP_ANGLE_DEG * M_PI / 180);
 }
 
-/* Refines and judges one candidate placement of a onto b; 1 when it passes. */
-static int verify(struct run *r, struct input *va, struct input *vb,
-		  const struct sq_reg_global_opts *go, size_t corr, size_t agree, struct sq_sim *T,
-		  struct sq_reg_fit *fit)
+/* Cheap checks before the clouds are compared: agreeing matches beyond what
+ * chance gives (when the placement came from matches), the scale within
+ * bounds, cameras on the side they were, and some fit. ICP may shrink a
+ * source that fits nowhere onto one spot of the target: hence the scale
+ * bounds; coloured clouds must have colours to compare. */
+static int plausible(const struct input *va, const struct input *vb,
+		     const struct sq_reg_global_opts *go, const struct sq_sim *T,
+		     const struct sq_reg_fit *fit)
 {
-	int ok;
+	size_t agree = fit->corr_inliers, corr = fit->corr;
 
-	refine(va, vb, T, fit);
-	fit->corr = corr, fit->corr_inliers = agree;
-	/* ICP may shrink a source that fits nowhere onto one spot of the target:
-	 * the scale must stay in bounds, and coloured clouds must have colours
-	 * to compare */
-	ok = agree >= MIN_CORR_INLIERS && (double)agree >= chance_bound(corr, vb->reg.c.n) &&
-	     good_fit(fit, vb) && same_side(va, vb, T) && T->s >= go->scale_lo &&
-	     T->s <= go->scale_hi && (!va->reg.c.rgb || !vb->reg.c.rgb || !isnan(fit->colour));
-	stitch_say(
-	    r,
-	    "'%s' -> '%s': %zu/%zu feature matches agree (chance: %.0f), fitness %.2f, rms %.2f "
-	    "voxels, colour %.2f%s",
-	    va->in->name, vb->in->name, agree, corr, chance_bound(corr, vb->reg.c.n), fit->fitness,
-	    fit->rms / vb->reg.voxel, fit->colour, ok ? "" : ": rejected");
-	return ok;
+	return (!corr ||
+		(agree >= MIN_CORR_INLIERS && (double)agree >= chance_bound(corr, vb->reg.c.n))) &&
+	       good_fit(fit, vb) && same_side(va, vb, T) && T->s >= go->scale_lo &&
+	       T->s <= go->scale_hi && (!va->reg.c.rgb || !vb->reg.c.rgb || !isnan(fit->colour));
 }
 
-/* Global registration of a onto b: its best few placements, each refined by
- * ICP and judged, the first that passes wins; 1 when one did. */
-static int try_global(struct run *r, struct input *va, struct input *vb, struct sq_sim *T,
-		      struct sq_reg_fit *fit)
+/* The placements of a pair the clouds agree with, distinct from each other. */
+struct pool {
+	struct judged j[2 * SQ_REG_CANDIDATES * GLOBAL_ROUNDS + 8];
+	size_t n;
+};
+
+static void pool_add(struct pool *p, const struct input *va, const struct input *vb,
+		     const struct judged *j)
 {
+	for (size_t k = 0; k < p->n; k++)
+		if (!stitch_distinct(va, vb, &p->j[k].T, &j->T)) {
+			if (j->score > p->j[k].score)
+				p->j[k] = *j;
+			return;
+		}
+	if (p->n < sizeof(p->j) / sizeof(p->j[0]))
+		p->j[p->n++] = *j;
+}
+
+/* 1 when T places a as one of the pool's placements does. */
+static int in_pool(const struct pool *p, const struct input *va, const struct input *vb,
+		   const struct sq_sim *T)
+{
+	for (size_t k = 0; k < p->n; k++)
+		if (!stitch_distinct(va, vb, &p->j[k].T, T))
+			return 1;
+	return 0;
+}
+
+/* Refines one candidate placement of a onto b and judges it; one the clouds
+ * agree with joins the pool. corr, agree: the feature matches it came from
+ * (0, 0 for a placement of another kind); search: a guess to try cheaply
+ * first (a twin). */
+static void consider(struct run *r, int a, int b, const struct sq_reg_global_opts *go, size_t corr,
+		     size_t agree, struct sq_sim T, int search, struct pool *pool)
+{
+	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct sq_reg_fit fit;
+	struct judged j;
+	char line[400];
+	double glance;
+
+	refine_coarse(va, vb, search ? SEARCH_POINTS : COARSE_POINTS, &T, &fit);
+	fit.corr = corr, fit.corr_inliers = agree;
+	if (!plausible(va, vb, go, &T, &fit)) {
+		stitch_say(r,
+			   "'%s' -> '%s': %zu/%zu feature matches agree (chance: %.0f), fitness "
+			   "%.2f, rms %.2f voxels, colour %.2f: rejected",
+			   va->in->name, vb->in->name, agree, corr, chance_bound(corr, vb->reg.c.n),
+			   fit.fitness, fit.rms / vb->reg.voxel, fit.colour);
+		stitch_note(va, 1,
+			    "onto '%s': no placement found that fits (feature matches no more than "
+			    "chance, or the clouds apart)",
+			    vb->in->name);
+		return;
+	}
+	if (in_pool(pool, va, vb, &T))
+		return; /* another candidate led there: judged already */
+	if ((glance = stitch_glance(va, vb, &T)) < GLANCE_MIN) {
+		stitch_say(r,
+			   "'%s' -> '%s': %zu/%zu feature matches agree; the surfaces coincide "
+			   "over %.0f %% of the overlap: rejected",
+			   va->in->name, vb->in->name, agree, corr, 100 * glance);
+		stitch_note(va, 2, "onto '%s': the surfaces coincide over %.0f %% of the overlap",
+			    vb->in->name, 100 * glance);
+		return;
+	}
+	refine_fine(va, vb, &T, &fit);
+	fit.corr = corr, fit.corr_inliers = agree;
+	stitch_judge(va, vb, &T, &fit, &j);
+	stitch_report_candidate(r, a, b, "global+icp", &j);
+	stitch_describe(&j, line, sizeof(line));
+	stitch_say(r, "'%s' -> '%s': %zu/%zu feature matches agree; %s", va->in->name, vb->in->name,
+		   agree, corr, line);
+	if (!j.consistent) {
+		stitch_note(va, 2, "onto '%s': %s", vb->in->name, j.why);
+		return;
+	}
+	pool_add(pool, va, vb, &j);
+}
+
+/* Global registration of a onto b: its best few placements in each round
+ * (other seeds, then one-way matches) until the clouds agree with one. */
+static void try_global(struct run *r, int a, int b, struct pool *pool)
+{
+	struct input *va = &r->v[a], *vb = &r->v[b];
 	double s0 = vb->unit / va->unit;
 	struct sq_reg_global_opts go = {
 	    .scale_lo = s0 / SCALE_SLACK, .scale_hi = s0 * SCALE_SLACK, .seed = r->o->seed};
 	struct sq_reg_candidates c;
 
-	memset(fit, 0, sizeof(*fit));
 	if (va->have_up && vb->have_up)
 		go.up_src = va->up, go.up_dst = vb->up;
-	for (int round = 0; round < GLOBAL_ROUNDS; round++, go.seed += 7919) {
+	for (int round = 0; round < GLOBAL_ROUNDS && !pool->n; round++, go.seed += 7919) {
 		go.one_way = round > 0;
 		if (sq_reg_global(&va->reg, &vb->reg, &go, &c) < 0) {
 			stitch_say(r, "'%s' -> '%s': no consistent feature matches", va->in->name,
 				   vb->in->name);
-			return 0;
+			stitch_note(va, 1, "onto '%s': no consistent feature matches",
+				    vb->in->name);
+			return;
 		}
-		for (size_t k = 0; k < c.n; k++) {
-			*T = c.T[k];
-			if (verify(r, va, vb, &go, c.corr, c.inliers[k], T, fit))
-				return 1;
-		}
+		for (size_t k = 0; k < c.n; k++)
+			if (!pool->n || c.inliers[k] >= WEAK_SHARE * (double)c.inliers[0])
+				consider(r, a, b, &go, c.corr, c.inliers[k], c.T[k], 0, pool);
 	}
-	return 0;
+}
+
+/* The other ways the pool's best could be explained: itself turned over
+ * about the overlap's axes, refined and judged like any candidate. */
+static void try_twins(struct run *r, int a, int b, struct pool *pool)
+{
+	struct input *va = &r->v[a], *vb = &r->v[b];
+	double s0 = vb->unit / va->unit;
+	struct sq_reg_global_opts go = {.scale_lo = s0 / SCALE_SLACK, .scale_hi = s0 * SCALE_SLACK};
+	struct sq_sim tw[3];
+	size_t best = 0;
+	int n;
+
+	for (size_t k = 1; k < pool->n; k++)
+		if (pool->j[k].score > pool->j[best].score)
+			best = k;
+	n = stitch_twins(&pool->j[best], tw);
+	for (int k = 0; k < n; k++)
+		consider(r, a, b, &go, 0, 0, tw[k], 1, pool);
+}
+
+static void describe(const struct sq_sim *T, char *buf, size_t len)
+{
+	snprintf(buf, len, "turned %.1f deg, scale %.4g, shift (%.4g, %.4g, %.4g)",
+		 sq_rot_angle_deg(T->R), T->s, T->t[0], T->t[1], T->t[2]);
+}
+
+/* The pool's verdict: the best placement, unless a distinct one comes close
+ * (ambiguous: both are named) or it is too loose. */
+static void decide(struct run *r, int a, int b, struct pool *pool)
+{
+	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct judged *best = NULL, *other = NULL;
+	char d1[120], d2[120];
+	int ambiguous;
+
+	for (size_t k = 0; k < pool->n; k++)
+		if (!best || pool->j[k].score > best->score)
+			best = &pool->j[k];
+	if (!best)
+		return;
+	for (size_t k = 0; k < pool->n; k++)
+		if (&pool->j[k] != best && (!other || pool->j[k].score > other->score))
+			other = &pool->j[k];
+	ambiguous = stitch_weigh_ambiguity(best, other);
+	if (best->confidence >= STITCH_PLACE) {
+		add_edge(r, a, b, &best->T, &best->fit, (double)best->fit.inliers, "global+icp");
+		r->e[r->ne - 1].confidence = best->confidence;
+		r->e[r->ne - 1].ev = best->ev;
+		return;
+	}
+	if (ambiguous) {
+		describe(&best->T, d1, sizeof(d1));
+		describe(&other->T, d2, sizeof(d2));
+		stitch_note(va, 4,
+			    "ambiguous onto '%s': two placements fit about equally well "
+			    "(coherence %.3f and %.3f): %s; or %s",
+			    vb->in->name, best->ev.coherence, other->ev.coherence, d1, d2);
+		va->ambiguous = 1, va->alt[0] = best->T, va->alt[1] = other->T, va->alt_on = b;
+		return;
+	}
+	stitch_note(va, 3, "onto '%s' (confidence %.2f): %s", vb->in->name, best->confidence,
+		    best->why);
 }
 
 /* a onto b by the image descriptors of their points (stitch_sift.c): RANSAC
@@ -230,31 +386,50 @@ static int pair_by_features(struct run *r, int a, int b)
 			   "fitness %.2f, rms %.2f voxels, colour %.2f%s",
 			   va->in->name, vb->in->name, c.inliers[k], m.n, chance, fit.fitness,
 			   fit.rms / vb->reg.voxel, fit.colour, ok ? "" : ": rejected");
-		if (ok)
+		if (ok) {
+			struct judged j;
+			char line[400];
+
+			stitch_judge(va, vb, T, &fit, &j);
+			stitch_matches_weigh(&j, c.inliers[k], chance);
+			stitch_report_candidate(r, a, b, "shared-features", &j);
+			stitch_describe(&j, line, sizeof(line));
+			stitch_say(r, "'%s' -> '%s': clouds: %s", va->in->name, vb->in->name, line);
 			add_edge(r, a, b, T, &fit, SIFT_TIER * TIER + (double)c.inliers[k],
 				 "shared-features");
+			r->e[r->ne - 1].confidence = j.confidence;
+			r->e[r->ne - 1].ev = j.ev;
+		}
 	}
 out:
 	stitch_matches_release(&m);
 	return ok;
 }
 
-/* a onto b by features, then ICP. When a's up side is unknown (no cameras) its
- * normals are a guess: if the fit fails, a is turned over and tried again (and
- * stays turned, for its other pairs). */
+/* a onto b by features, then ICP, judged by the clouds. When a's up side is
+ * unknown (no cameras) its normals are a guess: if no placement holds, a is
+ * turned over and tried again (and stays turned, for its other pairs). */
 static void pair_global(struct run *r, int a, int b)
 {
 	struct input *va = &r->v[a], *vb = &r->v[b];
-	struct sq_sim T;
-	struct sq_reg_fit fit;
-	int ok = try_global(r, va, vb, &T, &fit);
+	struct pool *pool = xcalloc(1, sizeof(*pool));
 
-	if (!ok && !va->have_up) {
-		sq_reg_flip(&va->reg);
-		ok = try_global(r, va, vb, &T, &fit);
+	try_global(r, a, b, pool);
+	if (!pool->n && r->colour_later && (!va->reg.colour_desc || !vb->reg.colour_desc)) {
+		stitch_say(r, "'%s' -> '%s': colour in the descriptors", va->in->name,
+			   vb->in->name);
+		sq_reg_set_colour(&va->reg, 1);
+		sq_reg_set_colour(&vb->reg, 1);
+		try_global(r, a, b, pool);
 	}
-	if (ok)
-		add_edge(r, a, b, &T, &fit, (double)fit.inliers, "global+icp");
+	if (!pool->n && !va->have_up) {
+		sq_reg_flip(&va->reg);
+		try_global(r, a, b, pool);
+	}
+	if (pool->n)
+		try_twins(r, a, b, pool);
+	decide(r, a, b, pool);
+	free(pool);
 }
 
 static int candidate(const struct run *r, size_t a, size_t b)
@@ -268,6 +443,8 @@ int stitch_register_pairs(struct run *r, struct sq_err *err)
 		for (size_t a = 0; a < b; a++) {
 			if (stitch_cancelled(r, err) < 0)
 				return -1;
+			if (r->v[a].unusable || r->v[b].unusable)
+				continue;
 			/* the later input onto the earlier: cameras first */
 			if (pair_by_cameras(r, (int)b, (int)a) || !candidate(r, a, b))
 				continue;
