@@ -117,7 +117,7 @@ static int run_case(const struct bench *b, int mode, int seed, struct outcome *c
 	sb_run_scanq(b, paths, sc.n, merged, (unsigned)seed, &est, out[SCANQ]);
 	sb_evaluate(&sc, paths, &est, out[SCANQ]);
 	if (b->o3d) {
-		sb_run_o3d(b, paths, sc.n, (unsigned)seed, &est, out[O3D]);
+		sb_run_o3d(b, paths, sc.n, (unsigned)seed, NULL, &est, out[O3D]);
 		sb_evaluate(&sc, paths, &est, out[O3D]);
 	}
 	print_case(seed, &sc, out, truth, b->o3d ? METHODS : 1);
@@ -168,7 +168,7 @@ static void pair_seed(const struct bench *b, char **paths, const char *merged,
 	sb_run_scanq(b, paths, 2, merged, (unsigned)seed, &est, row[SCANQ]);
 	sb_pair_eval(&est, &pt->T, pt->corners, pt->diag, row[SCANQ]);
 	if (b->o3d) {
-		sb_run_o3d(b, paths, 2, (unsigned)seed, &est, row[O3D]);
+		sb_run_o3d(b, paths, 2, (unsigned)seed, NULL, &est, row[O3D]);
 		sb_pair_eval(&est, &pt->T, pt->corners, pt->diag, row[O3D]);
 	}
 	snprintf(s, sizeof(s), "%d", seed);
@@ -321,7 +321,7 @@ static int size_one(const struct bench *b, size_t points)
 	       sq.wall_s, (double)sq.rss_kb / 1024.0, sq.placed, sq.want, 100.0 * sq.worst.pos_rel,
 	       sq.correct ? "ok" : "WRONG");
 	if (b->o3d) {
-		sb_run_o3d(b, paths, sc.n, 1, &est, &o3);
+		sb_run_o3d(b, paths, sc.n, 1, NULL, &est, &o3);
 		sb_evaluate(&sc, paths, &est, &o3);
 		printf(" | %9.3f %9.3f %10.1f %7s", o3.wall_s, o3.load_s,
 		       (double)o3.rss_kb / 1024.0, o3.correct ? "ok" : "WRONG");
@@ -373,6 +373,12 @@ static void usage(FILE *f)
 		"  --sizes N,N,...   bounded memory: peak RSS of one equal-scale case per size\n"
 		"  --keep DIR        write the cases under DIR and keep them\n"
 		"  --pair            REF SRC TRUTH: two given clouds, TRUTH a 4x4 SRC -> REF\n"
+		"  --pairs N         N random pairs over the terrain families (surfgen.h)\n"
+		"  --families A,B    --pairs: these families only (default: every one)\n"
+		"  --run-seed S      --pairs, --defects: the run's draws (default 1)\n"
+		"  --defects         broken and degenerate second clouds: left out, never placed\n"
+		"  --calib           --pairs: every candidate judged, against the truth\n"
+		"  --only K          --pairs: pair K alone\n"
 		"  -v, --verbose     the stitch's log on stderr\n",
 		MAX_PATCHES, SQ_BENCH_SRC);
 }
@@ -443,6 +449,15 @@ static int parse_flag(struct bench *b, int c, const char *arg)
 	case 'C':
 		b->stitch_only = arg;
 		return 0;
+	case 'F':
+		b->families = arg;
+		return 0;
+	case 'D':
+		b->defects = 1;
+		return 0;
+	case 'A':
+		b->calib = 1;
+		return 0;
 	}
 	return -1;
 }
@@ -483,6 +498,21 @@ static int parse_opt(struct bench *b, int c, const char *arg)
 		return parse_num(arg, 1e-9, 1e9, &b->o3d_voxel);
 	case 'z':
 		return parse_sizes(b, arg);
+	case 'r':
+		if (parse_num(arg, 1, 100000, &v) < 0)
+			return -1;
+		b->npairs = (int)v;
+		return 0;
+	case 'O':
+		if (parse_num(arg, 0, 100000, &v) < 0)
+			return -1;
+		b->only = (int)v;
+		return 0;
+	case 'R':
+		if (parse_num(arg, 0, 4000, &v) < 0)
+			return -1;
+		b->run_seed = (unsigned)v;
+		return 0;
 	}
 	return parse_flag(b, c, arg);
 }
@@ -504,6 +534,12 @@ static const struct option long_opts[] = {{"points", required_argument, NULL, 'n
 					  {"pair", no_argument, NULL, 'p'},
 					  {"verbose", no_argument, NULL, 'v'},
 					  {"stitch-only", required_argument, NULL, 'C'},
+					  {"pairs", required_argument, NULL, 'r'},
+					  {"families", required_argument, NULL, 'F'},
+					  {"run-seed", required_argument, NULL, 'R'},
+					  {"defects", no_argument, NULL, 'D'},
+					  {"calib", no_argument, NULL, 'A'},
+					  {"only", required_argument, NULL, 'O'},
 					  {"help", no_argument, NULL, 'h'},
 					  {NULL, 0, NULL, 0}};
 
@@ -520,6 +556,8 @@ static void defaults(struct bench *b)
 	b->o3d = 1;
 	b->python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
 	b->script = SQ_BENCH_SRC "/stitch_o3d.py";
+	b->run_seed = 1;
+	b->only = -1;
 }
 
 /* Returns 0, or 2 after a usage message (1 never: nothing has run yet). */
@@ -588,7 +626,11 @@ int main(int argc, char **argv)
 		rc = run_pair(&b);
 	else if (b.nsizes)
 		rc = run_sizes(&b);
-	for (int m = MODE_EQUAL; !b.pair[0] && !b.nsizes && m <= MODE_DIFFERING && rc == 0; m <<= 1)
+	else if (b.npairs || b.defects)
+		rc = (b.defects ? sb_run_defects(&b) : 0) < 0 || (b.npairs && sb_run_pairs(&b) < 0);
+	for (int m = MODE_EQUAL;
+	     !b.pair[0] && !b.nsizes && !b.npairs && !b.defects && m <= MODE_DIFFERING && rc == 0;
+	     m <<= 1)
 		if (b.modes & m)
 			rc = run_mode(&b, m);
 	if (!b.keep)

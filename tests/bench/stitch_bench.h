@@ -33,6 +33,12 @@ struct bench {
 	size_t sizes[MAX_SIZES];
 	int nsizes;
 	const char *stitch_only; /* internal: the child of --sizes */
+	int npairs;		 /* --pairs: random pairs over terrain families */
+	const char *families;	 /* --families: which (NULL: all) */
+	unsigned run_seed;	 /* --run-seed: draws of --pairs and --defects */
+	int defects;		 /* --defects: broken and degenerate second clouds */
+	int calib;		 /* --calib: every candidate judged, against the truth */
+	int only;		 /* --only K: pair K of --pairs alone (-1: all) */
 	char *work;		 /* where cases are written */
 };
 
@@ -65,9 +71,11 @@ int sb_spawn(char *const argv[], struct sq_strbuf *out, struct rusage *ru);
  * to out; est gets the inputs' transforms into input 0's frame. */
 void sb_run_scanq(const struct bench *b, char **paths, size_t n, const char *out, unsigned seed,
 		  struct estimate *est, struct outcome *o);
-/* stitch_o3d.py on paths (each onto the previous one), chained into est. */
-void sb_run_o3d(const struct bench *b, char **paths, size_t n, unsigned seed, struct estimate *est,
-		struct outcome *o);
+/* stitch_o3d.py on paths (each onto the previous one), chained into est.
+ * prescale (NULL: none): a factor per input applied as it is loaded, so that
+ * Open3D's rigid pipeline is given the true relative scale. */
+void sb_run_o3d(const struct bench *b, char **paths, size_t n, unsigned seed,
+		const double *prescale, struct estimate *est, struct outcome *o);
 
 /* Errors of est against the truth of sc and the surface fit of the patches it
  * places (inputs 1..K-1); sets o->correct. */
@@ -88,6 +96,10 @@ void sb_print_method_summary(const char *name, const struct outcome *o, size_t n
 /* Both methods' medians, the wall-time ratio and the targets of the mode. */
 void sb_print_summary(const struct bench *b, int mode, struct outcome *const res[METHODS],
 		      const struct outcome *truth, size_t n);
+/* --pairs and --defects (stitch_pairs.c). */
+int sb_run_pairs(const struct bench *b);
+int sb_run_defects(const struct bench *b);
+
 /* Median of field over n outcomes. */
 double sb_med_of(const struct outcome *o, size_t n, double (*field)(const struct outcome *));
 double sb_f_wall(const struct outcome *o);

@@ -168,10 +168,10 @@ out:
 	return rc;
 }
 
-void sb_run_o3d(const struct bench *b, char **paths, size_t n, unsigned seed, struct estimate *est,
-		struct outcome *o)
+void sb_run_o3d(const struct bench *b, char **paths, size_t n, unsigned seed,
+		const double *prescale, struct estimate *est, struct outcome *o)
 {
-	char seedarg[16], voxarg[32];
+	char seedarg[16], voxarg[32], scales[MAX_PATCHES * 26 + 1] = "";
 	const char *argv[MAX_PATCHES + 12];
 	struct sq_strbuf out = SQ_STRBUF_INIT;
 	struct rusage ru;
@@ -187,6 +187,13 @@ void sb_run_o3d(const struct bench *b, char **paths, size_t n, unsigned seed, st
 	argv[k++] = voxarg;
 	if (b->mutual)
 		argv[k++] = "--mutual";
+	for (size_t i = 0; prescale && i < n; i++)
+		snprintf(scales + strlen(scales), sizeof(scales) - strlen(scales), "%s%.17g",
+			 i ? "," : "", prescale[i]);
+	if (prescale) {
+		argv[k++] = "--prescale";
+		argv[k++] = scales;
+	}
 	for (size_t i = 0; i < n; i++)
 		argv[k++] = paths[i];
 	argv[k] = NULL;

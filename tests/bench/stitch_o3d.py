@@ -27,6 +27,12 @@ The voxel size v comes from the data unless --voxel is given: the larger of
 sample of its points) and its bounding-box diagonal / --diag-div. Open3D is
 rigid: with clouds of differing scale it still returns a rigid transform.
 
+--prescale s0,s1,... multiplies each cloud's coordinates by its factor when it
+is loaded (outside the timing), and the transforms printed are turned back
+into the clouds' own frames: given the true relative scale (the factors that
+bring every cloud to one scale), the rigid pipeline can place clouds of
+differing scale.
+
 Prints one JSON object on stdout: the voxel size, load_s (reading the PLYs),
 pipeline_s (everything above, choosing v included; not Python start-up, not
 loading), the thread count, and per pair the 4x4 row-major transform taking
@@ -57,9 +63,14 @@ def parse_args():
     ap.add_argument("--mutual", action="store_true", help="RANSAC mutual filter on")
     ap.add_argument("--max-iter", type=int, default=100000)
     ap.add_argument("--confidence", type=float, default=0.999)
+    ap.add_argument("--prescale", default="",
+                    help="comma-separated factors, one per cloud, applied when loading")
     a = ap.parse_args()
     if len(a.ply) < 2:
         ap.error("need at least two clouds")
+    a.scales = [float(v) for v in a.prescale.split(",")] if a.prescale else [1.0] * len(a.ply)
+    if len(a.scales) != len(a.ply) or min(a.scales) <= 0:
+        ap.error("--prescale needs one positive factor per cloud")
     return a
 
 
@@ -119,6 +130,8 @@ def main():
         if len(pcd.points) == 0:
             print("cannot read '%s': no points" % p, file=sys.stderr)
             return 1
+        if a.scales[len(clouds)] != 1.0:
+            pcd.scale(a.scales[len(clouds)], center=np.zeros(3))
         clouds.append(pcd)
     t1 = time.perf_counter()
     v = pick_voxel(clouds[0], a)
@@ -126,7 +139,10 @@ def main():
     pairs = []
     for i in range(1, len(clouds)):
         r = register(clouds[i], clouds[i - 1], pre[i], pre[i - 1], v, a)
-        r.update({"src": i, "dst": i - 1})
+        # back to the clouds' own frames: x_dst = S_dst^-1 T S_src x_src
+        T = np.diag([1.0 / a.scales[i - 1]] * 3 + [1.0]) @ np.asarray(r["T"]) @ \
+            np.diag([a.scales[i]] * 3 + [1.0])
+        r.update({"T": T.tolist(), "src": i, "dst": i - 1})
         pairs.append(r)
     t2 = time.perf_counter()
     json.dump({"voxel": v, "load_s": t1 - t0, "pipeline_s": t2 - t1,
