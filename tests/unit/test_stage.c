@@ -175,6 +175,11 @@ static void test_stitch_passthrough(void)
 	b = sq_read_file(in_ply, NULL, NULL);
 	T_CHECK(a && b && strcmp(a, b) == 0); /* a single input passes through unchanged */
 	T_CONTAINS(ctx.result_json, "\"placed\":1,\"inputs\":1");
+	/* the summary says how sure each placement is and what was left out */
+	T_CONTAINS(ctx.result_json, "\"confidence\":1,");
+	T_CONTAINS(ctx.result_json, "\"placements\":[{\"name\":\"a\",\"confidence\":1,");
+	T_CONTAINS(ctx.result_json, "\"left_out\":[]");
+	T_CONTAINS(ctx.result_json, "\"warnings\":[]");
 	free(ctx.result_json);
 	ctx.result_json = NULL;
 	free(a);
