@@ -173,6 +173,27 @@ void sq_reg_set_raw_points(struct sq_reg_cloud *rc, const float *xyz, size_t n, 
 		memcpy(&rc->raw[3 * rc->nraw++], &xyz[3 * i], 3 * sizeof(*xyz));
 }
 
+void sq_reg_subset(const struct sq_reg_cloud *rc, const unsigned char *keep,
+		   struct sq_reg_cloud *out)
+{
+	size_t dim = sq_reg_desc_dim(rc), m = 0;
+
+	memset(out, 0, sizeof(*out));
+	sq_cloud_init(&out->c, rc->c.rgb != NULL, 1);
+	out->voxel = rc->voxel;
+	out->colour_desc = rc->colour_desc;
+	out->fpfh = xcalloc(rc->c.n * dim + 1, sizeof(*out->fpfh));
+	for (size_t i = 0; i < rc->c.n; i++) {
+		if (!keep[i])
+			continue;
+		sq_cloud_push(&out->c, &rc->c.xyz[3 * i], rc->c.rgb ? &rc->c.rgb[3 * i] : NULL,
+			      &rc->c.nrm[3 * i]);
+		memcpy(&out->fpfh[dim * m++], &rc->fpfh[dim * i], dim * sizeof(*out->fpfh));
+	}
+	out->tree = sq_kdtree_build(out->c.xyz, out->c.n, 3);
+	out->ftree = sq_kdtree_build(out->fpfh, out->c.n, (int)dim);
+}
+
 void sq_reg_set_colour(struct sq_reg_cloud *rc, int colour)
 {
 	if (rc->colour_desc == colour || !rc->fpfh)

@@ -50,6 +50,13 @@ void sq_reg_prepare(struct sq_reg_cloud *rc, struct sq_cloud *c, double voxel, c
  * with their own noise rather than the cells' averages. */
 void sq_reg_set_raw_points(struct sq_reg_cloud *rc, const float *xyz, size_t n, size_t max);
 
+/* A new prepared cloud of rc's points that keep flags (rc has features),
+ * with their normals and descriptors as rc computed them (over all of rc's
+ * points) and its own search trees: global registration over the subset
+ * matches only those points. Release with sq_reg_release(). */
+void sq_reg_subset(const struct sq_reg_cloud *rc, const unsigned char *keep,
+		   struct sq_reg_cloud *out);
+
 /* Turns the colour part of the descriptors on or off (recomputing them when
  * that changes; a cloud without features is left alone). */
 void sq_reg_set_colour(struct sq_reg_cloud *rc, int colour);

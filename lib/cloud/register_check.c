@@ -189,7 +189,7 @@ static void salient_raw_block(void *ctx, size_t begin, size_t end, void *scratch
 }
 
 unsigned char *sq_reg_salient(const struct sq_reg_cloud *surf, const float *raw, size_t nraw,
-			      double noise, double radius_vox)
+			      double noise, double radius_vox, unsigned char **surf_flags)
 {
 	struct salient_job J = {.surf = surf,
 				.raw = raw,
@@ -203,7 +203,10 @@ unsigned char *sq_reg_salient(const struct sq_reg_cloud *surf, const float *raw,
 			   salient_fine_block, &J);
 		sq_par_for(nraw, PAR_BLOCK, PAR_MIN_POINTS, 0, salient_raw_block, &J);
 	}
-	free(J.fine);
+	if (surf_flags)
+		*surf_flags = J.fine;
+	else
+		free(J.fine);
 	return J.out;
 }
 

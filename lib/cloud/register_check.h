@@ -43,9 +43,10 @@ double sq_reg_noise(const struct sq_reg_cloud *surf, const float *raw, size_t nr
 /* Flags the raw points that lie in relief: where the surface stands off the
  * plane of its surroundings (radius_vox surface voxels) by more than a few
  * noise scatters (a boulder, a ridge; not a flat or gently curved stretch).
- * New array of nraw (free with free()). */
+ * New array of nraw (free with free()); *surf_flags (when not NULL) gets the
+ * same flags for surf's points, a new array of surf->c.n. */
 unsigned char *sq_reg_salient(const struct sq_reg_cloud *surf, const float *raw, size_t nraw,
-			      double noise, double radius_vox);
+			      double noise, double radius_vox, unsigned char **surf_flags);
 
 struct sq_reg_check {
 	/* Share of a's raw points over b's footprint that lie on b's surface

@@ -434,4 +434,5 @@ void sq_reg_evaluate(const struct sq_reg_cloud *src, const struct sq_reg_cloud *
 	fit->fitness = src->c.n ? t.in / (double)src->c.n : 0;
 	fit->rms = t.in > 0 ? sqrt(t.sum / t.in) : 0;
 	fit->colour = J.colour ? corr_value(&t.cs) : NAN;
+	fit->two_way_deg = fit->two_way_scale = 0; /* sq_reg_icp_symmetric's */
 }

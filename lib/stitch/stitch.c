@@ -355,7 +355,8 @@ static void prepare_input(struct run *r, struct input *v)
 	downsample(v, fine, &c);
 	sq_reg_prepare(&v->fine, &c, fine, up, 0, 0);
 	v->noise = sq_reg_noise(&v->fine, v->reg.raw, v->reg.nraw, &v->self_share);
-	v->salient = sq_reg_salient(&v->reg, v->reg.raw, v->reg.nraw, v->noise, SALIENT_RADIUS_VOX);
+	v->salient = sq_reg_salient(&v->reg, v->reg.raw, v->reg.nraw, v->noise, SALIENT_RADIUS_VOX,
+				    &v->relief);
 	v->reg_ready = 1;
 }
 
@@ -534,6 +535,7 @@ static void release_run(struct run *r)
 			sq_reg_release(&r->v[i].fine);
 		}
 		free(r->v[i].salient);
+		free(r->v[i].relief);
 	}
 	free(r->v);
 	free(r->e);

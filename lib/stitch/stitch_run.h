@@ -28,6 +28,7 @@ struct input {
 	double noise;		/* scatter of the raw points about fine (sq_reg_noise) */
 	double self_share;	/* of them on fine by the check's distance */
 	unsigned char *salient; /* per raw point (reg.raw): in relief (sq_reg_salient) */
+	unsigned char *relief;	/* the same per point of reg */
 	int unusable;		/* its points are no surface to place (why says how) */
 	char why[300];		/* when it cannot be placed: the most telling reason */
 	int why_rank;		/* stitch_note's */
@@ -117,8 +118,9 @@ int stitch_weigh_ambiguity(struct judged *best, const struct judged *other);
 /* A placement by shared cameras (n of them, agreeing to rel of their spread)
  * or by descriptor matches (agree of them, where chance gives up to chance):
  * that evidence sets j's confidence; the clouds' check is reported with it
- * but does not overrule it (sparse clouds from structure from motion fit
- * each other more loosely than the cameras do). */
+ * and overrules it only where a wide overlap mostly does not coincide
+ * (sparse clouds from structure from motion fit each other more loosely than
+ * the cameras do). */
 void stitch_cameras_weigh(struct judged *j, size_t n, double rel);
 void stitch_matches_weigh(struct judged *j, size_t agree, double chance);
 /* One line for the log: j's evidence, confidence and reason. */

@@ -65,6 +65,13 @@
 /* Descriptor matches that agree, as a multiple of what chance gives. */
 #define MATCHES_GATE 1.0
 #define MATCHES_GOOD 2.0
+/* Sparse clouds from structure from motion fit each other more loosely than
+ * shared cameras do (on the synthetic survey: coherence 1.0 where they
+ * overlap widely, 0.8-0.9 across a strip 2-4 voxels wide): they overrule
+ * cameras or matches only where a wide overlap mostly does not coincide. */
+#define CONTRADICT_WIDTH_VOX 8.0
+#define CONTRADICT_COH 0.5
+#define CONTRADICTED 0.25
 
 static void side_of(const struct input *v, struct sq_reg_side *s)
 {
@@ -283,6 +290,21 @@ int stitch_weigh_ambiguity(struct judged *best, const struct judged *other)
 	return 1;
 }
 
+/* The clouds overrule other evidence only when they plainly contradict it: a
+ * wide overlap where the surfaces mostly do not coincide. */
+static void contradiction(struct judged *j)
+{
+	const struct sq_stitch_evidence *ev = &j->ev;
+
+	if (!ev->checked || ev->width < CONTRADICT_WIDTH_VOX || ev->coherence >= CONTRADICT_COH)
+		return;
+	j->confidence = fmin(j->confidence, CONTRADICTED);
+	say_why(j,
+		"the clouds contradict it: they coincide over %.0f %% of an overlap %.0f "
+		"voxels wide",
+		100 * ev->coherence, ev->width);
+}
+
 void stitch_cameras_weigh(struct judged *j, size_t n, double rel)
 {
 	j->confidence = fmin(factor(rel, CAM_REL_GATE, CAM_REL_GOOD),
@@ -290,6 +312,7 @@ void stitch_cameras_weigh(struct judged *j, size_t n, double rel)
 	j->why[0] = '\0';
 	if (j->confidence < STITCH_PLACE)
 		say_why(j, "%zu shared cameras agreeing to %.1f %% of their spread", n, 100 * rel);
+	contradiction(j);
 }
 
 void stitch_matches_weigh(struct judged *j, size_t agree, double chance)
@@ -298,6 +321,7 @@ void stitch_matches_weigh(struct judged *j, size_t agree, double chance)
 	j->why[0] = '\0';
 	if (j->confidence < STITCH_PLACE)
 		say_why(j, "%zu descriptor matches agree, chance gives up to %.0f", agree, chance);
+	contradiction(j);
 }
 
 void stitch_describe(const struct judged *j, char *buf, size_t len)
