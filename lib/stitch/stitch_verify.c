@@ -87,7 +87,9 @@ static void side_of(const struct input *v, struct sq_reg_side *s)
  * relative to what a right placement reaches (and at most 1). */
 static double min_share(double a, double a_max, double b, double b_max)
 {
-	a = fmin(1, a / fmax(a_max, 0.5)), b = fmin(1, b / fmax(b_max, 0.5));
+	/* (fmin of NAN and 1 is 1: the unknown must stay unknown) */
+	a = isnan(a) ? NAN : fmin(1, a / fmax(a_max, 0.5));
+	b = isnan(b) ? NAN : fmin(1, b / fmax(b_max, 0.5));
 	if (isnan(a))
 		return b;
 	return isnan(b) ? a : fmin(a, b);
@@ -146,8 +148,11 @@ static double factor(double x, double gate, double good)
 /* The placement's likely error as a share of what is allowed (rotation or
  * scale, which ever is worse); <= 1 passes. Two estimates: the fit's
  * covariance (3 sigma), which assumes independent residuals and is
- * optimistic, and how far ICP one way and the other way end apart, which is
- * not (right placements: 0.01-0.05 degree; wrong ones 0.2-2.4). */
+ * optimistic (0.03 degree predicted where 0.6 was made), and how far ICP one
+ * way and the other end apart, which is not: right placements mostly end
+ * under 0.3 degree and 1 % apart, and the near misses coherence cannot see
+ * (flat ground slid 2.6 % in scale, ripples shifted by a wavelength, a
+ * sloped field turned over that ICP pulls 2 % apart) further. */
 static double precision_ratio(const struct sq_stitch_evidence *ev)
 {
 	double cov =
@@ -215,7 +220,7 @@ void stitch_judge(const struct input *va, const struct input *vb, const struct s
 	weigh(j);
 }
 
-/* Half a turn about the line through c along unit u, then T. */
+/* T, then half a turn about the line through c along unit u (b's frame). */
 static void turned(const struct sq_sim *T, const double c[3], const double u[3], struct sq_sim *out)
 {
 	struct sq_sim H;
