@@ -159,7 +159,8 @@ static void print_row(const struct bench *b, size_t k, const struct pair_run *pr
 		       100 * pr->e[SCANQ].pos_rel);
 	printf(" %5.2f %6.3f", pr->confidence, pr->wall_s[SCANQ]);
 	if (b->o3d)
-		printf(" | %-8s %8.3f %6.3f", verdict_name(pr->verdict[O3D]), pr->e[O3D].rot_deg,
+		printf(" | %-8s %8.3f %8.3f %8.3f %6.3f", verdict_name(pr->verdict[O3D]),
+		       pr->e[O3D].rot_deg, 100 * pr->e[O3D].scale_rel, 100 * pr->e[O3D].pos_rel,
 		       pr->wall_s[O3D]);
 	if (pr->verdict[SCANQ] == V_OUT)
 		printf("  [%s]", pr->why);
@@ -205,7 +206,7 @@ static void print_header(const struct bench *b)
 	printf("%4s %-8s %4s %6s %-3s %5s  %-8s %8s %8s %8s %5s %6s", "pair", "family", "ovl%",
 	       "scale", "col", "nz_cm", "scanq", "rot_deg", "scale_%", "pos_%", "conf", "wall_s");
 	if (b->o3d)
-		printf(" | %-8s %8s %6s", "open3d", "rot_deg", "wall_s");
+		printf(" | %-8s %8s %8s %8s %6s", "open3d", "rot_deg", "scale_%", "pos_%", "wall_s");
 	printf("\n");
 }
 
