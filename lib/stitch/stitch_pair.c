@@ -46,9 +46,9 @@
 #define RELIEF_SHARE 0.5     /* when they are at most this share of the cloud */
 #define AGAIN_DEG 0.25	     /* ICP's two ways this far apart: once more */
 #define AGAIN_SCALE 0.0025
-#define WEAK_SHARE                                                                                 \
-	0.25		 /* once one holds, candidates with this share of the best's               \
-			    matches are not tried */
+/* Once a placement holds, candidates with less than this share of the best
+ * candidate's agreeing matches are not tried. */
+#define WEAK_SHARE 0.25
 #define NEIGHBOUR_SPAN 3 /* beyond: each input against the next few */
 
 /* ICP of a onto b at the coarse voxel, moving up to max_points of a's (0:
