@@ -113,10 +113,11 @@ static void run_scanq(const struct bench *b, struct pair_run *pr)
 	pr->verdict[SCANQ] = V_OUT;
 	pr->confidence = NAN;
 	if (rc < 0 || res.placed < 2) {
-		/* the input's own reason when there is one, else the stitch's error */
-		const char *why = res.n == 2 ? res.p[res.p[0].placed ? 1 : 0].why : "";
+		/* the stitch's error names the input that failed it and why; else
+		 * the second input's own reason */
+		const char *why = res.n == 2 ? res.p[1].why : "";
 
-		snprintf(pr->why, sizeof(pr->why), "%s", why[0] ? why : err.msg);
+		snprintf(pr->why, sizeof(pr->why), "%s", rc < 0 || !why[0] ? err.msg : why);
 	} else {
 		struct sq_sim inv0, est;
 
