@@ -6,17 +6,23 @@
 
 #include "base/banned.h"
 
-void sq_hooks_log(const struct sq_hooks *h, const char *fmt, ...)
+void sq_hooks_vlog(const struct sq_hooks *h, const char *fmt, va_list ap)
 {
 	char line[1024];
-	va_list ap;
 
 	if (!h || !h->log)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	h->log(h->ctx, line);
+}
+
+void sq_hooks_log(const struct sq_hooks *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sq_hooks_vlog(h, fmt, ap);
+	va_end(ap);
 }
 
 void sq_hooks_progress(const struct sq_hooks *h, long long done, long long total)

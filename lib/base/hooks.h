@@ -7,6 +7,8 @@
 #ifndef SQ_HOOKS_H
 #define SQ_HOOKS_H
 
+#include <stdarg.h>
+
 struct sq_hooks {
 	void (*log)(void *ctx, const char *line);		      /* may be NULL */
 	void (*progress)(void *ctx, long long done, long long total); /* may be NULL */
@@ -17,6 +19,10 @@ struct sq_hooks {
 /* Formats one log line (at most 1 KiB) and hands it to h->log; h may be NULL. */
 void sq_hooks_log(const struct sq_hooks *h, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* sq_hooks_log with a va_list, for callers with their own printf-style
+ * wrapper. */
+void sq_hooks_vlog(const struct sq_hooks *h, const char *fmt, va_list ap);
 
 /* Reports progress; nothing when h or h->progress is NULL. */
 void sq_hooks_progress(const struct sq_hooks *h, long long done, long long total);

@@ -161,7 +161,7 @@ static int run_builtin(struct stitch_run *r, struct sq_err *err)
 	struct sq_stitch_input *in = xcalloc(r->n, sizeof(*in));
 	struct glue g = {.sc = r->ctx, .log = fopen(sq_txn_log(r->x), "ae")};
 	struct sq_stitch_opts o = {
-	    .sift_out = r->sift, .log = glue_log, .cancelled = glue_cancelled, .ctx = &g};
+	    .sift_out = r->sift, .hooks = {.log = glue_log, .cancelled = glue_cancelled, .ctx = &g}};
 	struct sq_stitch_result res;
 	char *figures;
 	int rc;

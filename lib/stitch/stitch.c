@@ -53,26 +53,6 @@
 #define SURFACE_FLATNESS 0.25  /* least spread below this share of the middle: a surface */
 #define SALIENT_RADIUS_VOX 4.0 /* relief: off the plane of this many voxels around */
 
-void stitch_say(const struct run *r, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	if (!r->o->log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	r->o->log(r->o->ctx, line);
-}
-
-int stitch_cancelled(const struct run *r, struct sq_err *err)
-{
-	if (r->o->cancelled && r->o->cancelled(r->o->ctx))
-		return sq_error(err, SQ_ERR_CANCEL, "stitch cancelled");
-	return 0;
-}
-
 /* --- 1. sampling ------------------------------------------------------------------ */
 
 /* Reservoir sampling (algorithm R): every point read has the same chance to be
@@ -454,8 +434,7 @@ static int merge(struct run *r, struct sq_stitch_result *res, int ref, const cha
 	struct stitch_merge_opts mo = {.plys = plys,
 				       .T = T,
 				       .out_ply = out_ply,
-				       .cancelled = r->o->cancelled,
-				       .ctx = r->o->ctx,
+				       .hooks = &r->o->hooks,
 				       .in_memory_max = r->o->merge_in_memory_max};
 	int rc;
 

@@ -18,6 +18,7 @@
 #define SQ_STITCH_H
 
 #include "base/err.h"
+#include "base/hooks.h"
 #include "cloud/simil.h"
 
 #include <stddef.h>
@@ -75,11 +76,11 @@ struct sq_stitch_opts {
 	 * into the common frame (siftpts.h), for a stitch of stitches; NULL: not
 	 * written. Nothing is written when no input has any. */
 	const char *sift_out;
-	void (*log)(void *ctx, const char *line); /* may be NULL */
+	/* log: a line per step and decision; cancelled: polled, stops with
+	 * SQ_ERR_CANCEL (progress is not reported); ctx also goes to candidate. */
+	struct sq_hooks hooks;
 	/* Every candidate placement judged, for benches and tests; may be NULL. */
 	void (*candidate)(void *ctx, const struct sq_stitch_candidate *c);
-	int (*cancelled)(void *ctx); /* may be NULL */
-	void *ctx;
 };
 
 struct sq_stitch_placement {

@@ -79,8 +79,7 @@ struct stitch_merge_opts {
 	int rgb, nrm;	      /* the output's optional attributes */
 	const char *out_ply;  /* written in place; buckets go beside it */
 	size_t in_memory_max; /* input points merged in one grid (0: default) */
-	int (*cancelled)(void *ctx);
-	void *ctx;
+	const struct sq_hooks *hooks; /* cancelled is polled; may be NULL */
 };
 
 /* Moves every point of every input by its placement and writes one point per

@@ -22,6 +22,7 @@
  * reaches past its tile is kept. */
 #include "cloud/ply.h"
 #include "stitch/stitch_internal.h"
+#include "base/hooks.h"
 #include "cloud/voxel.h"
 #include "base/xalloc.h"
 
@@ -244,7 +245,7 @@ static int read_inputs(struct merge *m, struct sq_err *err)
 	const struct stitch_merge_opts *o = m->o;
 
 	for (size_t i = 0; i < o->n; i++) {
-		if (o->cancelled && o->cancelled(o->ctx))
+		if (sq_hooks_cancelled(o->hooks))
 			return sq_error(err, SQ_ERR_CANCEL, "stitch cancelled");
 		m->T = &o->T[i];
 		if (sq_ply_stream(o->plys[i], NULL, merge_chunk, m, err) < 0)

@@ -366,5 +366,5 @@ void stitch_report_candidate(const struct run *r, int a, int b, const char *meth
 					.why = j->why[0] ? j->why : NULL};
 
 	if (r->o->candidate)
-		r->o->candidate(r->o->ctx, &c);
+		r->o->candidate(r->o->hooks.ctx, &c);
 }

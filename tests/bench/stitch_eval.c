@@ -99,7 +99,7 @@ void sb_run_scanq(const struct bench *b, char **paths, size_t n, const char *out
 		  struct estimate *est, struct outcome *o)
 {
 	struct sq_stitch_input in[MAX_PATCHES];
-	struct sq_stitch_opts so = {.seed = seed, .log = b->verbose ? log_line : NULL};
+	struct sq_stitch_opts so = {.seed = seed, .hooks = {.log = b->verbose ? log_line : NULL}};
 	struct sq_stitch_result res;
 	struct sq_err err = {0};
 	char names[MAX_PATCHES][16];

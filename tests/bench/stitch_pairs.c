@@ -101,9 +101,8 @@ static void run_scanq(const struct bench *b, struct pair_run *pr)
 	struct sq_stitch_input in[2] = {{.name = "a", .ply = pr->paths[0]},
 					{.name = "b", .ply = pr->paths[1]}};
 	struct sq_stitch_opts so = {.seed = 1,
-				    .log = b->verbose ? log_line : NULL,
-				    .candidate = b->calib ? calib_hook : NULL,
-				    .ctx = pr};
+				    .hooks = {.log = b->verbose ? log_line : NULL, .ctx = pr},
+				    .candidate = b->calib ? calib_hook : NULL};
 	struct sq_stitch_result res;
 	struct sq_err err = {0};
 	double t0 = now_s();

@@ -140,7 +140,8 @@ static int run_stitch(const char **paths, size_t n, const char *out, struct sq_s
 		      size_t mem_max)
 {
 	struct sq_stitch_input in[PATCHES + 1];
-	struct sq_stitch_opts o = {.seed = 3, .log = log_line, .merge_in_memory_max = mem_max};
+	struct sq_stitch_opts o = {
+	    .seed = 3, .hooks = {.log = log_line}, .merge_in_memory_max = mem_max};
 	struct sq_err err = {0};
 	char names[PATCHES + 1][16];
 	int rc;

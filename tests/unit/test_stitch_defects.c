@@ -95,7 +95,7 @@ static int run(char **paths, const int *which, size_t n, struct sq_stitch_result
 	       struct sq_err *err)
 {
 	struct sq_stitch_input in[GOOD + NCASES];
-	struct sq_stitch_opts o = {.seed = 1, .log = log_line};
+	struct sq_stitch_opts o = {.seed = 1, .hooks = {.log = log_line}};
 	char *out = xasprintf("%s/merged.ply", tmp);
 	int rc;
 

@@ -63,7 +63,7 @@ static int run_pair(const struct sample *sm, struct sq_stitch_result *res, struc
 	struct sq_err err = {0};
 	char *paths[2], *out = xasprintf("%s/terrain-merged.ply", tmp);
 	struct sq_stitch_input in[2] = {{.name = "a"}, {.name = "b"}};
-	struct sq_stitch_opts so = {.seed = 1, .log = log_line};
+	struct sq_stitch_opts so = {.seed = 1, .hooks = {.log = log_line}};
 	int rc = -1;
 
 	sg_pair_opts_default(&o);
