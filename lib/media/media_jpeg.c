@@ -17,6 +17,7 @@
  * and makes it appear atomically. */
 #include "media/media_internal.h"
 #include "base/xalloc.h"
+#include "task/layout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -386,11 +387,11 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 
 static int write_file(struct sq_media_jpeg *j, struct sq_err *err)
 {
-	char path[4096];
+	char path[4096], name[SQ_LAYOUT_FRAME_NAME_MAX];
 	int fd, rc = -1;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/frame_%06zu.jpg", j->dir, j->nwritten + 1) >=
-	    sizeof(path))
+	sq_layout_frame_name(name, j->nwritten + 1);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", j->dir, name) >= sizeof(path))
 		return sq_error(err, SQ_ERR_IO, "frame path too long in '%s'", j->dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0)

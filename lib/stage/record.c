@@ -72,8 +72,8 @@ static cJSON *provenance_json(const struct sq_provenance *p)
 	cJSON_AddItemToObject(o, "params", params ? params : cJSON_CreateObject());
 	src = cJSON_AddArrayToObject(o, "sources");
 	for (size_t i = 0; i < p->nsources; i++)
-		cJSON_AddItemToArray(src, source_json(p->source_paths[i],
-						      p->source_ids ? &p->source_ids[i] : NULL));
+		cJSON_AddItemToArray(
+		    src, source_json(p->source_paths[i], p->source_ids ? &p->source_ids[i] : NULL));
 	return o;
 }
 
@@ -206,24 +206,4 @@ int sq_record_is_current(const char *path, enum sq_stage stage, const char *vers
 
 	free(text);
 	return ok;
-}
-
-char *sq_stitch_record_format(const char *body_json, const char *version,
-			      const struct sq_provenance *p, char *const *warnings,
-			      size_t nwarnings)
-{
-	cJSON *doc = sq_json_parse(body_json, (size_t)-1, "stitch record body", NULL);
-	char *text;
-
-	if (!cJSON_IsObject(doc)) {
-		cJSON_Delete(doc);
-		return NULL;
-	}
-	sq_record_put_head(doc, SQ_STAGE_STITCH, version, p);
-	cJSON_DeleteItemFromObjectCaseSensitive(doc, "warnings");
-	cJSON_AddItemToObject(doc, "warnings",
-			      sq_json_strs((const char *const *)warnings, nwarnings));
-	text = sq_json_print(doc, 1);
-	cJSON_Delete(doc);
-	return text;
 }

@@ -21,6 +21,7 @@
 #include "base/json.h"
 #include "stage/colmap.h"
 #include "stage/stride.h"
+#include "stitch/stitch.h"
 #include "task/task.h"
 
 #include <stddef.h>
@@ -29,13 +30,13 @@
 
 /* Where a record's outputs come from: written by every stage. */
 struct sq_provenance {
-	int format;		/* SQ_RECORD_FORMAT of the writer; 1 when absent */
-	char *scanq_version;	/* the writing build: version and git describe */
-	char *host;		/* the host that ran the stage */
-	char *worker;		/* the worker id ("host:pid:n"); "local" for --local */
-	char *backend;		/* "libav", "colmap", "command", "builtin" */
-	char *backend_version;	/* what the tool says of itself; "" if it cannot say */
-	char *params_json;	/* the stage's settings (a JSON object, canonical) */
+	int format;	       /* SQ_RECORD_FORMAT of the writer; 1 when absent */
+	char *scanq_version;   /* the writing build: version and git describe */
+	char *host;	       /* the host that ran the stage */
+	char *worker;	       /* the worker id ("host:pid:n"); "local" for --local */
+	char *backend;	       /* "libav", "colmap", "command", "builtin" */
+	char *backend_version; /* what the tool says of itself; "" if it cannot say */
+	char *params_json;     /* the stage's settings (a JSON object, canonical) */
 	/* the task's videos (task stages; none for a stitch): nsources paths and
 	 * identities (an identity of size -1: not known, the task has none) */
 	char **source_paths;
@@ -77,7 +78,7 @@ struct sq_frames_record {
 	char *acquisition, *group, *task;
 	double duration_s;
 	int fps_num, fps_den, width, height, quality;
-	char **sources; /* the task's videos, nsources */
+	char **sources;	 /* the task's videos, nsources */
 	double *until_s; /* nsources: seconds decoded of that video; < 0: all of it */
 	size_t nsources;
 	char **warnings;
@@ -139,12 +140,59 @@ int sq_reconstruct_record_parse(struct sq_reconstruct_record *r, const char *tex
 
 /* --- stitch: stitch.json ----------------------------------------------------- */
 
-/* The stitch record: header and provenance around the body the stitch
- * backend reports (stitch/stitch.h: placements, fits, cameras; or a command's
- * run). Returns new JSON text; -1/NULL when body_json is not an object. */
-char *sq_stitch_record_format(const char *body_json, const char *version,
-			      const struct sq_provenance *p, char *const *warnings,
-			      size_t nwarnings);
+/* One input of a builtin stitch: where it went, how, how sure, or why not. */
+struct sq_stitch_record_input {
+	char *name, *ply;
+	size_t points;
+	double unit; /* the input's own scale unit */
+	int placed;
+	char *why;	   /* left out: the reason */
+	char method[32];   /* "reference", "shared-cameras", ... */
+	double confidence; /* 0..1; NAN when not recorded */
+	char *placed_on;   /* the input it was placed against; NULL: the reference */
+	double inlier_share, residual;
+	int has_evidence;
+	struct sq_stitch_evidence ev; /* behind the placement on placed_on */
+	struct sq_sim T;	      /* input frame -> common frame */
+	int ambiguous;		      /* left out as ambiguous: two placements onto */
+	char *ambiguous_on;	      /*   this input explain the data about as well */
+	struct sq_sim alt[2];
+};
+
+struct sq_stitch_record {
+	struct sq_provenance prov;
+	char version[SQ_VERSION_LEN + 1];
+	int builtin; /* 1: the builtin stitch; 0: a command backend */
+	long long wall_ms;
+	/* builtin */
+	size_t placed, points, outliers;
+	double voxel, unit; /* output cell and the common frame's unit */
+	double confidence;  /* the least sure placement (1: the reference alone) */
+	struct sq_stitch_record_input *inputs;
+	size_t ninputs;
+	double *cams; /* 3 * ncams placed camera centres, common frame */
+	size_t ncams;
+	/* command */
+	int done_by_marker;
+	char **input_plys;
+	size_t ninput_plys;
+	char **warnings;
+	size_t nwarnings;
+};
+
+void sq_stitch_record_release(struct sq_stitch_record *r);
+char *sq_stitch_record_format(const struct sq_stitch_record *r);
+int sq_stitch_record_parse(struct sq_stitch_record *r, const char *text, struct sq_err *err);
+
+/* The record of a builtin stitch's result (in[i] named input i). */
+void sq_stitch_record_of_result(struct sq_stitch_record *rec, const struct sq_stitch_input *in,
+				const struct sq_stitch_result *res);
+
+/* The stage's figures for the queue, the members without braces: "placed",
+ * "inputs", "points", "unplaced" (names), "confidence", "placements"
+ * ([{name, confidence, method, placed_on}]), "left_out" (names) and
+ * "left_out_reasons" ({name: why}). New string. */
+char *sq_stitch_record_figures(const struct sq_stitch_record *r);
 
 /* Adds a warning (a copy of the formatted text) to a list. */
 void sq_record_warn(char ***warnings, size_t *n, const char *fmt, ...)
@@ -156,8 +204,7 @@ void sq_record_warn(char ***warnings, size_t *n, const char *fmt, ...)
 void sq_record_put_head(cJSON *doc, enum sq_stage stage, const char *version,
 			const struct sq_provenance *p);
 /* Reads provenance and version back (absent provenance: format 1, empty). */
-int sq_record_get_head(const cJSON *doc, enum sq_stage stage,
-		       char version[SQ_VERSION_LEN + 1], struct sq_provenance *p,
-		       struct sq_err *err);
+int sq_record_get_head(const cJSON *doc, enum sq_stage stage, char version[SQ_VERSION_LEN + 1],
+		       struct sq_provenance *p, struct sq_err *err);
 
 #endif

@@ -7,6 +7,7 @@
 #include "stage/record.h"
 #include "stage/stage_ctx.h"
 #include "stage/txn.h"
+#include "stitch/stitch.h"
 
 /* Fills p for a stage run by ctx: this build, host, worker, created now; the
  * backend's name and version (copied), params_json (taken), and the task's
@@ -45,6 +46,13 @@ char *sq_stage_result(const char *figures_json, char *const *warnings, size_t nw
  * record text: the record's warnings and those its figures earn against the
  * quality thresholds (quality.h). New string. */
 char *sq_stage_result_of(const char *figures_json, const char *record);
+
+/* What the builtin stitch is told of an input (stitch_inputs.c), from its
+ * records in the store: its cameras (a task's, is_task, or a group stitch's)
+ * and *sift, a local path of its descriptor file (NULL: none; new string;
+ * copied into scratch from a remote store). */
+int sq_stage_stitch_evidence(struct sq_store *st, const char *dir, int is_task, const char *scratch,
+			     struct sq_stitch_cams *cams, char **sift, struct sq_err *err);
 
 /* The stages (stage_extract.c, stage_recon.c). */
 int sq_stage_extract(const struct sq_task *t, struct sq_stage_ctx *ctx, struct sq_err *err);

@@ -30,9 +30,7 @@ struct stitch_run {
 	struct sq_txn *x;
 	char **plys; /* local paths of the inputs' clouds */
 	char *out, *sift;
-	char *body; /* the record body the backend reports */
-	char **warnings;
-	size_t nwarnings;
+	struct sq_stitch_record rec; /* what the backend did; warnings its own */
 	char *result;
 };
 
@@ -108,7 +106,7 @@ static void say_left_out(struct stitch_run *r, struct glue *g, const struct sq_s
 			sq_strbuf_addf(&sb, "%s%s", first ? "" : ", ", in[i].name);
 			first = 0;
 		}
-	sq_record_warn(&r->warnings, &r->nwarnings, "%s", sb.buf);
+	sq_record_warn(&r->rec.warnings, &r->rec.nwarnings, "%s", sb.buf);
 	sq_strbuf_adds(&sb, " (see stitch.json)");
 	glue_log(g, sb.buf);
 	sq_strbuf_release(&sb);
@@ -151,41 +149,71 @@ static void add_warning(void *ctx, const char *line)
 	struct warn_ctx *w = ctx;
 	char buf[512];
 
-	sq_record_warn(&w->r->warnings, &w->r->nwarnings, "%s", line);
+	sq_record_warn(&w->r->rec.warnings, &w->r->rec.nwarnings, "%s", line);
 	snprintf(buf, sizeof(buf), "warning: %s", line);
 	glue_log(w->g, buf);
+}
+
+/* Each input named after its directory, with its cameras and descriptors. */
+static int builtin_inputs(struct stitch_run *r, struct sq_stitch_input *in,
+			  struct sq_stitch_cams *cams, char **sifts, struct sq_err *err)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (sq_stage_stitch_evidence(r->ctx->store, r->dirs[i], r->s->group != NULL,
+					     sq_txn_scratch(r->x), &cams[i], &sifts[i], err) < 0)
+			return -1;
+		in[i] = (struct sq_stitch_input){.name = base_name(r->dirs[i]),
+						 .ply = r->plys[i],
+						 .sift = sifts[i],
+						 .cams = &cams[i]};
+	}
+	return 0;
+}
+
+static void say_result(struct stitch_run *r, struct glue *g, const struct sq_stitch_input *in,
+		       const struct sq_stitch_result *res)
+{
+	struct warn_ctx w = {.r = r, .g = g};
+	char *figures;
+
+	sq_stitch_record_of_result(&r->rec, in, res);
+	say_placed(g, in, res);
+	if (res->placed < r->n)
+		say_left_out(r, g, in, res);
+	sq_stitch_warnings(in, res, add_warning, &w);
+	figures = sq_stitch_record_figures(&r->rec);
+	r->result = sq_stage_result(figures, r->rec.warnings, r->rec.nwarnings);
+	free(figures);
 }
 
 static int run_builtin(struct stitch_run *r, struct sq_err *err)
 {
 	struct sq_stitch_input *in = xcalloc(r->n, sizeof(*in));
+	struct sq_stitch_cams *cams = xcalloc(r->n, sizeof(*cams));
+	char **sifts = xcalloc(r->n, sizeof(*sifts));
 	struct glue g = {.sc = r->ctx, .log = fopen(sq_txn_log(r->x), "ae")};
 	struct sq_stitch_opts o = {
-	    .sift_out = r->sift, .hooks = {.log = glue_log, .cancelled = glue_cancelled, .ctx = &g}};
-	struct sq_stitch_result res;
-	char *figures;
-	int rc;
+	    .sift_out = r->sift,
+	    .hooks = {.log = glue_log, .cancelled = glue_cancelled, .ctx = &g}};
+	struct sq_stitch_result res = {0};
+	int rc = -1;
 
-	for (size_t i = 0; i < r->n; i++)
-		in[i] = (struct sq_stitch_input){
-		    .name = base_name(r->dirs[i]), .ply = r->plys[i], .dir = r->dirs[i]};
+	if (builtin_inputs(r, in, cams, sifts, err) < 0)
+		goto out;
 	rc = r->n == 1 ? sq_stitch_passthrough(in, r->out, r->sift, &res, err)
 		       : sq_stitch_run(in, r->n, r->out, &o, &res, err);
-	if (rc == 0) {
-		struct warn_ctx w = {.r = r, .g = &g};
-
-		r->body = sq_stitch_result_json(in, &res);
-		say_placed(&g, in, &res);
-		if (res.placed < r->n)
-			say_left_out(r, &g, in, &res);
-		sq_stitch_warnings(in, &res, add_warning, &w);
-		figures = sq_stitch_figures_json(in, &res);
-		r->result = sq_stage_result(figures, r->warnings, r->nwarnings);
-		free(figures);
-	}
+	if (rc == 0)
+		say_result(r, &g, in, &res);
 	sq_stitch_result_release(&res);
+out:
+	for (size_t i = 0; i < r->n; i++) {
+		sq_stitch_cams_release(&cams[i]);
+		free(sifts[i]);
+	}
 	if (g.log)
 		fclose(g.log);
+	free(sifts);
+	free(cams);
 	free(in);
 	return rc;
 }
@@ -198,17 +226,16 @@ static int run_command(struct stitch_run *r, struct sq_err *err)
 				    .inputs = (const char *const *)r->plys,
 				    .ninputs = r->n};
 	struct sq_proc_result res = {0};
-	cJSON *doc;
 
 	if (sq_stage_command(&r->s->backend, &vars, sq_txn_log(r->x), r->ctx, &res, err) < 0)
 		return -1;
-	doc = sq_json_object();
-	cJSON_AddStringToObject(doc, "backend", "command");
-	cJSON_AddNumberToObject(doc, "wall_ms", (double)res.wall_ms);
-	cJSON_AddBoolToObject(doc, "done_by_marker", res.done_by_marker);
-	cJSON_AddItemToObject(doc, "inputs", sq_json_strs((const char *const *)r->plys, r->n));
-	r->body = sq_json_print(doc, 0);
-	cJSON_Delete(doc);
+	r->rec.builtin = 0;
+	r->rec.wall_ms = res.wall_ms;
+	r->rec.done_by_marker = res.done_by_marker;
+	r->rec.ninput_plys = r->n;
+	r->rec.input_plys = xcalloc(r->n + 1, sizeof(*r->rec.input_plys));
+	for (size_t i = 0; i < r->n; i++)
+		r->rec.input_plys[i] = xstrdup(r->plys[i]);
 	r->result = xasprintf("{\"inputs\":%zu,\"warnings\":[]}", r->n);
 	return 0;
 }
@@ -216,23 +243,19 @@ static int run_command(struct stitch_run *r, struct sq_err *err)
 static int produce(struct stitch_run *r, struct sq_err *err)
 {
 	int builtin = r->s->backend.kind != SQ_BACKEND_COMMAND;
-	struct sq_provenance prov;
 	char *text;
 	int rc = -1;
 
-	sq_stage_provenance(&prov, r->ctx, builtin ? "builtin" : "command",
+	sq_stage_provenance(&r->rec.prov, r->ctx, builtin ? "builtin" : "command",
 			    builtin ? sq_version() : "", sq_backend_spec_json(&r->s->backend),
 			    NULL);
 	sq_stage_log_attempt(sq_txn_log(r->x), r->ctx);
 	if (load_inputs(r, err) < 0 || (builtin ? run_builtin(r, err) : run_command(r, err)) < 0 ||
 	    sq_stage_check_ply(r->out, builtin ? "builtin" : r->s->backend.cmd.argv[0],
 			       sq_txn_log(r->x), err) < 0)
-		goto out;
-	text = sq_stitch_record_format(r->body, r->s->version, &prov, r->warnings, r->nwarnings);
-	if (!text) {
-		sq_error(err, SQ_ERR_BACKEND, "stitch backend reported no record body");
-		goto out;
-	}
+		return -1;
+	snprintf(r->rec.version, sizeof(r->rec.version), "%s", r->s->version);
+	text = sq_stitch_record_format(&r->rec);
 	sq_stage_previews(r->x, r->out, text, r->ctx);
 	rc = sq_txn_commit(r->x, text, err);
 	if (rc == 0) {
@@ -241,8 +264,6 @@ static int produce(struct stitch_run *r, struct sq_err *err)
 		r->result = result;
 	}
 	free(text);
-out:
-	sq_provenance_release(&prov);
 	return rc;
 }
 
@@ -282,11 +303,8 @@ out:
 	for (size_t i = 0; r.plys && i < ninputs; i++)
 		free(r.plys[i]);
 	free(r.plys);
-	for (size_t i = 0; i < r.nwarnings; i++)
-		free(r.warnings[i]);
-	free(r.warnings);
+	sq_stitch_record_release(&r.rec);
 	free(r.result);
-	free(r.body);
 	free(r.sift);
 	free(r.out);
 	free(root);

@@ -168,8 +168,8 @@ static int read_input(struct input *v, size_t i, struct sq_err *err)
 		return -1;
 	if (stitch_check_sample(v) < 0)
 		return 0; /* left out, with the reason */
-	if (v->in->dir && (stitch_cams_load(&v->cams, v->in->dir, err) < 0 ||
-			   stitch_sift_load(&v->sift, v->in->dir, err) < 0))
+	stitch_cams_copy(&v->cams, v->in->cams);
+	if (stitch_sift_load(&v->sift, v->in->sift, err) < 0)
 		return -1;
 	t = sq_kdtree_build(v->sample.xyz, v->sample.n, 3);
 	v->spacing = sample_spacing(v, t);
@@ -674,10 +674,9 @@ int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
 	memset(res, 0, sizeof(*res));
 	res->n = 1;
 	res->p = xcalloc(1, sizeof(*res->p));
-	if (sq_ply_read_info(in->ply, &info, err) < 0 ||
-	    (in->dir && stitch_cams_load(&cams, in->dir, err) < 0) ||
-	    copy_stream(in->ply, out_ply, err) < 0 ||
-	    (sift_out && stitch_sift_load(&sift, in->dir, err) < 0) ||
+	stitch_cams_copy(&cams, in->cams);
+	if (sq_ply_read_info(in->ply, &info, err) < 0 || copy_stream(in->ply, out_ply, err) < 0 ||
+	    (sift_out && stitch_sift_load(&sift, in->sift, err) < 0) ||
 	    (sift.n && sq_siftpts_write(&sift, sift_out, err) < 0))
 		goto out;
 	res->placed = 1;

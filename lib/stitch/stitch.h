@@ -23,12 +23,29 @@
 
 #include <stddef.h>
 
+/* The cameras of an input, in the input's own frame: what the stitch places
+ * inputs that saw the same instants of the same video by, and what sets the
+ * units ("up" and the cameras' height above the surface). */
+struct sq_stitch_cams {
+	size_t n;
+	double *c; /* 3n centres */
+	double *q; /* 4n camera-to-world quaternions (w, x, y, z), valid if has_q */
+	int has_q;
+	double *t;	/* n: seconds within the source video */
+	int *src;	/* n: index into sources, -1 when unknown */
+	char **sources; /* nsources paths or URLs */
+	size_t nsources;
+};
+
+void sq_stitch_cams_release(struct sq_stitch_cams *c);
+
 struct sq_stitch_input {
 	const char *name; /* task or group name, for the report and the log */
 	const char *ply;
-	/* The input's output directory: reconstruct.json + frames.json (a task) or
-	 * stitch.json (a group stitch), read for cameras. NULL: the cloud only. */
-	const char *dir;
+	/* The input's points with image descriptors (cloud/siftpts.h), NULL:
+	 * none. */
+	const char *sift;
+	const struct sq_stitch_cams *cams; /* NULL: none (the cloud only) */
 };
 
 /* What the clouds say of one placement of an input onto another, however it
@@ -133,17 +150,6 @@ int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
 /* Placements below this confidence are published with a warning (those
  * below 0.5 are not published at all). */
 #define SQ_STITCH_CONFIDENT 0.75
-
-/* The stitch record body: method, per-input transform, fit, confidence and
- * its evidence, reasons, and warnings. New string (free with free()). */
-char *sq_stitch_result_json(const struct sq_stitch_input *in, const struct sq_stitch_result *r);
-
-/* The stage's figures for the queue: the members (no braces) "placed",
- * "inputs", "points", "unplaced" (names), "confidence" (the least sure
- * placement, 0..1), "placements" ([{name, confidence, method, placed_on}]),
- * "left_out" (names) and "left_out_reasons" ({name: why}); the record body
- * carries the last four too. New string (free with free()). */
-char *sq_stitch_figures_json(const struct sq_stitch_input *in, const struct sq_stitch_result *r);
 
 /* The warnings of r, one line each (a left-out input, a placement of low
  * confidence): calls fn for each; returns how many. */

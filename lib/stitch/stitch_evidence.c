@@ -1,25 +1,33 @@
 /* stitch_evidence.c - the cameras of a stitch input and the pairs two inputs'
  * cameras make (see stitch_internal.h).
  *
- * A task's reconstruct.json lists its frames with their camera centre when the
- * frame was registered; its frames.json says which source video each frame came
- * from and when ("source", "source_pts_s"). Two tasks that decoded the same
- * seconds of the same video (a task that also reads the first seconds of the
- * next chapter) therefore hold cameras at the same instants: those pairs fix
- * the similarity between the two reconstructions directly. */
-#include "base/fsutil.h"
-#include "task/layout.h"
+ * The caller hands each input's cameras in (struct sq_stitch_cams: for a task,
+ * its registered frames with the source video and time each came from). Two
+ * tasks that decoded the same seconds of the same video (a task that also
+ * reads the first seconds of the next chapter) hold cameras at the same
+ * instants: those pairs fix the similarity between the two reconstructions
+ * directly. */
 #include "stitch/stitch_internal.h"
 #include "base/xalloc.h"
 #include "base/mathutil.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/banned.h"
+
+void sq_stitch_cams_release(struct sq_stitch_cams *c)
+{
+	free(c->c);
+	free(c->q);
+	free(c->t);
+	free(c->src);
+	for (size_t i = 0; i < c->nsources; i++)
+		free(c->sources[i]);
+	free(c->sources);
+	memset(c, 0, sizeof(*c));
+}
 
 void stitch_cams_release(struct stitch_cams *cams)
 {
@@ -31,38 +39,6 @@ void stitch_cams_release(struct stitch_cams *cams)
 		free(cams->sources[i]);
 	free(cams->sources);
 	memset(cams, 0, sizeof(*cams));
-}
-
-static cJSON *load_json(const char *dir, const char *name, int *missing, struct sq_err *err)
-{
-	char *path = sq_path_join(dir, name), *text;
-	cJSON *doc = NULL;
-
-	*missing = access(path, F_OK) != 0;
-	if (*missing) {
-		free(path);
-		return NULL;
-	}
-	text = sq_read_file(path, NULL, err);
-	if (text && !(doc = cJSON_Parse(text)))
-		sq_error(err, SQ_ERR_INVALID, "cannot read '%s': not JSON", path);
-	free(text);
-	free(path);
-	return doc;
-}
-
-static int vecn(const cJSON *a, double *out, int n)
-{
-	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
-		return -1;
-	for (int k = 0; k < n; k++) {
-		const cJSON *v = cJSON_GetArrayItem(a, k);
-
-		if (!cJSON_IsNumber(v))
-			return -1;
-		out[k] = v->valuedouble;
-	}
-	return 0;
 }
 
 static void cams_push(struct stitch_cams *cams, size_t *cap, const double c[3], const double *q,
@@ -84,47 +60,6 @@ static void cams_push(struct stitch_cams *cams, size_t *cap, const double c[3], 
 	cams->src[cams->n++] = src;
 }
 
-/* The frames.json entry for file: its source index and time, or src -1.
- * *from is where the last search ended: both records list frames in order, so
- * the search resumes there and wraps round, which makes joining the two lists
- * linear, not quadratic. */
-static void frame_source(const cJSON *frames, const cJSON **from, const char *file, int *src,
-			 double *t)
-{
-	const cJSON *start = *from ? *from : frames->child, *f = start;
-
-	*src = -1;
-	for (; f; f = f->next ? f->next : frames->child) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(f, "file");
-		const cJSON *s = cJSON_GetObjectItemCaseSensitive(f, "source");
-		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(f, "source_pts_s");
-
-		if (cJSON_IsString(name) && strcmp(name->valuestring, file) == 0) {
-			if (cJSON_IsNumber(s) && cJSON_IsNumber(ts)) {
-				*src = s->valueint;
-				*t = ts->valuedouble;
-			}
-			*from = f;
-			return;
-		}
-		if ((f->next ? f->next : frames->child) == start)
-			return;
-	}
-}
-
-static void read_sources(struct stitch_cams *cams, const cJSON *extract)
-{
-	const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(extract, "sources"), *s;
-
-	cams->nsources = 0;
-	cams->sources = xcalloc((size_t)cJSON_GetArraySize(srcs) + 1, sizeof(*cams->sources));
-	cJSON_ArrayForEach(s, srcs)
-	{
-		if (cJSON_IsString(s))
-			cams->sources[cams->nsources++] = xstrdup(s->valuestring);
-	}
-}
-
 /* Median time between consecutive cameras of one source (frames come in order). */
 static double median_dt(const struct stitch_cams *cams)
 {
@@ -140,77 +75,25 @@ static double median_dt(const struct stitch_cams *cams)
 	return med;
 }
 
-/* A task: registered frames of reconstruct.json joined with frames.json. */
-static void load_task(struct stitch_cams *cams, const cJSON *rec, const cJSON *extract)
+void stitch_cams_copy(struct stitch_cams *cams, const struct sq_stitch_cams *from)
 {
-	const cJSON *frames = cJSON_GetObjectItemCaseSensitive(rec, "frames"), *f;
-	const cJSON *xframes = cJSON_GetObjectItemCaseSensitive(extract, "frames"), *from = NULL;
 	size_t cap = 0;
-
-	if (!cJSON_IsArray(frames)) /* a command backend records no cameras */
-		return;
-	read_sources(cams, extract);
-	cams->has_q = 1;
-	cJSON_ArrayForEach(f, frames)
-	{
-		const cJSON *file = cJSON_GetObjectItemCaseSensitive(f, "file");
-		double c[3], q[4], t = 0;
-		int src = -1, has_q;
-
-		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "registered")) ||
-		    vecn(cJSON_GetObjectItemCaseSensitive(f, "centre"), c, 3) < 0)
-			continue;
-		if (cJSON_IsString(file) && cJSON_IsArray(xframes))
-			frame_source(xframes, &from, file->valuestring, &src, &t);
-		if (src >= (int)cams->nsources)
-			src = -1;
-		has_q = vecn(cJSON_GetObjectItemCaseSensitive(f, "rotation"), q, 4) == 0;
-		cams_push(cams, &cap, c, has_q ? q : NULL, t, src);
-	}
-	cams->dt = median_dt(cams);
-}
-
-/* A group stitch: the camera centres it recorded in its own frame. */
-static void load_group(struct stitch_cams *cams, const cJSON *st)
-{
-	const cJSON *list = cJSON_GetObjectItemCaseSensitive(st, "cameras"), *c;
-	size_t cap = 0;
-	double v[3];
-
-	cJSON_ArrayForEach(c, list)
-	{
-		if (vecn(c, v, 3) == 0)
-			cams_push(cams, &cap, v, NULL, 0, -1);
-	}
-}
-
-int stitch_cams_load(struct stitch_cams *cams, const char *dir, struct sq_err *err)
-{
-	int miss_rec, miss_ext, miss_st, rc = -1;
-	cJSON *rec = NULL, *ext = NULL, *st = NULL;
 
 	memset(cams, 0, sizeof(*cams));
-	rec = load_json(dir, SQ_LAYOUT_RECON_RECORD, &miss_rec, err);
-	if (!rec && !miss_rec)
-		goto out;
-	if (rec) {
-		ext = load_json(dir, SQ_LAYOUT_FRAMES_RECORD, &miss_ext, err);
-		if (!ext && !miss_ext)
-			goto out;
-		load_task(cams, rec, ext);
-		rc = 0;
-		goto out;
+	if (!from || from->n == 0)
+		return;
+	cams->sources = xcalloc(from->nsources + 1, sizeof(*cams->sources));
+	for (size_t i = 0; i < from->nsources; i++)
+		cams->sources[i] = xstrdup(from->sources[i]);
+	cams->nsources = from->nsources;
+	cams->has_q = from->has_q;
+	for (size_t i = 0; i < from->n; i++) {
+		int src = from->src ? from->src[i] : -1;
+
+		cams_push(cams, &cap, &from->c[3 * i], from->has_q ? &from->q[4 * i] : NULL,
+			  from->t ? from->t[i] : 0, src < (int)from->nsources ? src : -1);
 	}
-	st = load_json(dir, SQ_LAYOUT_STITCH_RECORD, &miss_st, err);
-	if (!st && !miss_st)
-		goto out;
-	load_group(cams, st);
-	rc = 0;
-out:
-	cJSON_Delete(rec);
-	cJSON_Delete(ext);
-	cJSON_Delete(st);
-	return rc;
+	cams->dt = median_dt(cams);
 }
 
 /* The index of b's source with the same path as a's source sa, or -1. */

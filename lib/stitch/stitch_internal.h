@@ -1,17 +1,19 @@
-/* stitch_internal.h - what stitch.c and stitch_evidence.c share: the cameras an
- * input's records give, and the correspondences two inputs' cameras make. */
+/* stitch_internal.h - what the files of lib/stitch share: an input's cameras
+ * (copied from the caller's), the correspondences two inputs' cameras make,
+ * descriptor matches and the merge. */
 #ifndef SQ_STITCH_INTERNAL_H
 #define SQ_STITCH_INTERNAL_H
 
 #include "base/err.h"
 #include "cloud/siftpts.h"
 #include "cloud/simil.h"
+#include "stitch/stitch.h"
 
 #include <stddef.h>
 
-/* Registered cameras of one input, in the input's frame. Times and sources are
- * known for a task (frames.json + reconstruct.json); a group stitch's record
- * gives centres only (src = -1). */
+/* Registered cameras of one input, in the input's frame (the caller's struct
+ * sq_stitch_cams, copied, with dt). Times and sources are known for a task; a
+ * group stitch gives centres only (src = -1). */
 struct stitch_cams {
 	size_t n;
 	double *c; /* 3n centres */
@@ -24,10 +26,9 @@ struct stitch_cams {
 	double dt; /* median time between consecutive frames of one source */
 };
 
-/* Reads the cameras of the input whose output directory is dir: a task's
- * reconstruct.json and frames.json, else a group's stitch.json. A directory
- * with neither is not an error (n = 0); malformed records are. */
-int stitch_cams_load(struct stitch_cams *cams, const char *dir, struct sq_err *err);
+/* A copy of an input's cameras (NULL: none), with the median time between
+ * frames worked out. */
+void stitch_cams_copy(struct stitch_cams *cams, const struct sq_stitch_cams *from);
 void stitch_cams_release(struct stitch_cams *cams);
 
 /* Camera pairs of two inputs: a's camera and b's at the same instant. */
@@ -53,9 +54,8 @@ int stitch_cams_fit(const struct stitch_pairs *p, struct sq_sim *T, double *rel_
 
 /* Points with image descriptors (stitch_sift.c). */
 
-/* Reads dir's reconstruction.sift, else its stitch.sift, into a zeroed s; a
- * directory (or dir NULL) with neither leaves s empty and is not an error. */
-int stitch_sift_load(struct sq_siftpts *s, const char *dir, struct sq_err *err);
+/* Reads the descriptor file path into a zeroed s; path NULL leaves s empty. */
+int stitch_sift_load(struct sq_siftpts *s, const char *path, struct sq_err *err);
 
 /* Point a[k] of the first input matches point b[k] of the second. */
 struct stitch_matches {
@@ -74,11 +74,11 @@ struct stitch_merge_opts {
 	const char *const *plys; /* n input PLYs */
 	const struct sq_sim *T;	 /* n: each input's placement */
 	size_t n;
-	size_t points;	      /* in all n inputs (their headers' counts) */
-	double voxel;	      /* output cell, common-frame units */
-	int rgb, nrm;	      /* the output's optional attributes */
-	const char *out_ply;  /* written in place; buckets go beside it */
-	size_t in_memory_max; /* input points merged in one grid (0: default) */
+	size_t points;		      /* in all n inputs (their headers' counts) */
+	double voxel;		      /* output cell, common-frame units */
+	int rgb, nrm;		      /* the output's optional attributes */
+	const char *out_ply;	      /* written in place; buckets go beside it */
+	size_t in_memory_max;	      /* input points merged in one grid (0: default) */
 	const struct sq_hooks *hooks; /* cancelled is polled; may be NULL */
 };
 

@@ -9,7 +9,6 @@
  * as its nearest too); what survives on textured ground is mostly right, where
  * FPFH on a sparse cloud is mostly wrong. */
 #include "base/parallel.h"
-#include "task/layout.h"
 #include "stitch/stitch_internal.h"
 #include "base/xalloc.h"
 #include "base/fsutil.h"
@@ -28,19 +27,10 @@
 #define MATCH_BLOCK 64 /* points of a per block of work */
 #define MATCH_MIN_POINTS 256
 
-int stitch_sift_load(struct sq_siftpts *s, const char *dir, struct sq_err *err)
+int stitch_sift_load(struct sq_siftpts *s, const char *path, struct sq_err *err)
 {
-	static const char *const names[] = {SQ_LAYOUT_RECON_SIFT, SQ_LAYOUT_STITCH_SIFT};
-	int rc = 0;
-
 	memset(s, 0, sizeof(*s));
-	for (size_t i = 0; dir && rc == 0 && i < sizeof(names) / sizeof(names[0]); i++) {
-		char *path = sq_path_join(dir, names[i]);
-
-		rc = sq_siftpts_read(s, path, err);
-		free(path);
-	}
-	return rc < 0 ? -1 : 0;
+	return path && sq_siftpts_read(s, path, err) < 0 ? -1 : 0;
 }
 
 /* Every step-th descriptor (n of them), widened once to 16 bits, so that the

@@ -32,8 +32,8 @@
 #include "base/fsutil.h"
 #include "stitch_check.h"
 #include "base/xalloc.h"
+#include "stage/record.h"
 
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -139,68 +139,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 /* --- the stitch records ----------------------------------------------------------- */
 
-static int numbers(const cJSON *a, double *out, int n)
-{
-	const cJSON *v;
-	int i = 0;
-
-	if (cJSON_GetArraySize(a) != n)
-		return -1;
-	cJSON_ArrayForEach(v, a)
-	{
-		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-			return -1;
-		out[i++] = v->valuedouble;
-	}
-	return 0;
-}
-
-/* {"scale": s, "rotation": [[r00, r01, r02], ...], "translation": [tx, ty, tz]} */
-static int parse_transform(const cJSON *o, struct sq_sim *T)
-{
-	const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "scale");
-	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(o, "rotation"), *row;
-	int i = 0;
-
-	if (!cJSON_IsNumber(s) || !(s->valuedouble > 0) || cJSON_GetArraySize(rows) != 3 ||
-	    numbers(cJSON_GetObjectItemCaseSensitive(o, "translation"), T->t, 3) < 0)
-		return -1;
-	T->s = s->valuedouble;
-	cJSON_ArrayForEach(row, rows)
-	{
-		if (numbers(row, &T->R[3 * i++], 3) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static const char *str_item(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int parse_input(const cJSON *in, struct placement *p)
-{
-	const cJSON *placed = cJSON_GetObjectItemCaseSensitive(in, "placed");
-	const char *name = str_item(in, "name"), *method = str_item(in, "method");
-	const char *parent = str_item(in, "placed_on"), *why = str_item(in, "why");
-
-	if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") ||
-	    !cJSON_IsBool(placed))
-		return -1;
-	p->name = xstrdup(name);
-	p->placed = cJSON_IsTrue(placed);
-	if (!p->placed) {
-		p->how = xstrdup(why ? why : "no reason given");
-		return 0;
-	}
-	p->how = xasprintf("%s%s%s", method ? method : "placed", parent ? " on " : "",
-			   parent ? parent : "");
-	return parse_transform(cJSON_GetObjectItemCaseSensitive(in, "transform"), &p->T);
-}
-
 static void placements_free(struct placement *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -210,27 +148,25 @@ static void placements_free(struct placement *p, size_t n)
 	free(p);
 }
 
-static int parse_record(const char *path, const cJSON *doc, struct placement **out, size_t *n,
-			struct sq_err *err)
+/* The placements of a parsed builtin record; -1 for a command backend's,
+ * which records none. */
+static int placements_of(const char *path, const struct sq_stitch_record *r, struct placement **out,
+			 size_t *n, struct sq_err *err)
 {
-	const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(doc, "inputs"), *in;
-	const char *backend = str_item(doc, "backend");
+	if (!r->builtin || r->ninputs == 0)
+		return sq_error(err, SQ_ERR_INVALID, "'%s' records no placements (%s)", path,
+				r->builtin ? "no inputs" : "a command backend's");
+	*out = xcalloc(r->ninputs, sizeof(**out));
+	for (size_t i = 0; i < r->ninputs; i++) {
+		const struct sq_stitch_record_input *in = &r->inputs[i];
+		struct placement *p = &(*out)[(*n)++];
 
-	*n = 0;
-	*out = xcalloc((size_t)cJSON_GetArraySize(inputs) + 1, sizeof(**out));
-	if (!cJSON_IsArray(inputs) || cJSON_GetArraySize(inputs) == 0)
-		return sq_error(err, SQ_ERR_INVALID, "'%s' lists no inputs", path);
-	cJSON_ArrayForEach(in, inputs)
-	{
-		if (!cJSON_IsObject(in))
-			return sq_error(err, SQ_ERR_INVALID,
-					"'%s' records no placements (backend '%s')", path,
-					backend ? backend : "?");
-		if (parse_input(in, &(*out)[(*n)++]) < 0)
-			return sq_error(err, SQ_ERR_INVALID,
-					"'%s': input %zu has no valid name, placed flag or "
-					"transform",
-					path, *n);
+		p->name = xstrdup(in->name);
+		p->placed = in->placed;
+		p->T = in->T;
+		p->how = !in->placed ? xstrdup(in->why ? in->why : "no reason given")
+				     : xasprintf("%s%s%s", in->method, in->placed_on ? " on " : "",
+						 in->placed_on ? in->placed_on : "");
 	}
 	return 0;
 }
@@ -239,24 +175,21 @@ static int parse_record(const char *path, const cJSON *doc, struct placement **o
 static int read_record(const char *dir, struct placement **out, size_t *n, struct sq_err *err)
 {
 	char *path = sq_path_join(dir, "stitch.json"), *text = sq_read_file(path, NULL, err);
-	cJSON *doc = text ? cJSON_Parse(text) : NULL;
+	struct sq_stitch_record r = {0};
 	int rc = -1;
 
 	*out = NULL;
 	*n = 0;
-	if (!text)
-		goto out;
-	if (!cJSON_IsObject(doc))
-		sq_error(err, SQ_ERR_INVALID, "'%s' is not a JSON object", path);
-	else
-		rc = parse_record(path, doc, out, n, err);
-out:
+	if (text && sq_stitch_record_parse(&r, text, err) == 0)
+		rc = placements_of(path, &r, out, n, err);
+	else if (text)
+		sq_err_prefix(err, "'%s'", path);
 	if (rc < 0) {
 		placements_free(*out, *n);
 		*out = NULL;
 		*n = 0;
 	}
-	cJSON_Delete(doc);
+	sq_stitch_record_release(&r);
 	free(text);
 	free(path);
 	return rc;

@@ -107,7 +107,7 @@ void sb_run_scanq(const struct bench *b, char **paths, size_t n, const char *out
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(names[i], sizeof(names[i]), "patch%zu", i);
-		in[i] = (struct sq_stitch_input){.name = names[i], .ply = paths[i], .dir = NULL};
+		in[i] = (struct sq_stitch_input){.name = names[i], .ply = paths[i]};
 	}
 	memset(&res, 0, sizeof(res));
 	t0 = mono_ns();

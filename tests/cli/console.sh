@@ -140,14 +140,27 @@ grep -q "readable by others" "$T/err" || fail "token file: $(cat "$T/err")"
 # --- a real browser ---
 CHROME=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROME" ] || fail "chromium is needed (apt-get install -y chromium)"
-# chrome PAGE OUT: the DOM after the page settled, and a screenshot
+# chrome PAGE OUT: the DOM after the page settled, and a screenshot. Each run
+# has a profile of its own (a profile still held by a browser that is shutting
+# down makes the next one wait on it); a browser that hangs (seen once on a
+# loaded CI machine, in chromium itself) is killed after 90 s and started again,
+# twice at most: the page is then judged on what the last run printed.
 chrome() {
 	for _what in dump-dom "screenshot=$SHOTS/$2.png"; do
-		timeout 240 "$CHROME" --headless --no-sandbox --disable-gpu-sandbox --use-angle=swiftshader \
-			--enable-unsafe-swiftshader --user-data-dir="$T/chrome" --no-first-run \
-			--window-size=1400,1000 --virtual-time-budget=15000 --run-all-compositor-stages-before-draw \
-			--"$_what" "$URL$1" >"$T/$2.$(echo "$_what" | cut -c1-4)" 2>>"$T/chrome.log" ||
-			fail "chromium $_what $1: $(tail -3 "$T/chrome.log")"
+		_ok=0
+		for _try in 1 2 3; do
+			_prof="$T/chrome.$2.$(echo "$_what" | cut -c1-4).$_try"
+			timeout -k 5 90 "$CHROME" --headless --no-sandbox --disable-gpu-sandbox \
+				--use-angle=swiftshader --enable-unsafe-swiftshader --user-data-dir="$_prof" \
+				--no-first-run --window-size=1400,1000 --virtual-time-budget=15000 \
+				--run-all-compositor-stages-before-draw \
+				--"$_what" "$URL$1" >"$T/$2.$(echo "$_what" | cut -c1-4)" 2>>"$T/chrome.log" && {
+				_ok=1
+				break
+			}
+			echo "console: chromium $_what $1: try $_try failed (exit $?)" >&2
+		done
+		[ $_ok = 1 ] || fail "chromium $_what $1: $(tail -3 "$T/chrome.log")"
 	done
 	cp "$T/$2.dump" "$SHOTS/$2.html"
 }

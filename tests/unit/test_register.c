@@ -148,7 +148,7 @@ static int run_stitch(const char **paths, size_t n, const char *out, struct sq_s
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(names[i], sizeof(names[i]), "in%zu", i);
-		in[i] = (struct sq_stitch_input){.name = names[i], .ply = paths[i], .dir = NULL};
+		in[i] = (struct sq_stitch_input){.name = names[i], .ply = paths[i]};
 	}
 	memset(res, 0, sizeof(*res));
 	rc = sq_stitch_run(in, n, out, &o, res, &err);

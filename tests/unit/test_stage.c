@@ -3,6 +3,8 @@
 #include "base/fsutil.h"
 #include "stage/record.h"
 #include "stage/stage.h"
+#include "stage/stage_int.h"
+#include "stage/store.h"
 #include "stage/txn.h"
 #include "task/layout.h"
 #include "base/xalloc.h"
@@ -225,12 +227,13 @@ static void test_records_typed(void)
 	free(text);
 	free(path);
 	/* a frame whose name is not its index is refused (it is joined to a path) */
-	T_EQ_INT(sq_frames_record_parse(&fr, "{\"stage\":\"extract\",\"version\":\"x\","
-					     "\"duration_s\":1,\"params\":{\"fps_num\":1,"
-					     "\"fps_den\":1,\"width\":1,\"height\":1,\"quality\":2},"
-					     "\"sources\":[\"v\"],\"frames\":[{\"file\":\"../x\","
-					     "\"pts_s\":0}]}",
-					 &err),
+	T_EQ_INT(sq_frames_record_parse(&fr,
+					"{\"stage\":\"extract\",\"version\":\"x\","
+					"\"duration_s\":1,\"params\":{\"fps_num\":1,"
+					"\"fps_den\":1,\"width\":1,\"height\":1,\"quality\":2},"
+					"\"sources\":[\"v\"],\"frames\":[{\"file\":\"../x\","
+					"\"pts_s\":0}]}",
+					&err),
 		 -1);
 	T_CONTAINS(err.msg, "frame 1");
 	path = xasprintf("%s/g1/a/%s", root, SQ_LAYOUT_RECON_RECORD);
@@ -241,8 +244,9 @@ static void test_records_typed(void)
 	T_EQ_INT(rr.stride.k, 1);
 	sq_reconstruct_record_release(&rr);
 	/* a record of format 1 (before provenance) still reads */
-	T_EQ_INT(sq_reconstruct_record_parse(&rr, "{\"stage\":\"reconstruct\",\"version\":\"v\","
-						   "\"backend\":\"colmap\",\"wall_ms\":5}",
+	T_EQ_INT(sq_reconstruct_record_parse(&rr,
+					     "{\"stage\":\"reconstruct\",\"version\":\"v\","
+					     "\"backend\":\"colmap\",\"wall_ms\":5}",
 					     &err),
 		 0);
 	T_EQ_STR(rr.prov.backend, "colmap");
@@ -250,6 +254,74 @@ static void test_records_typed(void)
 	sq_reconstruct_record_release(&rr);
 	free(text);
 	free(path);
+}
+
+/* The stitch is told each task's registered cameras joined with the video and
+ * instant each frame came from; a broken record is an error naming the task. */
+static void test_stitch_evidence(void)
+{
+	char *dir = xasprintf("%s/ev/t1", root), *path, *text, *sift = NULL;
+	struct sq_frame_entry fe[3] = {{0.0, 0, 0.0}, {0.5, 1, 0.25}, {1.0, 1, 0.75}};
+	char *srcs[2] = {"a.mp4", "b.mp4"};
+	double until[2] = {-1, -1};
+	struct sq_frames_record fr = {.frames = fe,
+				      .nframes = 3,
+				      .sources = srcs,
+				      .until_s = until,
+				      .nsources = 2,
+				      .fps_num = 2,
+				      .fps_den = 1,
+				      .width = 64,
+				      .height = 48,
+				      .quality = 2};
+	struct sq_camera_entry ce[3] = {{.registered = 1, .centre = {1, 2, 3}, .q = {1, 0, 0, 0}},
+					{.registered = 0},
+					{.registered = 1, .centre = {4, 5, 6}, .q = {0, 1, 0, 0}}};
+	struct sq_reconstruct_record rr = {.frames = ce, .nframes = 3};
+	struct sq_stitch_cams cams;
+	struct sq_err err = {0};
+
+	snprintf(ce[0].file, sizeof(ce[0].file), "frame_000001.jpg");
+	snprintf(ce[1].file, sizeof(ce[1].file), "frame_000002.jpg");
+	snprintf(ce[2].file, sizeof(ce[2].file), "frame_000003.jpg");
+	snprintf(fr.version, sizeof(fr.version), "v1");
+	snprintf(rr.version, sizeof(rr.version), "v1");
+	fr.prov.backend = "libav";
+	rr.prov.backend = "colmap";
+	rr.stride.k = 1;
+	rr.has_colmap = 1;
+	T_EQ_INT(sq_mkdir_p(dir, NULL), 0);
+	path = sq_layout_path(dir, SQ_LAYOUT_FRAMES_RECORD);
+	text = sq_frames_record_format(&fr);
+	T_EQ_INT(sq_write_file_atomic(path, text, strlen(text), NULL), 0);
+	free(text);
+	free(path);
+	path = sq_layout_path(dir, SQ_LAYOUT_RECON_RECORD);
+	text = sq_reconstruct_record_format(&rr);
+	T_EQ_INT(sq_write_file_atomic(path, text, strlen(text), NULL), 0);
+	free(text);
+	T_EQ_INT(sq_stage_stitch_evidence(sq_store_local(), dir, 1, t_tmpdir(), &cams, &sift, &err),
+		 0);
+	T_EQ_STR(err.msg, "");
+	T_EQ_INT(cams.n, 2);
+	T_EQ_INT(cams.has_q, 1);
+	T_EQ_INT(cams.nsources, 2);
+	T_EQ_STR(cams.sources[1], "b.mp4");
+	T_CHECK(cams.c[3] == 4 && cams.c[5] == 6 && cams.q[5] == 1);
+	T_EQ_INT(cams.src[0], 0);
+	T_EQ_INT(cams.src[1], 1);
+	T_CHECK(cams.t[1] == 0.75);
+	T_CHECK(sift == NULL);
+	sq_stitch_cams_release(&cams);
+	/* a reconstruct record cut short */
+	T_EQ_INT(sq_write_file_atomic(path, "{\"stage\":", 10, NULL), 0);
+	T_EQ_INT(sq_stage_stitch_evidence(sq_store_local(), dir, 1, t_tmpdir(), &cams, &sift, &err),
+		 -1);
+	T_CONTAINS(err.msg, "stitch input");
+	T_CONTAINS(err.msg, "ev/t1");
+	T_EQ_INT(cams.n, 0);
+	free(path);
+	free(dir);
 }
 
 /* Nothing a stage writes leaves the output root: by "..", or by a link. */
@@ -348,6 +420,7 @@ int main(void)
 	free(cmd);
 	test_extract_and_leftovers(mini);
 	test_records_typed();
+	test_stitch_evidence();
 	test_optional_output_removed(mini);
 	test_confinement(mini);
 	test_failures_drop_record();

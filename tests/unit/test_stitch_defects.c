@@ -11,6 +11,7 @@
  * tests/bench/surfgen.c. */
 #include "cloudgen.h"
 #include "surfgen.h"
+#include "stage/record.h"
 #include "stitch/stitch.h"
 #include "t.h"
 #include "base/xalloc.h"
@@ -147,6 +148,7 @@ static void check_input(const struct sg_pair *p, const struct sq_stitch_result *
 static void check_figures(char **paths, const int *which, const struct sq_stitch_result *res)
 {
 	struct sq_stitch_input in[GOOD + NCASES];
+	struct sq_stitch_record rec = {0};
 	char *members, *text;
 	cJSON *doc;
 	size_t out = 0;
@@ -156,7 +158,9 @@ static void check_figures(char **paths, const int *which, const struct sq_stitch
 		    .name = sg_defect_name(cases[i >= GOOD ? i - GOOD : 0].defect),
 		    .ply = paths[which[i]]};
 	in[0].name = "good0", in[1].name = "good1";
-	members = sq_stitch_figures_json(in, res);
+	sq_stitch_record_of_result(&rec, in, res);
+	members = sq_stitch_record_figures(&rec);
+	sq_stitch_record_release(&rec);
 	text = xasprintf("{%s}", members);
 	doc = cJSON_Parse(text);
 	T_CHECK(doc != NULL);
