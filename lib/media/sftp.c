@@ -107,7 +107,7 @@ int sq_sftp_is_url(const char *url)
 	return url && strncmp(url, "sftp://", 7) == 0;
 }
 
-static int parse_url(const char *url, struct url *u, struct sq_err *err)
+int sq_sftp_url_parse(const char *url, struct url *u, struct sq_err *err)
 {
 	const char *auth = url + 7, *slash = strchr(auth, '/'), *at, *colon, *name;
 	char *end;
@@ -137,6 +137,14 @@ static int parse_url(const char *url, struct url *u, struct sq_err *err)
 bad:
 	return sq_error(err, SQ_ERR_INVALID,
 			"invalid sftp url '%s' (expected sftp://[user@]host[:port]/abs/path)", url);
+}
+
+void sq_sftp_url_release(struct url *u)
+{
+	free(u->user);
+	free(u->name);
+	free(u->port);
+	memset(u, 0, sizeof(*u));
 }
 
 static int refused(const struct sq_sftp_file *f, int status, struct sq_err *err);
@@ -558,7 +566,7 @@ struct sq_sftp_file *sq_sftp_open(const char *url, const struct sq_sftp_opts *op
 	int rc;
 
 	sq_sftp_session_init();
-	if (!sq_sftp_is_url(url) || parse_url(url, &u, err) < 0)
+	if (!sq_sftp_is_url(url) || sq_sftp_url_parse(url, &u, err) < 0)
 		return NULL;
 	f = xcalloc(1, sizeof(*f));
 	f->url = xstrdup(url);
@@ -570,9 +578,7 @@ struct sq_sftp_file *sq_sftp_open(const char *url, const struct sq_sftp_opts *op
 	f->window = START_WINDOW;
 	f->host = sq_sftp_host_get(&u, opts->ssh);
 	f->o.ssh = NULL; /* borrowed for the open only; the host keeps copies */
-	free(u.user);
-	free(u.name);
-	free(u.port);
+	sq_sftp_url_release(&u);
 	pthread_mutex_lock(&f->host->mu);
 	rc = attach(f, err);
 	pthread_mutex_unlock(&f->host->mu);

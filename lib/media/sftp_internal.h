@@ -1,6 +1,7 @@
 /* sftp_internal.h - the seam between the SFTP reader's own files (not a
- * contract for other modules; only lib/sftp*.c include it, and lib/media/sftp.h
- * stays the public API).
+ * contract for other modules; only lib/media/sftp*.c and the fuzz harness
+ * tests/fuzz/fuzz_sftp_url.c include it, and lib/media/sftp.h stays the public
+ * API).
  *
  * sftp_session.c keeps the process's SSH sessions: the host cache, the links
  * (connect, ~/.ssh/config and scanq's options, host-key check, public-key
@@ -55,6 +56,15 @@ struct url {
 	char *user, *name, *port;
 	size_t path_at; /* offset of the absolute path in the URL */
 };
+
+/* ---- URLs (sftp.c) ---- */
+
+/* Parses url (which starts with "sftp://") into *u: new user (NULL when the URL
+ * names none), name and port (NULL: the default); release with
+ * sq_sftp_url_release. -1 with SQ_ERR_INVALID naming the URL otherwise (*u then
+ * holds nothing). Does no I/O (tests/fuzz/fuzz_sftp_url.c fuzzes it). */
+int sq_sftp_url_parse(const char *url, struct url *u, struct sq_err *err);
+void sq_sftp_url_release(struct url *u);
 
 /* ---- messages (sftp_session.c) ---- */
 
