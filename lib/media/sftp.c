@@ -315,6 +315,24 @@ static int claim(const struct sq_sftp_file *f, struct link *l, struct sq_sftp_fi
 	return 0;
 }
 
+int sq_sftp_link_broken(struct link *l)
+{
+	return link_broken(l);
+}
+
+int sq_sftp_link_quiet(struct link *l, struct sq_err *err)
+{
+	struct sq_sftp_file *o = l->owner;
+
+	if (!o)
+		return 0;
+	if (claim(o, l, NULL, err) < 0) {
+		sq_sftp_mark_dead(l);
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads back what f has in flight for q, which is not wanted: a refusal is no
  * matter, a stall, a drop or a cancel is (-1 or DROPPED, q left in flight). */
 static int discard(struct sq_sftp_file *f, struct req *q, struct sq_err *err)

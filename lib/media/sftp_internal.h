@@ -66,6 +66,16 @@ struct url {
 int sq_sftp_url_parse(const char *url, struct url *u, struct sq_err *err);
 void sq_sftp_url_release(struct url *u);
 
+/* ---- links shared with sftp_fs.c (sftp.c) ---- */
+
+/* 1 if l's connection is gone (dropped, closed, failed fatally). */
+int sq_sftp_link_broken(struct link *l);
+
+/* Reads back the replies still due to the file whose requests are in flight
+ * on l (its read-ahead), so that a plain libssh call can use l next. Call with
+ * the host's mutex held. 0, or -1 with err (l is then dead). */
+int sq_sftp_link_quiet(struct link *l, struct sq_err *err);
+
 /* ---- messages (sftp_session.c) ---- */
 
 /* Sets err to code and "cannot read 'URL': " followed by fmt's text. Returns
