@@ -257,7 +257,28 @@ long long sq_path_mtime_ms(const char *path)
 	return (long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
+int sq_parse_size_bytes(const char *s, long long *bytes_out)
+{
+	static const char units[] = "kmgt";
+	const char *u;
+	char *end;
+	double v;
 
-
-
-
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (*end) {
+		u = strchr(units, end[0] | 0x20);
+		if (!u || (end[1] && !((end[1] | 0x20) == 'b' && !end[2])))
+			return -1;
+		for (const char *k = units; k <= u; k++)
+			v *= 1024.0;
+	}
+	if (v >= 9.2e18)
+		return -1;
+	*bytes_out = (long long)(v + 0.5);
+	return 0;
+}

@@ -49,4 +49,8 @@ int sq_path_exists(const char *path);
 /* Modification time of path in ms since the epoch, or -1 if it does not exist. */
 long long sq_path_mtime_ms(const char *path);
 
+/* Parses a size: "4096" (bytes), "512k", "48M", "50G", "1.5T" (binary units;
+ * "50GB" and "50g" too); returns 0 and sets *bytes_out, or -1 on bad syntax. */
+int sq_parse_size_bytes(const char *s, long long *bytes_out);
+
 #endif

@@ -24,6 +24,10 @@ int sq_stage_run_task(const struct sq_task *t, enum sq_stage stage, struct sq_st
 int sq_stage_run_stitch(const struct sq_stitch_spec *s, const char *const *inputs, size_t ninputs,
 			struct sq_stage_ctx *ctx, struct sq_err *err);
 
+/* The output root of a stitch (its outdir is the acquisition's output root or
+ * a group folder in it): new string. */
+char *sq_stage_stitch_root(const struct sq_stitch_spec *s);
+
 /* 1 if the stage's record for this task version is present in store (NULL:
  * local). */
 int sq_stage_task_done(struct sq_store *store, const struct sq_task *t, enum sq_stage stage);

@@ -19,6 +19,7 @@ struct recon {
 	struct sq_stage_ctx *ctx;
 	struct sq_txn *x;
 	struct sq_frames_record frames; /* extract's record */
+	char frames_stamp[SQ_STORE_STAMP_MAX]; /* of its text: which frames it vouches for */
 	char *frames_dir;		/* a local path of the task's frames */
 	char *ply, *sift;		/* outputs, in the transaction's work folder */
 	struct sq_reconstruct_record rec;
@@ -38,20 +39,29 @@ static int load_frames(struct recon *r, struct sq_err *err)
 			 t->name, path);
 	else
 		rc = sq_frames_record_parse(&r->frames, text, err);
+	sq_store_stamp(text, r->frames_stamp);
 	free(text);
 	free(path);
 	return rc;
 }
 
-/* A local path of the frames (a copy in scratch when the store is remote). */
+/* A local path of the frames: the store's own, or, when the store is remote,
+ * this host's copy of the version extract's record names (made here, or
+ * fetched), in a folder named after the task as the store's is. */
 static int localize_frames(struct recon *r, struct sq_err *err)
 {
 	char *dir = sq_layout_path(r->t->outdir, SQ_LAYOUT_FRAMES_DIR);
-	int copied;
+	char *local = sq_path_join(sq_txn_scratch(r->x), r->t->name);
+	int copied, rc = -1;
 
-	r->frames_dir = sq_store_localize(r->ctx->store, dir, sq_txn_scratch(r->x), &copied, err);
+	if (sq_store_path_is_remote(dir) && sq_mkdir_p(local, err) < 0)
+		goto out;
+	r->frames_dir = sq_store_localize(r->ctx->store, dir, r->frames_stamp, local, &copied, err);
+	rc = r->frames_dir ? 0 : -1;
+out:
+	free(local);
 	free(dir);
-	return r->frames_dir ? 0 : -1;
+	return rc;
 }
 
 static int run_colmap(struct recon *r, struct sq_err *err)

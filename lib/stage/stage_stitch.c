@@ -4,7 +4,11 @@
  * Inputs are named after their directories; the builtin stitch's log goes to
  * the worker's log and to stitch.log; the summary for the queue and the log
  * say how many inputs were placed, how sure each placement is, and which were
- * left out and why. */
+ * left out and why.
+ *
+ * Each input's cloud and descriptors are localized at the stamp of the record
+ * read (store.h): on a remote store, this host's copies when it made them,
+ * else fetched into a folder of the input's own under the work folder. */
 #include "stage/stage.h"
 #include "stage/stage_int.h"
 #include "base/fsutil.h"
@@ -28,7 +32,9 @@ struct stitch_run {
 	size_t n;
 	struct sq_stage_ctx *ctx;
 	struct sq_txn *x;
-	char **plys; /* local paths of the inputs' clouds */
+	char **plys;  /* local paths of the inputs' clouds */
+	char **local; /* the inputs' own folders under the work folder */
+	char (*stamps)[SQ_STORE_STAMP_MAX]; /* of each input's record */
 	char *out, *sift;
 	struct sq_stitch_record rec; /* what the backend did; warnings its own */
 	char *result;
@@ -48,18 +54,23 @@ static int load_inputs(struct stitch_run *r, struct sq_err *err)
 	int copied;
 
 	r->plys = xcalloc(r->n + 1, sizeof(*r->plys));
+	r->local = xcalloc(r->n + 1, sizeof(*r->local));
+	r->stamps = xcalloc(r->n + 1, sizeof(*r->stamps));
 	for (size_t i = 0; i < r->n; i++) {
 		char *rec = sq_layout_path(r->dirs[i], sq_layout_record(st));
 		char *ply = sq_layout_path(r->dirs[i], sq_layout_main_output(st));
 		char *text = sq_store_read(r->ctx->store, rec, NULL, NULL);
 		int ok = sq_record_text_is_current(text, st, NULL);
 
-		if (ok)
-			r->plys[i] = sq_store_localize(r->ctx->store, ply, sq_txn_scratch(r->x),
-						       &copied, err);
-		else
+		sq_store_stamp(text, r->stamps[i]);
+		r->local[i] =
+		    xasprintf("%s/inputs/%zu-%s", sq_txn_scratch(r->x), i, base_name(r->dirs[i]));
+		if (!ok)
 			sq_error(err, SQ_ERR_INVALID,
 				 "stitch input '%s' is not done ('%s' missing)", r->dirs[i], rec);
+		else if (sq_mkdir_p(r->local[i], err) == 0)
+			r->plys[i] = sq_store_localize(r->ctx->store, ply, r->stamps[i],
+						       r->local[i], &copied, err);
 		free(text);
 		free(ply);
 		free(rec);
@@ -160,7 +171,7 @@ static int builtin_inputs(struct stitch_run *r, struct sq_stitch_input *in,
 {
 	for (size_t i = 0; i < r->n; i++) {
 		if (sq_stage_stitch_evidence(r->ctx->store, r->dirs[i], r->s->group != NULL,
-					     sq_txn_scratch(r->x), &cams[i], &sifts[i], err) < 0)
+					     r->local[i], r->stamps[i], &cams[i], &sifts[i], err) < 0)
 			return -1;
 		in[i] = (struct sq_stitch_input){.name = base_name(r->dirs[i]),
 						 .ply = r->plys[i],
@@ -303,6 +314,10 @@ out:
 	for (size_t i = 0; r.plys && i < ninputs; i++)
 		free(r.plys[i]);
 	free(r.plys);
+	for (size_t i = 0; r.local && i < ninputs; i++)
+		free(r.local[i]);
+	free(r.local);
+	free(r.stamps);
 	sq_stitch_record_release(&r.rec);
 	free(r.result);
 	free(r.sift);

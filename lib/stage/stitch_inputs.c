@@ -127,7 +127,7 @@ int sq_stage_stitch_evidence(struct sq_store *st, const char *dir, int is_task, 
 		goto out;
 	}
 	if (sq_store_exists(st, sift_path, NULL) == 1 &&
-	    !(*sift = sq_store_localize(st, sift_path, scratch, &copied, err)))
+	    !(*sift = sq_store_localize(st, sift_path, stamp, local_dir, &copied, err)))
 		goto out;
 	rc = 0;
 out:

@@ -52,15 +52,51 @@ static char *real_ancestor(const char *path)
 	return real;
 }
 
+/* The path part of a URL ("/abs/path" of "sftp://host/abs/path"), or NULL. */
+static const char *url_path(const char *url)
+{
+	const char *s = strstr(url, "://");
+
+	return s ? strchr(s + 3, '/') : NULL;
+}
+
+static int outside(const char *root, const char *path, struct sq_err *err)
+{
+	return sq_error(err, SQ_ERR_INVALID, "refusing to write '%s': outside the output root '%s'",
+			path, root);
+}
+
+/* A root on another host: the same host in the same words, and a path under
+ * the root's once "." and ".." are resolved. The storage host's links are
+ * not followed from here; names are validated so that none leads out. */
+static int check_remote(const char *root, const char *path, struct sq_err *err)
+{
+	const char *rp = url_path(root), *pp = url_path(path);
+	char *r, *p;
+	int rc;
+
+	if (!rp || !pp || rp - root != pp - path || strncmp(root, path, (size_t)(rp - root)) != 0)
+		return outside(root, path, err);
+	r = sq_path_resolve("/", rp);
+	p = sq_path_resolve("/", pp);
+	rc = strcmp(p, pp) == 0 && is_under(r, p) ? 0 : outside(root, path, err);
+	free(p);
+	free(r);
+	return rc;
+}
+
 int sq_txn_check_confined(const char *root, const char *path, struct sq_err *err)
 {
-	char *r = sq_path_resolve("/", root), *p = sq_path_resolve("/", path);
-	char *rr = NULL, *rp = NULL;
+	char *r, *p, *rr = NULL, *rp = NULL;
 	int rc = -1;
 
+	if (sq_store_path_is_remote(root) || sq_store_path_is_remote(path))
+		return check_remote(root, path, err);
+	r = sq_path_resolve("/", root);
+	p = sq_path_resolve("/", path);
+
 	if (strcmp(p, path) != 0 || !is_under(r, p)) {
-		sq_error(err, SQ_ERR_INVALID, "refusing to write '%s': outside the output root '%s'",
-			 path, root);
+		outside(root, path, err);
 		goto out;
 	}
 	/* a root that does not exist yet has no links under it */
@@ -125,15 +161,15 @@ static int clean_leftovers(struct sq_txn *x, struct sq_err *err)
 	return rc;
 }
 
-/* The log: written in place for a local store; otherwise in the work folder,
- * appended to the store's copy at the end. */
+/* The log: written in place for a local outdir; otherwise in the work
+ * folder, appended to the store's copy at the end. */
 static void pick_log(struct sq_txn *x)
 {
 	const char *name = sq_layout_log(x->stage);
 
 	if (!name)
 		return;
-	if (x->store == sq_store_local()) {
+	if (!sq_store_path_is_remote(x->outdir)) {
 		x->log = sq_path_join(x->outdir, name);
 		return;
 	}
@@ -203,14 +239,16 @@ const char *sq_txn_outdir(const struct sq_txn *x)
 	return x->outdir;
 }
 
-/* Moves one output from the work folder into the outdir. */
-static int publish_one(struct sq_txn *x, const struct sq_layout_output *out, struct sq_err *err)
+/* Moves one output from the work folder into the outdir; stamp: the
+ * record's that will vouch for it. */
+static int publish_one(struct sq_txn *x, const struct sq_layout_output *out, const char *stamp,
+		       struct sq_err *err)
 {
 	char *src = sq_path_join(x->work, out->name), *dst = sq_path_join(x->outdir, out->name);
 	int rc = 0;
 
 	if (access(src, F_OK) == 0)
-		rc = sq_store_publish(x->store, src, dst, err);
+		rc = sq_store_publish(x->store, src, dst, stamp, err);
 	else if (!out->optional)
 		rc = sq_error(err, SQ_ERR_BACKEND, "stage %s made no '%s'",
 			      sq_stage_name(x->stage), out->name);
@@ -225,7 +263,7 @@ int sq_txn_commit(struct sq_txn *x, const char *record, struct sq_err *err)
 {
 	size_t n;
 	const struct sq_layout_output *outs = sq_layout_outputs(x->stage, &n);
-	char *path;
+	char stamp[SQ_STORE_STAMP_MAX], *path;
 	int rc;
 
 	for (size_t i = 0; i < n; i++)
@@ -238,8 +276,9 @@ int sq_txn_commit(struct sq_txn *x, const char *record, struct sq_err *err)
 				return sq_error(err, SQ_ERR_BACKEND, "stage %s made no '%s'",
 						sq_stage_name(x->stage), outs[i].name);
 		}
+	sq_store_stamp(record, stamp);
 	for (size_t i = 0; i < n; i++)
-		if (publish_one(x, &outs[i], err) < 0)
+		if (publish_one(x, &outs[i], stamp, err) < 0)
 			return -1;
 	path = sq_path_join(x->outdir, sq_layout_record(x->stage));
 	rc = sq_store_write(x->store, path, record, strlen(record), err);
