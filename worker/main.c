@@ -3,6 +3,7 @@
  * Options (flags and SCANQ_* variables, read once here) -> sq_worker_opts ->
  * lib/worker -> exit status: 0 ok, 1 failure (or, with --drain, a job of the
  * pool dead-lettered), 2 usage. */
+#include "base/fsutil.h"
 #include "base/options.h"
 #include "base/parallel.h"
 #include "media/media.h"
@@ -68,8 +69,8 @@ static struct cli {
 	struct sq_option_list stages, acqs, gpus;
 	long long nprocs, lease_ms, grace_ms, threads;
 	int drain, hwaccel;
-	const char *local, *redis_url, *prefix;
-	char *ssh_key, *ssh_known_hosts;
+	const char *local, *redis_url, *prefix, *scratch_max;
+	char *ssh_key, *ssh_known_hosts, *scratch;
 	struct sq_media_read_opts media;
 } cli = {.nprocs = 1, .grace_ms = 30000};
 
@@ -80,15 +81,24 @@ static int name_ok(const char *s)
 	return sq_name_valid(s);
 }
 
+static int size_ok(const char *s)
+{
+	long long bytes;
+
+	return sq_parse_size_bytes(s, &bytes) == 0 && bytes > 0;
+}
+
 static const struct sq_option options[] = {
     {.type = SQ_OPTION_LIST,
      .name = "stage",
+     .env = "SCANQ_STAGES",
      .value = &cli.stages,
      .arg = "S[,S...]",
      .choices = stage_names,
      .help = "extract, reconstruct, stitch (default all)"},
     {.type = SQ_OPTION_LIST,
      .name = "acq",
+     .env = "SCANQ_ACQS",
      .value = &cli.acqs,
      .arg = "A",
      .check = name_ok,
@@ -96,6 +106,7 @@ static const struct sq_option options[] = {
      .help = "serve only these acquisitions (repeat or comma list;\ndefault all)"},
     {.type = SQ_OPTION_INT,
      .short_name = 'n',
+     .env = "SCANQ_PROCS",
      .value = &cli.nprocs,
      .arg = "N",
      .min = 1,
@@ -103,6 +114,7 @@ static const struct sq_option options[] = {
      .help = "worker processes on this host (default 1)"},
     {.type = SQ_OPTION_LIST,
      .name = "gpus",
+     .env = "SCANQ_GPUS",
      .value = &cli.gpus,
      .arg = "LIST",
      .help = "GPUs (index or UUID, as nvidia-smi lists them) assigned\n"
@@ -121,6 +133,22 @@ static const struct sq_option options[] = {
      .name = "hwaccel",
      .value = &cli.hwaccel,
      .help = "try hardware video decoding (falls back to software)"},
+    {.type = SQ_OPTION_PATH,
+     .name = "scratch",
+     .env = "SCANQ_SCRATCH",
+     .value = &cli.scratch,
+     .arg = "DIR",
+     .help = "local folder where stages of sftp:// output roots work and\n"
+	     "keep copies (default " SQ_WORKER_SCRATCH_DEFAULT ")"},
+    {.type = SQ_OPTION_STRING,
+     .name = "scratch-max",
+     .env = "SCANQ_SCRATCH_MAX",
+     .value = &cli.scratch_max,
+     .arg = "SIZE",
+     .check = size_ok,
+     .expect = "a size like 50G or 512M",
+     .help = "cap of the scratch folder (default 10G): older copies are\n"
+	     "evicted to stay under it"},
     {.type = SQ_OPTION_DURATION,
      .name = "lease",
      .value = &cli.lease_ms,
@@ -130,6 +158,7 @@ static const struct sq_option options[] = {
      .help = "lease length, 1s..1d (default 15s); heartbeats extend it"},
     {.type = SQ_OPTION_DURATION,
      .name = "grace",
+     .env = "SCANQ_GRACE",
      .value = &cli.grace_ms,
      .arg = "D",
      .min = 0,
@@ -156,8 +185,8 @@ static const struct sq_option options[] = {
 
 static const struct sq_program prog = {
     .name = PROG,
-    .usage = PROG " [--stage S[,S...]] [--acq A...] [-n N] [--gpus LIST] [--drain]\n" PROG
-		  " --local TASK.yaml [--stage S]",
+    .usage = PROG " [--stage S[,S...]] [--acq A...] [-n N] [--gpus LIST] [--scratch DIR]\n"
+		  "       [--scratch-max SIZE] [--drain]\n" PROG " --local TASK.yaml [--stage S]",
     .about = "Runs N worker processes that claim jobs of these stages from Redis, or\n"
 	     "the stages of one task file here (--local).",
     .notes = "Exit status: 0 ok (also after SIGTERM/SIGINT), 1 failure (with --drain:\n"
@@ -201,6 +230,9 @@ static void fill_opts(struct cli *c, struct sq_worker_opts *o)
 	o->grace_ms = c->grace_ms;
 	o->redis_url = c->redis_url;
 	o->prefix = c->prefix;
+	o->scratch_dir = c->scratch;
+	if (c->scratch_max) /* checked by the parser */
+		sq_parse_size_bytes(c->scratch_max, &o->scratch_max_bytes);
 	c->media.ssh.key_file = c->ssh_key;
 	c->media.ssh.known_hosts = c->ssh_known_hosts;
 	c->media.ssh.home = getenv("HOME"); /* ~/.ssh: config, keys, known_hosts */

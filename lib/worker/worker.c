@@ -9,7 +9,9 @@
 #include "base/fsutil.h"
 #include "worker/host.h"
 #include "queue/queue.h"
+#include "stage/scratch.h"
 #include "stage/stage.h"
+#include "stage/store_sftp.h"
 #include "task/taskfile.h"
 #include "media/media.h"
 #include "base/xalloc.h"
@@ -44,6 +46,11 @@ struct worker {
 	 * nvidia-smi, too slow to do before every claim */
 	long long free_vram_mib, free_ram_mib, resources_read_ms;
 	char stages_str[64];
+	/* where outputs go: sftp:// roots through the store, staged in scratch */
+	struct sq_scratch *scratch;
+	struct sq_store *store;
+	char **roots_ok; /* output roots checked writable by this process */
+	size_t nroots_ok;
 };
 
 static void sleep_ms(long long ms)
@@ -188,17 +195,90 @@ static void on_stage_log(void *ctx, const char *line)
 	wlog(w, job, "%s", line);
 }
 
+/* The scratch folder and the store of this process, made for the first job
+ * whose output root is on a storage host (a host whose roots are all local
+ * never makes a scratch folder). */
+static int open_store(struct worker *w, struct sq_err *err)
+{
+	if (w->store)
+		return 0;
+	struct sq_scratch_opts so = {.dir = w->opts->scratch_dir ? w->opts->scratch_dir
+								 : SQ_WORKER_SCRATCH_DEFAULT,
+				     .max_bytes = w->opts->scratch_max_bytes};
+	struct sq_store_sftp_opts to = {0};
+
+	if (!(w->scratch = sq_scratch_open(&so, err)))
+		return -1;
+	to.scratch = w->scratch;
+	w->store = sq_store_sftp_new(&to);
+	wlog(w, NULL, "scratch folder '%s', cap %lld bytes", sq_scratch_dir(w->scratch),
+	     sq_scratch_max(w->scratch));
+	return 0;
+}
+
+/* The store for a job under root (NULL: the local store). */
+static int store_for(struct worker *w, const char *root, struct sq_stage_ctx *sc,
+		     struct sq_err *err)
+{
+	if (sq_store_path_is_remote(root) && open_store(w, err) < 0)
+		return -1;
+	sc->store = w->store;
+	return 0;
+}
+
+static void close_store(struct worker *w)
+{
+	for (size_t i = 0; i < w->nroots_ok; i++)
+		free(w->roots_ok[i]);
+	free(w->roots_ok);
+	sq_store_free(w->store);
+	sq_scratch_free(w->scratch);
+}
+
+/* The job's output root must be there and writable from this host: probed
+ * on its first job here, seen on every later one (worker.h). */
+static int check_root(struct worker *w, const struct sq_job *job, const char *root,
+		      struct sq_err *err)
+{
+	int seen = 0, rc;
+
+	for (size_t i = 0; i < w->nroots_ok && !seen; i++)
+		seen = !strcmp(w->roots_ok[i], root);
+	rc = seen ? sq_store_exists(w->store, root, err)
+		  : sq_store_check_root(w->store, root, SQ_STORE_ROOT_EXISTS, err) == 0;
+	if (rc == 0 && seen)
+		sq_error(err, SQ_ERR_IO, "output root '%s' is not there", root);
+	if (rc <= 0) {
+		if (!sq_store_path_is_remote(root))
+			sq_err_prefix(err, "cannot use the output root on this host (a local "
+					   "output_root must be a shared filesystem mounted at the "
+					   "same path on every host)");
+		return -1;
+	}
+	if (!seen) {
+		w->roots_ok = xrealloc(w->roots_ok, (w->nroots_ok + 1) * sizeof(*w->roots_ok));
+		w->roots_ok[w->nroots_ok++] = xstrdup(root);
+		wlog(w, job, "output root '%s' is there and writable", root);
+	}
+	return 0;
+}
+
 /* Runs the job's stage; returns 0 on success, else -1 with err. */
 static int run_stage(struct worker *w, const struct sq_job *job, struct sq_stage_ctx *sc,
 		     struct sq_err *err)
 {
 	struct sq_task t;
 	struct sq_stitch_spec s;
+	char *root;
 	int rc;
 
 	if (job->kind == SQ_JOB_TASK) {
 		sq_task_init(&t);
 		rc = sq_task_from_json(&t, job->spec_json, err);
+		if (rc == 0 && store_for(w, t.output_root, sc, err) == 0)
+			rc = check_root(w, job, t.output_root, err);
+		else
+			rc = -1;
 		if (rc == 0)
 			rc = sq_stage_run_task(&t, job->stage, sc, err);
 		sq_task_release(&t);
@@ -206,12 +286,39 @@ static int run_stage(struct worker *w, const struct sq_job *job, struct sq_stage
 	}
 	sq_stitch_spec_init(&s);
 	rc = sq_stitch_spec_from_json(&s, job->spec_json, err);
+	if (rc == 0) {
+		root = sq_stage_stitch_root(&s);
+		rc = store_for(w, root, sc, err) == 0 ? check_root(w, job, root, err) : -1;
+		free(root);
+	}
 	if (rc == 0)
 		rc = sq_stage_run_stitch(&s, (const char *const *)job->inputs, job->ninputs, sc,
 					 err);
 	sq_stitch_spec_release(&s);
-	(void)w;
 	return rc;
+}
+
+/* What the job moved to and from a storage host, for the log (and
+ * tests/bench/hosts, which sums it per stage). */
+static void log_moved(struct worker *w, const struct sq_job *job,
+		      const struct sq_store_counters *before)
+{
+	struct sq_store_counters now;
+	char evicted[96] = "";
+
+	sq_store_counters(w->store, &now);
+	if (now.evicted_bytes > before->evicted_bytes)
+		snprintf(evicted, sizeof(evicted), "; evicted %lld bytes of older copies",
+			 now.evicted_bytes - before->evicted_bytes);
+	if (now.up_bytes == before->up_bytes && now.down_bytes == before->down_bytes &&
+	    now.read_bytes == before->read_bytes && now.kept_bytes == before->kept_bytes)
+		return;
+	wlog(w, job,
+	     "store: sent %lld bytes in %lld files, fetched %lld bytes in %lld files, "
+	     "read %lld bytes of records, %lld bytes from this host's copies%s",
+	     now.up_bytes - before->up_bytes, now.up_files - before->up_files,
+	     now.down_bytes - before->down_bytes, now.down_files - before->down_files,
+	     now.read_bytes - before->read_bytes, now.kept_bytes - before->kept_bytes, evicted);
 }
 
 static void set_job(struct worker *w, const struct sq_job *job)
@@ -313,12 +420,15 @@ static int run_job(struct worker *w, struct sq_job *job)
 	    .media = w->opts->media,
 	    .worker_id = w->id};
 	struct sq_err err = {0};
+	struct sq_store_counters moved;
 	long long t0 = sq_mono_ms();
 	int rc, next = 0;
 
 	wlog(w, job, "claimed (attempt %d, lease token %lld)", job->attempt, job->token);
 	set_job(w, job);
+	sq_store_counters(w->store, &moved);
 	rc = run_stage(w, job, &sc, &err);
+	log_moved(w, job, &moved);
 	pthread_mutex_lock(&w->mu);
 	w->job = NULL;
 	pthread_mutex_unlock(&w->mu);
@@ -413,6 +523,7 @@ out:
 	if (w.q)
 		sq_queue_worker_gone(w.q, w.id, NULL);
 	sq_queue_free(w.q);
+	close_store(&w);
 	pthread_mutex_destroy(&w.mu);
 	return rc;
 }
@@ -470,6 +581,8 @@ int sq_worker_run_local(const char *task_file, int stage, const struct sq_worker
 		free(msg);
 		goto out;
 	}
+	if (store_for(&w, t.output_root, &sc, err) < 0)
+		goto out;
 	for (int s = 0; s < SQ_STAGE_COUNT; s++) {
 		if ((stage < 0 && s == SQ_STAGE_STITCH) || (stage >= 0 && s != stage))
 			continue;
@@ -486,6 +599,7 @@ int sq_worker_run_local(const char *task_file, int stage, const struct sq_worker
 out:
 	sq_task_release(&t);
 	sq_diags_release(&diags);
+	close_store(&w);
 	pthread_mutex_destroy(&w.mu);
 	return rc;
 }

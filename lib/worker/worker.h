@@ -18,6 +18,8 @@
 
 struct sq_media_read_opts; /* media/media.h */
 
+#define SQ_WORKER_SCRATCH_DEFAULT "/var/tmp/scanq"
+
 struct sq_worker_opts {
 	const char *redis_url; /* NULL: default */
 	const char *prefix;
@@ -32,6 +34,10 @@ struct sq_worker_opts {
 	int hwaccel;		/* extract: try hardware decoding */
 	/* how videos are read: SSH options, stall timeout (borrowed); NULL: defaults */
 	const struct sq_media_read_opts *media;
+	/* Where stages whose output root is on a storage host (sftp://) work and
+	 * keep copies (stage/scratch.h); NULL: SQ_WORKER_SCRATCH_DEFAULT. */
+	const char *scratch_dir;
+	long long scratch_max_bytes; /* its cap; 0: scratch.h's default */
 	long long lease_ms;	/* 0: queue default */
 	long long grace_ms;	/* on stop: how long the running job may finish */
 	volatile sig_atomic_t *stop;
@@ -46,7 +52,14 @@ struct sq_worker_opts {
  * slots never claim a job that needs VRAM. Returns, on a clean stop or drain,
  * how many jobs the pool ran that ended dead-lettered: failed for good by one
  * of its workers, or crashed on their last attempt with the worker running
- * them (0 when none); -1 with err when the pool cannot run. */
+ * them (0 when none); -1 with err when the pool cannot run.
+ *
+ * Output roots. Before the first job of each output root, a worker process
+ * checks that it sees the root and can write in it (a probe file); before
+ * every job, that the root is still there. A local root must be a shared
+ * filesystem mounted at the same path on every host: a host where it is not
+ * mounted fails the job with that said, instead of writing the outputs to its
+ * own disk under the mount point. */
 int sq_worker_run_pool(const struct sq_worker_opts *opts, struct sq_err *err);
 
 /* Runs one worker loop in this process (slot: index for GPU assignment). Each
