@@ -5,6 +5,7 @@
 #include "base/options.h"
 #include "media/media.h"
 #include "queue/queue.h"
+#include "stage/store_sftp.h"
 #include "task/owner.h"
 #include "task/taskfile.h"
 #include "base/xalloc.h"
@@ -25,6 +26,8 @@ static struct cli {
 	const char *redis_url, *prefix;
 	char *ssh_key, *ssh_known_hosts;
 	struct sq_media_read_opts media;
+	struct sq_sftp_opts sftp; /* output roots on a storage host: the same SSH options */
+	struct sq_store *store;	  /* sftp:// output roots (plain paths go local) */
 } cli;
 
 static const struct sq_option options[] = {
@@ -80,6 +83,22 @@ static void print_diags(const struct sq_diags *diags)
 	}
 }
 
+/* An output root on a storage host: its owner checked, then made (not with
+ * --check) and written to, as the workers will, through the SFTP store. */
+static int remote_root(void *ctx, const char *root, const char *acquisition, int create,
+		       struct sq_err *err)
+{
+	(void)ctx;
+	/* another's root is not even probed, as for a local one */
+	if (sq_store_sftp_owner_check(cli.store, root, acquisition, err) < 0)
+		return -1;
+	if (sq_store_check_root(cli.store, root,
+				create ? SQ_STORE_ROOT_CREATE : SQ_STORE_ROOT_CAN_CREATE, err) == 0)
+		return 0;
+	sq_err_prefix(err, "cannot use output root '%s'", root);
+	return -1;
+}
+
 /* Loads every directory, then checks them against each other (two task
  * directories must not share an output root or an acquisition name). */
 static int load_all(char **dirs, int n, int check, struct sq_acq *acqs)
@@ -87,7 +106,8 @@ static int load_all(char **dirs, int n, int check, struct sq_acq *acqs)
 	struct sq_taskfile_opts to = {.probe = probe,
 				      .probe_ctx = &cli.media,
 				      .create_output_root = !check,
-				      .identify = identify};
+				      .identify = identify,
+				      .remote_root = remote_root};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	int bad = 0;
 
@@ -117,7 +137,13 @@ static int claim_roots(const struct sq_acq *acqs, int n)
 	struct sq_err err;
 
 	for (int i = 0; i < n; i++) {
-		if (sq_owner_claim(acqs[i].output_root, acqs[i].name, acqs[i].task_dir, &err) < 0) {
+		const struct sq_acq *a = &acqs[i];
+		int rc = sq_store_path_is_remote(a->output_root)
+			     ? sq_store_sftp_owner_claim(cli.store, a->output_root, a->name,
+							 a->task_dir, &err)
+			     : sq_owner_claim(a->output_root, a->name, a->task_dir, &err);
+
+		if (rc < 0) {
 			fprintf(stderr, "scanq-enqueue: %s: %s\n", acqs[i].dir, err.msg);
 			return -1;
 		}
@@ -218,6 +244,8 @@ static int parse_cli(int argc, char **argv, struct sq_args *args)
 	cli.media.ssh.key_file = cli.ssh_key;
 	cli.media.ssh.known_hosts = cli.ssh_known_hosts;
 	cli.media.ssh.home = getenv("HOME"); /* ~/.ssh: config, keys, known_hosts */
+	cli.sftp.ssh = &cli.media.ssh;
+	cli.sftp.stall_ms = cli.media.stall_ms;
 	return -1;
 }
 
@@ -233,6 +261,7 @@ int main(int argc, char **argv)
 	rc = 0;
 	ndirs = (int)args.n;
 	acqs = xcalloc((size_t)ndirs, sizeof(*acqs));
+	cli.store = sq_store_sftp_new(&(struct sq_store_sftp_opts){.sftp = &cli.sftp});
 	if (load_all(args.v, ndirs, check, acqs) < 0) {
 		fprintf(stderr, "scanq-enqueue: nothing pushed\n");
 		rc = 1;
@@ -250,6 +279,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ndirs; i++)
 		sq_acq_release(&acqs[i]);
 	free(acqs);
+	sq_store_free(cli.store);
 out:
 	sq_options_release(&prog, &args);
 	return rc;

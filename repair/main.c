@@ -6,6 +6,7 @@
 #include "base/options.h"
 #include "media/media.h"
 #include "base/xalloc.h"
+#include "stage/store_sftp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,15 +85,18 @@ static int parse_options(int argc, char **argv, struct sq_args *args)
 	return -1;
 }
 
-/* Loads every directory, printing all diagnostics; 0 if all loaded. */
+/* Loads every directory, printing all diagnostics; 0 if all loaded. Outputs
+ * are read where the output roots say: this host's filesystem, or a storage
+ * host over SFTP (the SFTP store hands plain paths to the local one). */
 static int load_all(const struct options *o, struct sq_repair_acq *acqs)
 {
+	struct sq_store *store = sq_store_sftp_new(NULL);
 	int rc = 0;
 
 	for (size_t i = 0; i < o->ndirs; i++) {
 		struct sq_diags diags = SQ_DIAGS_INIT;
 
-		if (sq_repair_load(o->dirs[i], &o->media, &acqs[i], &diags) < 0)
+		if (sq_repair_load(o->dirs[i], &o->media, store, &acqs[i], &diags) < 0)
 			rc = -1;
 		for (size_t k = 0; k < diags.n; k++) {
 			char *line = sq_diag_format(&diags.v[k]);
@@ -102,6 +106,7 @@ static int load_all(const struct options *o, struct sq_repair_acq *acqs)
 		}
 		sq_diags_release(&diags);
 	}
+	sq_store_free(store);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include "base/fsutil.h"
 #include "media/media.h"
 #include "stage/record.h"
+#include "stage/store.h"
 #include "task/layout.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
@@ -37,46 +38,71 @@ void sq_repair_acq_release(struct sq_repair_acq *a)
 
 /* --- gather --- */
 
-static void read_task_disk(struct sq_repair_task *rt)
+/* A record's time (the store's mtime, -1 if absent) and whether it is
+ * current. -1 with err when the store cannot say (a storage host out of
+ * reach must stop repair, not look like missing outputs to re-run). */
+static int read_record(struct sq_store *store, const char *path, enum sq_stage stage,
+		       const char *version, long long *ms, int *current, struct sq_err *err)
 {
-	for (int s = SQ_STAGE_EXTRACT; s <= SQ_STAGE_RECONSTRUCT; s++) {
+	struct sq_store_stat st;
+	char *text = NULL;
+	int there = sq_store_stat(store, path, &st, err);
+
+	if (there < 0 || (there && !(text = sq_store_read(store, path, NULL, err))))
+		return -1;
+	*ms = there ? st.mtime_ms : -1;
+	*current = sq_record_text_is_current(text, stage, version);
+	free(text);
+	return 0;
+}
+
+static int read_task_disk(struct sq_store *store, struct sq_repair_task *rt, struct sq_err *err)
+{
+	int rc = 0;
+
+	for (int s = SQ_STAGE_EXTRACT; rc == 0 && s <= SQ_STAGE_RECONSTRUCT; s++) {
 		char *path = sq_layout_path(rt->task->outdir, sq_layout_record(s));
 
-		rt->record_ms[s] = sq_path_mtime_ms(path);
-		rt->current[s] = sq_record_is_current(path, s, rt->task->version);
+		rc = read_record(store, path, s, rt->task->version, &rt->record_ms[s],
+				 &rt->current[s], err);
 		free(path);
 	}
+	return rc;
 }
 
-static void read_stitch_disk(struct sq_repair_stitch *rs)
+static int read_stitch_disk(struct sq_store *store, struct sq_repair_stitch *rs, struct sq_err *err)
 {
 	char *path = sq_layout_path(rs->spec.outdir, SQ_LAYOUT_STITCH_RECORD);
+	int rc = read_record(store, path, SQ_STAGE_STITCH, rs->spec.version, &rs->record_ms,
+			     &rs->current, err);
 
-	rs->record_ms = sq_path_mtime_ms(path);
-	rs->current = sq_record_is_current(path, SQ_STAGE_STITCH, rs->spec.version);
 	free(path);
+	return rc;
 }
 
-static void load_stitches(struct sq_repair_acq *a)
+static int load_stitches(struct sq_store *store, struct sq_repair_acq *a, struct sq_err *err)
 {
+	int rc = 0;
+
 	a->groups = xcalloc(a->acq.ngroups, sizeof(*a->groups));
 	for (size_t g = 0; g < a->acq.ngroups; g++)
 		sq_stitch_spec_init(&a->groups[g].spec);
-	for (size_t g = 0; g < a->acq.ngroups; g++) {
+	for (size_t g = 0; rc == 0 && g < a->acq.ngroups; g++) {
 		sq_stitch_spec_derive(&a->acq.stitch, a->acq.groups[g], &a->groups[g].spec);
-		read_stitch_disk(&a->groups[g]);
+		rc = read_stitch_disk(store, &a->groups[g], err);
 	}
-	if (a->acq.ngroups < 2)
-		return;
+	if (rc < 0 || a->acq.ngroups < 2)
+		return rc;
 	sq_stitch_spec_derive(&a->acq.stitch, NULL, &a->top.spec);
-	read_stitch_disk(&a->top);
+	return read_stitch_disk(store, &a->top, err);
 }
 
 /* The identity extract recorded for video i of t, if the record is of it. */
-static int recorded_identity(const struct sq_task *t, size_t i, struct sq_video_id *id)
+static int recorded_identity(struct sq_store *store, const struct sq_task *t, size_t i,
+			     struct sq_video_id *id)
 {
 	char *path = sq_layout_path(t->outdir, SQ_LAYOUT_FRAMES_RECORD);
-	char *text = sq_read_file(path, NULL, NULL);
+	char *text = sq_store_read(store, path, NULL, NULL);
 	struct sq_frames_record fr;
 	int rc = -1;
 
@@ -98,13 +124,14 @@ static int recorded_identity(const struct sq_task *t, size_t i, struct sq_video_
  * outlive their sources), by what extract recorded of it. A task with a video
  * known neither way keeps no identity: its records then do not match, and it
  * is re-run, which is all that can honestly be said of it. */
-static void identify_task(struct sq_task *t, const struct sq_media_read_opts *read)
+static void identify_task(struct sq_store *store, struct sq_task *t,
+			  const struct sq_media_read_opts *read)
 {
 	struct sq_video_id *ids = xcalloc(t->nvideos + 1, sizeof(*ids));
 
 	for (size_t i = 0; i < t->nvideos; i++)
 		if (sq_media_identify(t->videos[i], read, &ids[i], NULL) < 0 &&
-		    recorded_identity(t, i, &ids[i]) < 0) {
+		    recorded_identity(store, t, i, &ids[i]) < 0) {
 			free(ids);
 			return;
 		}
@@ -113,23 +140,37 @@ static void identify_task(struct sq_task *t, const struct sq_media_read_opts *re
 	sq_task_finalize(t);
 }
 
-int sq_repair_load(const char *dir, const struct sq_media_read_opts *read,
+/* A problem of the whole directory, not of one of its files. */
+static void diag_dir(struct sq_diags *d, const char *dir, const char *msg)
+{
+	xgrow((void **)&d->v, &d->alloc, d->n + 1, sizeof(*d->v));
+	d->v[d->n++] = (struct sq_diag){.file = xstrdup(dir), .msg = xstrdup(msg)};
+}
+
+int sq_repair_load(const char *dir, const struct sq_media_read_opts *read, struct sq_store *store,
 		   struct sq_repair_acq *out, struct sq_diags *diags)
 {
 	/* outputs may outlive their source videos: repair judges outputs only */
 	const struct sq_taskfile_opts opts = {.skip_video_check = 1};
+	struct sq_err err = {SQ_OK, ""};
+	int rc = 0;
 
 	sq_repair_acq_init(out);
 	if (sq_taskfile_load_dir(dir, &opts, &out->acq, diags) < 0)
 		return -1;
 	out->tasks = xcalloc(out->acq.ntasks, sizeof(*out->tasks));
-	for (size_t i = 0; i < out->acq.ntasks; i++) {
-		identify_task(&out->acq.tasks[i], read);
+	for (size_t i = 0; rc == 0 && i < out->acq.ntasks; i++) {
+		identify_task(store, &out->acq.tasks[i], read);
 		out->tasks[i].task = &out->acq.tasks[i];
-		read_task_disk(&out->tasks[i]);
+		rc = read_task_disk(store, &out->tasks[i], &err);
 	}
-	load_stitches(out);
-	return 0;
+	if (rc == 0)
+		rc = load_stitches(store, out, &err);
+	if (rc < 0) {
+		diag_dir(diags, dir, err.msg);
+		sq_repair_acq_release(out);
+	}
+	return rc;
 }
 
 int sq_repair_read_queue(struct sq_queue *q, struct sq_repair_acq *a, struct sq_err *err)

@@ -21,6 +21,7 @@
 
 #include "base/err.h"
 #include "queue/queue.h"
+#include "stage/store.h"
 #include "task/task.h"
 #include "task/taskfile.h"
 
@@ -61,10 +62,12 @@ void sq_repair_acq_init(struct sq_repair_acq *a);
 void sq_repair_acq_release(struct sq_repair_acq *a);
 
 /* Loads and validates dir (no video probing, the output root is not created) and
- * reads every stage record under its output root; videos are identified as read
- * says (SSH options for sftp://; NULL: the defaults). Returns 0 with *out filled
- * (an init'ed struct), or -1 with diagnostics in diags and *out released. */
-int sq_repair_load(const char *dir, const struct sq_media_read_opts *read,
+ * reads every stage record under its output root through store (stage/store.h;
+ * NULL: the local store; an sftp:// root needs the SFTP store); videos are
+ * identified as read says (SSH options for sftp://; NULL: the defaults).
+ * Returns 0 with *out filled (an init'ed struct), or -1 with diagnostics in
+ * diags and *out released. */
+int sq_repair_load(const char *dir, const struct sq_media_read_opts *read, struct sq_store *store,
 		   struct sq_repair_acq *out, struct sq_diags *diags);
 
 /* Fills the job states of every task and stitch of a from Redis (a script per

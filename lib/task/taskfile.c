@@ -556,7 +556,7 @@ static void check_dir(struct dirload *L, const char *dir, const struct sq_taskfi
 	sq_tf_check_span(L, d);
 	for (size_t i = 0; i < L->n; i++)
 		sq_tf_check_videos(&L->t[i], opts, d);
-	sq_tf_check_root(L->t, L->n, 0, d);
+	sq_tf_check_root(L->t, L->n, opts, 0, d);
 	sq_tf_check_folders(L->t, L->n, d);
 }
 
@@ -583,7 +583,7 @@ int sq_taskfile_load_dir(const char *dir, const struct sq_taskfile_opts *opts, s
 		if (L.t[i].bad) /* never without a diagnostic, but never build a half task */
 			sq_taskfile_diag(diags, L.t[i].layer.file, nowhere, "invalid task file");
 	if (diags->n == before && opts && opts->create_output_root)
-		sq_tf_check_root(L.t, L.n, 1, diags);
+		sq_tf_check_root(L.t, L.n, opts, 1, diags);
 	if (diags->n == before) {
 		sq_acq_release(out);
 		fill_acq(out, &L, dir);
@@ -634,12 +634,12 @@ int sq_taskfile_load_one(const char *path, const struct sq_taskfile_opts *opts, 
 		sq_taskfile_layer_load(&acq, defaults, diags);
 	load_task(&t, path, defaults ? &acq : NULL, diags);
 	sq_tf_check_videos(&t, opts, diags);
-	sq_tf_check_root(&t, 1, 0, diags);
+	sq_tf_check_root(&t, 1, opts, 0, diags);
 	sq_tf_check_folders(&t, 1, diags);
 	if (diags->n == before && t.bad) /* never without a diagnostic; never half a task */
 		sq_taskfile_diag(diags, path, nowhere, "invalid task file");
 	if (diags->n == before && opts && opts->create_output_root)
-		sq_tf_check_root(&t, 1, 1, diags);
+		sq_tf_check_root(&t, 1, opts, 1, diags);
 	if (diags->n == before) {
 		sq_task_release(out);
 		*out = t.task;

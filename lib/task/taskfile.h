@@ -50,12 +50,19 @@ typedef int (*sq_probe_fn)(void *ctx, const char *video, struct sq_err *err);
 typedef int (*sq_identify_fn)(void *ctx, const char *video, struct sq_video_id *id,
 			      struct sq_err *err);
 
+/* Checks an output root on another host (sftp://) as the local ones are: that
+ * it can be made and written and is acquisition's (owner.h), and with create,
+ * makes it. 0, or -1 with err saying why. */
+typedef int (*sq_root_fn)(void *ctx, const char *root, const char *acquisition, int create,
+			  struct sq_err *err);
+
 struct sq_taskfile_opts {
 	sq_probe_fn probe; /* NULL: videos are only checked to exist (local) */
-	void *probe_ctx;   /* for probe and identify */
+	void *probe_ctx;   /* for probe, identify and remote_root */
 	int create_output_root; /* 1: mkdir -p the output root (enqueue); 0: only check */
 	int skip_video_check;	/* 1: videos need not exist (repair: outputs outlive sources) */
 	sq_identify_fn identify; /* NULL: tasks carry no video identity */
+	sq_root_fn remote_root;	 /* NULL: an sftp:// output root is not checked */
 };
 
 /* Where a key was set (for problems found across acquisitions). */
@@ -68,7 +75,7 @@ struct sq_acq {
 	char *name;
 	char *dir;	   /* the task directory, as given */
 	char *task_dir;	   /* the task directory, absolute and canonical (symlinks resolved) */
-	char *output_root; /* absolute */
+	char *output_root; /* absolute path, or sftp:// URL */
 	struct sq_task *tasks; /* sorted by name */
 	size_t ntasks;
 	struct sq_stitch_spec stitch; /* acquisition-level stitch template (group NULL) */

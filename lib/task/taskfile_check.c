@@ -91,6 +91,30 @@ static size_t scheme_len(const char *s)
 	return n > 0 && isalpha((unsigned char)s[0]) && !strncmp(s + n, "://", 3) ? n : 0;
 }
 
+static int sftp_url_valid(const char *url);
+
+/* An output root on a storage host: sftp://[user@]host[:port]/abs/path, its
+ * path normalised ("." and ".." resolved) so that the folders under it are
+ * spelled one way. */
+static int check_root_url(struct ctx *c, const struct key *k, yaml_node_t *n, const char *s,
+			  struct sq_tf_value *v)
+{
+	const char *path = strchr(s + strlen("sftp://"), '/');
+	char *abs;
+
+	if (!sftp_url_valid(s)) {
+		sq_tf_bad(
+		    c, n,
+		    "invalid sftp url '%s' for '%s' (expected sftp://[user@]host[:port]/abs/path)",
+		    s, k->name);
+		return -1;
+	}
+	abs = sq_path_resolve("/", path);
+	v->s = xasprintf("%.*s%s", (int)(path - s), s, abs);
+	free(abs);
+	return 0;
+}
+
 static int check_path(struct ctx *c, const struct key *k, yaml_node_t *n, struct sq_tf_value *v)
 {
 	const char *s = text(n);
@@ -102,8 +126,12 @@ static int check_path(struct ctx *c, const struct key *k, yaml_node_t *n, struct
 		return -1;
 	}
 	/* read as a relative path, sftp://host/x would become a local folder 'sftp:' */
+	if (!strncmp(s, "sftp://", 7))
+		return check_root_url(c, k, n, s, v);
 	if (scheme_len(s)) {
-		sq_tf_bad(c, n, "'%s' must be a local path (a url like '%s' is not supported here)",
+		sq_tf_bad(c, n,
+			  "'%s' must be a local path or an sftp:// url (a url like '%s' is not "
+			  "supported)",
 			  k->name, s);
 		return -1;
 	}

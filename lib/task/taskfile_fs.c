@@ -165,16 +165,25 @@ void sq_tf_check_videos(struct tload *t, const struct sq_taskfile_opts *opts, st
 /* Checks (and with create, makes) the output root of the first task that has a
  * valid one, for that task's acquisition; differing roots are reported
  * elsewhere. */
-void sq_tf_check_root(struct tload *t, size_t n, int create, struct sq_diags *d)
+void sq_tf_check_root(struct tload *t, size_t n, const struct sq_taskfile_opts *opts, int create,
+		      struct sq_diags *d)
 {
 	struct sq_err err = {SQ_OK, ""};
 
 	for (size_t i = 0; i < n; i++) {
 		const struct src *s = &t[i].m[SQ_TF_OUTPUT_ROOT], *a = &t[i].m[SQ_TF_ACQUISITION];
+		int rc;
 
 		if (!s->v || s->v->state != SQ_TF_OK || !a->v || a->v->state != SQ_TF_OK)
 			continue;
-		if (root_check(s->v->s, a->v->s, create, &err) < 0)
+		/* a root on a storage host is the caller's to reach (the SFTP store) */
+		if (strstr(s->v->s, "://"))
+			rc = opts && opts->remote_root
+				 ? opts->remote_root(opts->probe_ctx, s->v->s, a->v->s, create, &err)
+				 : 0;
+		else
+			rc = root_check(s->v->s, a->v->s, create, &err);
+		if (rc < 0)
 			sq_taskfile_diag(d, s->l->file, s->v->pos, "%s", err.msg);
 		return;
 	}
@@ -191,7 +200,9 @@ void sq_tf_check_folders(struct tload *t, size_t n, struct sq_diags *d)
 		const struct sq_task *k = &t[i].task;
 		char *gdir;
 
-		if (t[i].bad)
+		/* (on a storage host the root's own marker is checked through the
+		 * store, remote_root; its group folders are not looked into) */
+		if (t[i].bad || strstr(k->output_root, "://"))
 			continue;
 		gdir = sq_path_join(k->output_root, k->group);
 		if (folder_owned(gdir, "group", k->group, &err))

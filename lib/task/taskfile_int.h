@@ -40,8 +40,10 @@ void sq_tf_check_videos(struct tload *t, const struct sq_taskfile_opts *opts,
 			struct sq_diags *d);
 
 /* The output root of the first of t[0..n) with a valid one can be made (with
- * create: is made) and belongs to its acquisition (owner.h). */
-void sq_tf_check_root(struct tload *t, size_t n, int create, struct sq_diags *d);
+ * create: is made) and belongs to its acquisition (owner.h); one on a storage
+ * host is checked by opts->remote_root, or not at all without one. */
+void sq_tf_check_root(struct tload *t, size_t n, const struct sq_taskfile_opts *opts, int create,
+		      struct sq_diags *d);
 
 /* No group or task folder of t[0..n) is another acquisition's output root. */
 void sq_tf_check_folders(struct tload *t, size_t n, struct sq_diags *d);

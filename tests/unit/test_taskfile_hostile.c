@@ -285,9 +285,14 @@ static const struct hcase roots[] = {
      "task.yaml:2:14: cannot create output root '/dev/null/out': not a directory"},
     {"root-url",
      {{"task.yaml",
-       "acquisition: demo\noutput_root: sftp://nas/out\ngroup: auv1\nvideos: [v.mp4]\n"}},
-     "task.yaml:2:14: 'output_root' must be a local path (a url like 'sftp://nas/out' is not "
-     "supported here)"},
+       "acquisition: demo\noutput_root: ftp://nas/out\ngroup: auv1\nvideos: [v.mp4]\n"}},
+     "task.yaml:2:14: 'output_root' must be a local path or an sftp:// url (a url like "
+     "'ftp://nas/out' is not supported)"},
+    {"root-sftp-no-path",
+     {{"task.yaml",
+       "acquisition: demo\noutput_root: sftp://nas\ngroup: auv1\nvideos: [v.mp4]\n"}},
+     "task.yaml:2:14: invalid sftp url 'sftp://nas' for 'output_root' (expected "
+     "sftp://[user@]host[:port]/abs/path)"},
 };
 
 /* YAML a broken editor or a hand at a prompt produces, and broken videos */
