@@ -1,0 +1,279 @@
+# hosts.sh - several hosts on one machine, nothing shared but Redis and a
+# storage host.
+#
+# The storage host is a private sshd on loopback serving $STORE (videos and the
+# output roots: output_root: sftp://...). Each worker "host" is a mount and UTS
+# namespace of its own (unshare): its own host name, a private scratch tmpfs at
+# the same path as every other host's, and an empty tmpfs over $STORE, so that
+# it can reach the videos and outputs only over SFTP. Redis is the test's
+# private one. Checked:
+#   - a two-group acquisition runs through extract, reconstruct and both
+#     stitches on two worker hosts; every record on the store vouches for
+#     complete outputs; a reconstruct on the host that extracted its frames
+#     fetched nothing (it used its scratch), on the other host it fetched them;
+#   - again while one worker host is killed whole mid-run (every process in its
+#     namespace): nothing lost, nothing run twice at once, no partial output on
+#     the store, no temporary left once done;
+#   - again while the storage sshd is killed mid-upload and started again: the
+#     attempt fails, is retried and completes, no partial output;
+#   - every host's scratch stayed under its cap (sampled inside the host while
+#     it ran) although more passed through it, and a scratch disk too small
+#     for one stage fails that attempt cleanly (its work folder removed,
+#     nothing on the store);
+#   - scanq-repair reads the outputs over SFTP: nothing to do when complete; a
+#     record removed on the store is planned for re-injection.
+. "$SCANQ_TESTS/cli/common.sh"
+SSHD=/usr/sbin/sshd
+[ -x "$SSHD" ] || fail "$SSHD is needed (Debian package openssh-server)"
+command -v unshare >/dev/null || fail "unshare is needed (util-linux)"
+if [ "$(id -u)" -eq 0 ]; then NS="unshare -m -u"; else NS="unshare -r -m -u"; fi
+$NS true 2>/dev/null || fail "cannot make mount namespaces here ($NS)"
+
+S="$T/sshd" K="$T/keys" STORE="$T/store" SCRATCH="$T/scratch"
+mkdir -p "$S" "$K" "$STORE/videos" "$T/home/.ssh" "$T/tasks" "$SCRATCH"
+export HOME="$T/home"
+unset SSH_AUTH_SOCK
+for k in "$S/hostkey" "$K/id"; do
+	ssh-keygen -q -t ed25519 -N '' -C scanq-test -f "$k" || fail "ssh-keygen"
+done
+cp "$K/id.pub" "$S/authorized_keys"
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$S/config" <<EOF
+Port $PORT
+ListenAddress 127.0.0.1
+HostKey $S/hostkey
+PidFile none
+AuthorizedKeysFile $S/authorized_keys
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+MaxStartups 100
+Subsystem sftp internal-sftp
+LogLevel VERBOSE
+EOF
+[ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd
+KH="$T/known_hosts"
+echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$S/hostkey.pub")" >"$KH"
+export SCANQ_SSH_KEY="$K/id" SCANQ_SSH_KNOWN_HOSTS="$KH"
+URL="sftp://127.0.0.1:$PORT"
+
+SSHD_PID=""
+start_sshd() {
+	_n=$(grep -c "Server listening" "$S/log" 2>/dev/null || true)
+	setsid "$SSHD" -D -e -f "$S/config" 2>>"$S/log" &
+	SSHD_PID=$!
+	wait_for 10 sh -c "[ \$(grep -c 'Server listening' '$S/log') -gt ${_n:-0} ]" ||
+		fail "sshd did not start: $(tail -5 "$S/log")"
+}
+descendants() (
+	for c in $(pgrep -P "$1" || true); do
+		descendants "$c"
+		echo "$c"
+	done
+)
+stop_sshd() {
+	# shellcheck disable=SC2046 # one pid per word
+	kill -KILL "$SSHD_PID" $(descendants "$SSHD_PID") 2>/dev/null || true
+	wait "$SSHD_PID" 2>/dev/null || true
+}
+
+# --- worker hosts --------------------------------------------------------------
+HOSTS=""
+# host NAME CAP_TMPFS WORKER-ARGS...: starts worker host NAME in its own
+# namespaces; its scratch is a tmpfs of CAP_TMPFS at $SCRATCH, sampled (du)
+# into $T/NAME.du every 50 ms; its log is $T/NAME.log.
+host() {
+	_name=$1 _disk=$2
+	shift 2
+	: >"$T/$_name.du"
+	setsid $NS sh -c '
+		name=$1 disk=$2 store=$3 scratch=$4 du=$5
+		shift 5
+		hostname "$name" || exit 90
+		mount -t tmpfs -o size=1m none "$store" || exit 91
+		mount -t tmpfs -o "size=$disk" none "$scratch" || exit 92
+		[ -z "$(ls -A "$store")" ] || exit 93
+		(while :; do du -s -B1 "$scratch" | cut -f1 >>"$du"; sleep 0.05; done) &
+		sampler=$!
+		scanq-worker --scratch "$scratch" "$@"
+		rc=$?
+		kill $sampler
+		find "$scratch" -type f >"$du.left" # what the host kept
+		exit $rc
+	' sh "$_name" "$_disk" "$STORE" "$SCRATCH" "$T/$_name.du" "$@" >"$T/$_name.log" 2>&1 &
+	eval "HOST_$_name=$!"
+	HOSTS="$HOSTS $!"
+}
+# kill_host NAME: every process in NAME's mount namespace, at once
+kill_host() {
+	eval "_pid=\$HOST_$1"
+	_ns=$(readlink "/proc/$_pid/ns/mnt") || fail "host $1 is not running"
+	for _p in /proc/[0-9]*; do
+		[ "$(readlink "$_p/ns/mnt" 2>/dev/null)" = "$_ns" ] && kill -KILL "${_p#/proc/}" 2>/dev/null
+	done
+	wait "$_pid" 2>/dev/null || true
+}
+# wait_hosts SECONDS NAME...: the hosts' workers drained and exited 0
+wait_hosts() {
+	_limit=$1
+	shift
+	for _h in "$@"; do
+		eval "_pid=\$HOST_$_h"
+		timeout "$_limit" sh -c "while kill -0 $_pid 2>/dev/null; do sleep 0.2; done" ||
+			fail "host $_h did not finish: $(tail -5 "$T/$_h.log")"
+		wait "$_pid" || fail "host $_h failed ($?): $(tail -20 "$T/$_h.log")"
+	done
+}
+cleanup() {
+	for _p in $HOSTS; do
+		_ns=$(readlink "/proc/$_p/ns/mnt" 2>/dev/null) || continue
+		for _q in /proc/[0-9]*; do
+			[ "$(readlink "$_q/ns/mnt" 2>/dev/null)" = "$_ns" ] && kill -KILL "${_q#/proc/}" 2>/dev/null
+		done
+	done
+	stop_sshd
+	if [ -n "${SCANQ_TEST_KEEP:-}" ]; then # a folder to keep the logs in, for debugging
+		mkdir -p "$SCANQ_TEST_KEEP" && cp "$T"/*.log "$T"/*.du "$SCANQ_TEST_KEEP/" 2>/dev/null
+	fi
+}
+trap cleanup EXIT
+start_sshd
+
+# --- videos on the storage host; acquisitions with their outputs there -----------
+make_videos "$T/synth" 2 2
+cp "$T/synth/videos"/*.mp4 "$STORE/videos/"
+# acq NAME: two groups (auv1, auv2) of two tasks, videos and output root on the
+# storage host
+acq() {
+	write_acq "$T/tasks/$1" "$1" "$URL$STORE/out/$1"
+	for v in 1 2; do
+		for c in 1 2; do
+			write_task "$T/tasks/$1" "auv$v" "auv$v-$c" "$URL$STORE/videos/auv$v-ch0$c.mp4"
+		done
+	done
+	scanq-enqueue "$T/tasks/$1" >"$T/$1.enqueue" 2>&1 || fail "enqueue $1: $(cat "$T/$1.enqueue")"
+}
+# complete NAME: every stage done, every record vouching for whole outputs
+complete() {
+	_o="$STORE/out/$1"
+	[ "$(stage_count "$1" extract done)" = 4 ] || fail "$1: extract not done 4 times"
+	[ "$(stage_count "$1" reconstruct done)" = 4 ] || fail "$1: reconstruct not done 4 times"
+	[ "$(stage_count "$1" stitch done)" = 3 ] || fail "$1: stitch not done 3 times"
+	for v in 1 2; do
+		for c in 1 2; do
+			_d="$_o/auv$v/auv$v-$c"
+			_n=$(jq '.frames | length' "$_d/frames.json") || fail "$_d: no frames.json"
+			[ "$(ls "$_d/frames" | wc -l)" = "$_n" ] || fail "$_d: frames.json vouches for $_n frames, $(ls "$_d/frames" | wc -l) there"
+			[ -f "$_d/reconstruct.json" ] || fail "$_d: no reconstruct.json"
+			[ "$(sed -n 's/^element vertex //p' "$_d/reconstruction.ply")" = "$_n" ] ||
+				fail "$_d: reconstruction.ply is not whole"
+		done
+		[ -f "$_o/auv$v/stitch.json" ] && [ -s "$_o/auv$v/stitch.ply" ] || fail "$1: auv$v not stitched"
+	done
+	[ -f "$_o/stitch.json" ] || fail "$1: acquisition not stitched"
+	[ "$(sed -n 's/^element vertex //p' "$_o/stitch.ply")" = "$(cat "$_o"/auv*/auv*/frames.json | jq -s 'map(.frames | length) | add')" ] ||
+		fail "$1: stitch.ply does not hold every frame's vertex"
+	_left=$(find "$_o" -name '*.tmp.*' -o -name '*.old.*')
+	[ -z "$_left" ] || fail "$1: temporaries left on the store: $_left"
+}
+# moved LOG JOB STAGE: "fetched,kept" bytes of the job's stage in a host's log
+moved() {
+	sed -n "s|.* $2 $3 store: sent [0-9]* bytes in [0-9]* files, fetched \\([0-9]*\\) bytes in [0-9]* files, read [0-9]* bytes of records, \\([0-9]*\\) bytes from this host's copies.*|\\1,\\2|p" "$1" | tail -1
+}
+
+# --- two hosts, one acquisition -------------------------------------------------
+acq two
+CAP=65536 # 16 blocks of 4 KiB: less than what passes through each host's scratch
+host a 4m --drain --lease 3s --scratch-max $CAP
+host b 4m --drain --lease 3s --scratch-max $CAP
+wait_hosts 90 a b
+complete two
+# a reconstruct where its frames were extracted used them; elsewhere fetched them
+for v in 1 2; do
+	for c in 1 2; do
+		d="$STORE/out/two/auv$v/auv$v-$c"
+		ex=$(jq -r .provenance.host "$d/frames.json")
+		rc=$(jq -r .provenance.host "$d/reconstruct.json")
+		m=$(moved "$T/$rc.log" "two/auv$v-$c" reconstruct)
+		[ -n "$m" ] || fail "auv$v-$c: no store line in $rc's log"
+		if [ "$ex" = "$rc" ]; then
+			[ "${m%,*}" = 0 ] && [ "${m#*,}" -gt 0 ] || fail "auv$v-$c: extracted and reconstructed on $rc, yet fetched ($m)"
+		else
+			[ "${m%,*}" -gt 0 ] || fail "auv$v-$c: extracted on $ex, reconstructed on $rc without fetching ($m)"
+		fi
+	done
+done
+echo "two hosts: 4 tasks in 2 groups through both stitches; frames used from scratch where made"
+# under the cap all along, although more than the cap went through
+for h in a b; do
+	max=$(sort -n "$T/$h.du" | tail -1)
+	[ "$(wc -l <"$T/$h.du")" -gt 5 ] || fail "$h: too few scratch samples"
+	[ "$max" -le $CAP ] || fail "$h: scratch reached $max bytes, over its cap of $CAP"
+done
+grep -q "evicted [0-9]* bytes of older copies" "$T/a.log" "$T/b.log" ||
+	fail "nothing was ever evicted: the cap was not tested"
+echo "scratch stayed under its cap of $CAP bytes (at most $(cat "$T"/a.du "$T"/b.du | sort -n | tail -1)), evicting older copies"
+
+# --- a worker host killed whole mid-run ---------------------------------------
+SCANQ_RUNLOG="$T/runlog" SCANQ_MINI_SLEEP=1
+export SCANQ_RUNLOG SCANQ_MINI_SLEEP
+acq kill
+host c 4m --drain --lease 3s
+host d 4m --drain --lease 3s
+# c is inside a reconstruct (a backend running, an upload soon): the host dies
+wait_for 60 grep -q "kill/.* reconstruct running" "$T/c.log" || fail "c never reconstructed: $(tail -5 "$T/c.log")"
+kill_host c
+wait_hosts 90 d
+complete kill
+[ ! -s "$T/runlog.overlaps" ] || fail "a task ran twice at once: $(cat "$T/runlog.overlaps")"
+grep -q "kill/.* reconstruct claimed (attempt 2" "$T/d.log" || fail "d did not take over c's reconstruct"
+unset SCANQ_RUNLOG SCANQ_MINI_SLEEP
+echo "host killed whole mid-reconstruct: the other host took its job over, nothing ran twice at once, no temporaries left"
+
+# --- the storage sshd killed mid-upload, started again ----------------------------
+SCANQ_TEST_ATTEMPTS=10 acq restart
+# many frames per task (the video four times over, 10 per second): uploads last
+sed -i "s|^extract:.*|extract: { fps: 10, width: 160, height: -1, quality: 5 }|" "$T/tasks/restart/acquisition.yaml"
+for f in "$T/tasks/restart"/auv*.yaml; do
+	v=$(sed -n 's/^  - //p' "$f")
+	write_task "$T/tasks/restart" "$(sed -n 's/^group: //p' "$f")" "$(basename "$f" .yaml)" "$v" "$v" "$v" "$v"
+done
+scanq-enqueue "$T/tasks/restart" >/dev/null 2>&1 || fail "enqueue restart"
+host e 8m --drain --lease 3s
+wait_for 60 sh -c "find '$STORE/out/restart' -name 'frames.tmp.*' | grep -q ." || fail "no upload seen"
+stop_sshd
+sleep 1
+start_sshd
+wait_hosts 90 e
+complete restart
+grep -q "restart/.* failed, will retry: cannot write 'sftp://[^']*\.tmp\.[^']*': connection lost" "$T/e.log" ||
+	fail "no upload failed when sshd went: $(grep -i fail "$T/e.log" | head -3)"
+echo "sshd killed mid-upload: the attempt failed and was retried; no partial output"
+
+# --- a scratch disk too small for one stage -----------------------------------------
+SCANQ_TEST_ATTEMPTS=1 acq full
+host f 8k --drain --lease 3s
+wait_hosts 60 f
+grep -q "full/auv1-1 extract failed for good, dead-lettered: cannot write .*: no space left on device" "$T/f.log" ||
+	fail "a full scratch disk did not fail the extract cleanly: $(grep -i fail "$T/f.log" | head -3)"
+! grep -v "/work.max$" "$T/f.du.left" | grep -q . || fail "the failed attempt left files in scratch: $(cat "$T/f.du.left")"
+left=$(find "$STORE/out/full" -name 'frame*' -o -name '*.tmp.*' -o -name '*.old.*')
+[ -z "$left" ] || fail "a failed attempt left output on the store: $left"
+echo "a full scratch disk fails the attempt cleanly: its work folder removed, nothing on the store"
+
+# --- scanq-repair reads the outputs over SFTP ----------------------------------------
+# (from a host of its own, where the storage folder is not visible)
+repair_two() {
+	$NS sh -c 'mount -t tmpfs -o size=1m none "$1" && scanq-repair "$2"' sh "$STORE" "$T/tasks/two"
+}
+repair_two >"$T/repair1.out" 2>&1 || fail "scanq-repair: $(cat "$T/repair1.out")"
+grep -q "^0 to re-inject, 0 to mark done, .* 7 up to date" "$T/repair1.out" ||
+	fail "scanq-repair found work in a complete acquisition: $(cat "$T/repair1.out")"
+rm "$STORE/out/two/auv1/auv1-1/reconstruct.json"
+repair_two >"$T/repair2.out" 2>&1 || fail "scanq-repair: $(cat "$T/repair2.out")"
+grep -q "reinject *two/auv1-1 *at reconstruct *(reconstruct.json missing)" "$T/repair2.out" ||
+	fail "scanq-repair missed a record removed on the store: $(cat "$T/repair2.out")"
+echo "scanq-repair reads records over SFTP: complete, then a removed record found"
