@@ -77,7 +77,7 @@ static void reverb(const struct op *op, struct sq_err *err)
 	if (!err || strncmp(err->msg, "cannot read '", 13) != 0 || !strcmp(op->verb, "read"))
 		return;
 	snprintf(rest, sizeof(rest), "%s", err->msg + 12);
-	snprintf(err->msg, sizeof(err->msg), "cannot %s %s", op->verb, rest);
+	snprintf(err->msg, sizeof(err->msg), "cannot %.12s %.1000s", op->verb, rest);
 }
 
 /* The part of a message after "cannot <verb> 'URL': ". */
@@ -668,10 +668,12 @@ struct uparg {
 	struct sq_sftp_moved moved;
 };
 
-static int upload_path(struct op *op, const char *local, const char *path,
+static int upload_path(struct op *op, const char *local, const char *path, int top,
 		       struct sq_sftp_moved *moved, struct sq_err *err);
 
-static int upload_file(struct op *op, const char *local, const char *path,
+/* sync: fsync on the server (a file uploaded alone; not each of a folder's
+ * files, see sq_sftp_upload). */
+static int upload_file(struct op *op, const char *local, const char *path, int sync,
 		       struct sq_sftp_moved *moved, struct sq_err *err)
 {
 	int fd = open(local, O_RDONLY | O_CLOEXEC), rc = 0;
@@ -694,7 +696,7 @@ static int upload_file(struct op *op, const char *local, const char *path,
 			moved->bytes += n;
 	}
 	close(fd);
-	if (rc == 0)
+	if (rc == 0 && sync)
 		rc = sync_file(op, h, path, err);
 	if (close_file(op, h, path, rc < 0 ? NULL : err) < 0 && rc == 0)
 		rc = -1;
@@ -723,7 +725,7 @@ static int upload_dir(struct op *op, const char *local, const char *path,
 			continue;
 		from = sq_path_join(local, e->d_name);
 		to = sq_path_join(path, e->d_name);
-		rc = upload_path(op, from, to, moved, err);
+		rc = upload_path(op, from, to, 0, moved, err);
 		free(to);
 		free(from);
 	}
@@ -731,7 +733,7 @@ static int upload_dir(struct op *op, const char *local, const char *path,
 	return rc;
 }
 
-static int upload_path(struct op *op, const char *local, const char *path,
+static int upload_path(struct op *op, const char *local, const char *path, int top,
 		       struct sq_sftp_moved *moved, struct sq_err *err)
 {
 	struct stat st;
@@ -742,7 +744,7 @@ static int upload_path(struct op *op, const char *local, const char *path,
 		return upload_dir(op, local, path, moved, err);
 	if (!S_ISREG(st.st_mode))
 		return sq_error(err, SQ_ERR_IO, "cannot upload '%s': not a file or folder", local);
-	return upload_file(op, local, path, moved, err);
+	return upload_file(op, local, path, top, moved, err);
 }
 
 static int do_upload(struct op *op, void *arg, struct sq_err *err)
@@ -750,7 +752,7 @@ static int do_upload(struct op *op, void *arg, struct sq_err *err)
 	struct uparg *ua = arg;
 
 	ua->moved = (struct sq_sftp_moved){0, 0}; /* a second try starts over */
-	return upload_path(op, ua->local, op->path, &ua->moved, err);
+	return upload_path(op, ua->local, op->path, 1, &ua->moved, err);
 }
 
 int sq_sftp_upload(const char *local, const char *url, const struct sq_sftp_opts *o,

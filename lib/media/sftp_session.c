@@ -313,6 +313,9 @@ static int set_options(ssh_session s, const struct host *h, long long stall_ms, 
 	}
 	/* off, libssh takes an unknown host for a known one: no config may do that */
 	rc |= ssh_options_set(s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &yes);
+	/* each write waits for its reply: with Nagle's algorithm the tail of a
+	 * request waits for the server's delayed ACK, 40 ms a request */
+	rc |= ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes);
 	rc |= ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &sec);
 	rc |= ssh_options_set(s, SSH_OPTIONS_TIMEOUT_USEC, &usec);
 	if (rc != 0)
