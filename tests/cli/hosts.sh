@@ -23,61 +23,24 @@
 #   - scanq-repair reads the outputs over SFTP: nothing to do when complete; a
 #     record removed on the store is planned for re-injection.
 . "$SCANQ_TESTS/cli/common.sh"
-SSHD=/usr/sbin/sshd
-[ -x "$SSHD" ] || fail "$SSHD is needed (Debian package openssh-server)"
+[ -x /usr/sbin/sshd ] || fail "/usr/sbin/sshd is needed (Debian package openssh-server)"
 command -v unshare >/dev/null || fail "unshare is needed (util-linux)"
 if [ "$(id -u)" -eq 0 ]; then NS="unshare -m -u"; else NS="unshare -r -m -u"; fi
 $NS true 2>/dev/null || fail "cannot make mount namespaces here ($NS)"
 
-S="$T/sshd" K="$T/keys" STORE="$T/store" SCRATCH="$T/scratch"
-mkdir -p "$S" "$K" "$STORE/videos" "$T/home/.ssh" "$T/tasks" "$SCRATCH"
+. "$SCANQ_TESTS/cli/sshd.sh"
+STORE="$T/store" SCRATCH="$T/scratch"
+mkdir -p "$STORE/videos" "$T/home/.ssh" "$T/tasks" "$SCRATCH"
 export HOME="$T/home"
 unset SSH_AUTH_SOCK
-for k in "$S/hostkey" "$K/id"; do
-	ssh-keygen -q -t ed25519 -N '' -C scanq-test -f "$k" || fail "ssh-keygen"
-done
-cp "$K/id.pub" "$S/authorized_keys"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$S/config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $S/hostkey
-PidFile none
-AuthorizedKeysFile $S/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-MaxStartups 100
-Subsystem sftp internal-sftp
-LogLevel VERBOSE
-EOF
-[ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd
-KH="$T/known_hosts"
-echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$S/hostkey.pub")" >"$KH"
-export SCANQ_SSH_KEY="$K/id" SCANQ_SSH_KNOWN_HOSTS="$KH"
-URL="sftp://127.0.0.1:$PORT"
-
-SSHD_PID=""
+sshd_init "$T/sshd" || fail "cannot set up sshd"
+export SCANQ_SSH_KEY="$SSHD_KEY" SCANQ_SSH_KNOWN_HOSTS="$SSHD_KNOWN_HOSTS"
+URL="sftp://127.0.0.1:$SSHD_PORT"
 start_sshd() {
-	_n=$(grep -c "Server listening" "$S/log" 2>/dev/null || true)
-	setsid "$SSHD" -D -e -f "$S/config" 2>>"$S/log" &
-	SSHD_PID=$!
-	wait_for 10 sh -c "[ \$(grep -c 'Server listening' '$S/log') -gt ${_n:-0} ]" ||
-		fail "sshd did not start: $(tail -5 "$S/log")"
+	sshd_start || fail "sshd did not start"
 }
-descendants() (
-	for c in $(pgrep -P "$1" || true); do
-		descendants "$c"
-		echo "$c"
-	done
-)
 stop_sshd() {
-	# shellcheck disable=SC2046 # one pid per word
-	kill -KILL "$SSHD_PID" $(descendants "$SSHD_PID") 2>/dev/null || true
-	wait "$SSHD_PID" 2>/dev/null || true
+	sshd_stop
 }
 
 # --- worker hosts --------------------------------------------------------------
