@@ -8,6 +8,7 @@
 #include "queue/queue.h"
 #include "queue/redis.h"
 #include "base/strbuf.h"
+#include "stage/store_sftp.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@ struct opts {
 	const char *url, *prefix;
 	int json, force, cancelled, forget_dead;
 	long long dead_after_ms, log_lines;
+	char *ssh_key, *ssh_known_hosts; /* show: outputs on a storage host */
 };
 
 /* What the command line and the environment say (program state: the option
@@ -62,6 +64,8 @@ static const struct sq_option options[] = {
      .help = "show: lines of log tail (default 40)"},
     SQ_OPTION_REDIS(&cli.url, SQ_QUEUE_DEFAULT_URL),
     SQ_OPTION_PREFIX(&cli.prefix),
+    SQ_OPTION_SSH_KEY(&cli.ssh_key),
+    SQ_OPTION_SSH_KNOWN_HOSTS(&cli.ssh_known_hosts),
     SQ_OPTION_HELP_ENTRY,
     {.type = SQ_OPTION_END},
 };
@@ -217,8 +221,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sq_redis_url_release(&u);
-	if ((rc = build_request(&args, &cli, &r)) < 0)
+	if ((rc = build_request(&args, &cli, &r)) < 0) {
+		/* show reads records and logs where the output root is, sftp:// too */
+		struct sq_ssh_opts ssh = {.key_file = cli.ssh_key,
+					  .known_hosts = cli.ssh_known_hosts,
+					  .home = getenv("HOME")};
+		struct sq_sftp_opts so = {.ssh = &ssh};
+
+		r.store = sq_store_sftp_new(&(struct sq_store_sftp_opts){.sftp = &so});
 		rc = run(&cli, &r);
+		sq_store_free(r.store);
+	}
 out:
 	sq_ctl_req_release(&r);
 	sq_options_release(&prog, &args);

@@ -10,6 +10,7 @@
 #include "queue/queue.h"
 #include "queue/redis.h"
 #include "ops/console.h"
+#include "stage/store_sftp.h"
 #include "ops/status.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
@@ -589,6 +590,7 @@ static int run_http(const struct opts *o)
 				     .refresh_ms = o->interval_ms};
 	struct sq_http_opts ho = {.addr = o->http, .handler = sq_console_handle};
 	struct sq_console *c;
+	struct sq_store *store;
 	struct sq_http *h;
 	struct sq_err err;
 	char *token = NULL;
@@ -600,6 +602,7 @@ static int run_http(const struct opts *o)
 		return 2;
 	}
 	co.token = token;
+	co.store = store = sq_store_sftp_new(NULL); /* job pages of sftp:// roots */
 	ho.ctx = c = sq_console_new(&co);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -617,6 +620,7 @@ static int run_http(const struct opts *o)
 	rc = 0;
 out:
 	sq_console_free(c);
+	sq_store_free(store);
 	free(token);
 	return rc;
 }

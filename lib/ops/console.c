@@ -10,6 +10,7 @@
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
+#include "stage/store.h"
 #include "task/task.h"
 #include "web_assets.h"
 
@@ -42,6 +43,7 @@ struct sq_console {
 	long long refresh_ms;
 	int max_dead;
 	struct sq_queue *q;
+	struct sq_store *store; /* borrowed; NULL: local outputs only */
 	char *snap;
 	long long snap_ms;
 	struct outdir outdirs[OUTDIRS];
@@ -81,6 +83,7 @@ struct sq_console *sq_console_new(const struct sq_console_opts *o)
 	c->three_dir = xstrdup(o->three_dir ? o->three_dir : SQ_CONSOLE_THREE_DIR);
 	c->refresh_ms = o->refresh_ms > 0 ? o->refresh_ms : 2000;
 	c->max_dead = o->max_dead > 0 ? o->max_dead : 10;
+	c->store = o->store;
 	return c;
 }
 
@@ -244,6 +247,7 @@ static void api_show(struct sq_console *c, const struct sq_http_req *req, struct
 
 	if (!acq || make_req(&cr, SQ_CTL_SHOW, acq, sq_http_arg(req, "target"), r) < 0)
 		return;
+	cr.store = c->store;
 	run_ctl(c, &cr, r);
 	sq_ctl_req_release(&cr);
 }
@@ -299,10 +303,12 @@ static char *outdir_of(struct sq_console *c, const char *acq, const char *jid, s
 	free(json);
 	v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "job"),
 					     "outdir");
-	if (cJSON_IsString(v) && v->valuestring[0] == '/')
+	if (cJSON_IsString(v) &&
+	    (v->valuestring[0] == '/' || (c->store && sq_store_path_is_remote(v->valuestring))))
 		dir = xstrdup(v->valuestring);
 	else
-		sq_error(err, SQ_ERR_INVALID, "'%s/%s' has no local output directory", acq, jid);
+		sq_error(err, SQ_ERR_INVALID, "'%s/%s' has no output directory readable here", acq,
+			 jid);
 	cJSON_Delete(doc);
 	if (dir) {
 		o = &c->outdirs[c->next_outdir++ % OUTDIRS];
@@ -334,6 +340,19 @@ static int open_inside(const char *dir, const char *rel, long long *len)
 	return fd;
 }
 
+/* Reads dir/rel through the store into r's body (a storage host's outputs:
+ * rel is checked by sq_console_path_ok, and names are all the store follows). */
+static void read_remote(struct sq_console *c, const char *dir, const char *rel,
+			struct sq_http_resp *r)
+{
+	char *full = sq_path_join(dir, rel);
+	size_t len = 0;
+
+	r->body = sq_store_read(c->store, full, &len, NULL);
+	r->len = len;
+	free(full);
+}
+
 static const char *type_of(const char *rel)
 {
 	const char *dot = strrchr(rel, '.');
@@ -362,9 +381,12 @@ static void api_file(struct sq_console *c, const struct sq_http_req *req, struct
 		fail(r, err.code == SQ_ERR_INVALID ? 404 : 502, "%s", err.msg);
 		return;
 	}
-	r->fd = open_inside(dir, rel, &r->fd_len);
+	if (sq_store_path_is_remote(dir))
+		read_remote(c, dir, rel, r);
+	else
+		r->fd = open_inside(dir, rel, &r->fd_len);
 	free(dir);
-	if (r->fd < 0) {
+	if (r->fd < 0 && !r->body) {
 		fail(r, 404, "no file '%s' in the outputs of '%s/%s'", rel, acq, jid);
 		return;
 	}

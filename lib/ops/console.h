@@ -26,6 +26,8 @@
 
 #define SQ_CONSOLE_THREE_DIR "/usr/share/javascript/three" /* Debian libjs-three */
 
+struct sq_store; /* stage/store.h */
+
 struct sq_console_opts {
 	struct sq_queue_opts queue; /* its own connection (strings borrowed for the call) */
 	const char *acq;	    /* only this acquisition; NULL: all */
@@ -33,6 +35,9 @@ struct sq_console_opts {
 	const char *three_dir;	    /* NULL: SQ_CONSOLE_THREE_DIR */
 	long long refresh_ms;	    /* the pages' polling period; 0: 2000 */
 	int max_dead;		    /* dead letters per acquisition in the snapshot; 0: 10 */
+	/* reads outputs on a storage host (sftp:// roots; stage/store_sftp.h),
+	 * borrowed; NULL: only local outputs are shown */
+	struct sq_store *store;
 };
 
 struct sq_console;

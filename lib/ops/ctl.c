@@ -132,7 +132,7 @@ static int is_job_doc(const char *json)
 
 static char *show(struct sq_queue *q, const struct sq_ctl_req *r, struct sq_err *err)
 {
-	struct sq_detail_opts o = {.log_lines = r->log_lines};
+	struct sq_detail_opts o = {.log_lines = r->log_lines, .store = r->store};
 	char *json = sq_queue_show(q, r->acq, r->target, err), *full;
 
 	if (!json || !is_job_doc(json))

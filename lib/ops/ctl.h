@@ -50,6 +50,8 @@ int sq_ctl_verb_find(const char *name);
 
 #define SQ_CTL_DEAD_AFTER_MS 60000 /* workers: dead without a heartbeat this long */
 
+struct sq_store; /* stage/store.h */
+
 struct sq_ctl_req {
 	enum sq_ctl_verb verb;
 	char *acq;		 /* NULL for workers */
@@ -59,6 +61,7 @@ struct sq_ctl_req {
 	int forget_dead;	 /* workers */
 	long long dead_after_ms; /* workers; 0: SQ_CTL_DEAD_AFTER_MS */
 	int log_lines;		 /* show: log tail; 0: the default */
+	struct sq_store *store;	 /* show: reads sftp:// outdirs (borrowed); NULL: local only */
 };
 
 void sq_ctl_req_init(struct sq_ctl_req *r);

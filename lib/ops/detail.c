@@ -9,6 +9,7 @@
 #include "stage/preview.h"
 #include "stage/quality.h"
 #include "stage/record.h"
+#include "stage/store.h"
 #include "task/layout.h"
 #include "task/task.h"
 
@@ -36,6 +37,34 @@ static const char *sget(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* The last `lines` lines of the len bytes at buf (a new string). */
+static char *tail_of(const char *buf, size_t len, int lines)
+{
+	const char *p = buf + len;
+
+	if (p > buf && p[-1] == '\n')
+		p--;
+	for (int seen = 0; p > buf; p--)
+		if (p[-1] == '\n' && ++seen == lines)
+			break;
+	return xstrdup(p);
+}
+
+/* A log's tail: read in place when local, whole through the store when not. */
+static char *log_tail(struct sq_store *store, const char *path, int lines)
+{
+	size_t len = 0;
+	char *text, *tail;
+
+	if (!sq_store_path_is_remote(path))
+		return sq_detail_tail(path, lines);
+	if (!(text = sq_store_read(store, path, &len, NULL)))
+		return NULL;
+	tail = tail_of(text, len, lines);
+	free(text);
+	return tail;
+}
+
 char *sq_detail_tail(const char *path, int lines)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -59,13 +88,7 @@ char *sq_detail_tail(const char *path, int lines)
 		return NULL;
 	}
 	buf[n] = '\0';
-	p = buf + n;
-	if (p > buf && p[-1] == '\n')
-		p--;
-	for (int seen = 0; p > buf; p--)
-		if (p[-1] == '\n' && ++seen == lines)
-			break;
-	p = xstrdup(p);
+	p = tail_of(buf, (size_t)n, lines);
 	free(buf);
 	return p;
 }
@@ -121,6 +144,7 @@ static cJSON *cameras_json(const char *record)
 
 struct disk {
 	cJSON *obj, *records;
+	struct sq_store *store; /* NULL: the local store */
 	const char *outdir;
 	char **warnings;
 	size_t nwarnings, max_thumbs;
@@ -132,7 +156,7 @@ static void read_stage(struct disk *d, enum sq_stage stage)
 {
 	const char *name = sq_stage_name(stage);
 	char *path = sq_layout_path(d->outdir, sq_layout_record(stage));
-	char *text = sq_read_file(path, NULL, NULL), *log, *tail;
+	char *text = sq_store_read(d->store, path, NULL, NULL), *log, *tail;
 	cJSON *rec = text ? cJSON_Parse(text) : NULL;
 
 	if (cJSON_IsObject(rec)) {
@@ -150,7 +174,7 @@ static void read_stage(struct disk *d, enum sq_stage stage)
 		cJSON_AddNullToObject(d->records, name);
 	}
 	log = sq_layout_log(stage) ? sq_layout_path(d->outdir, sq_layout_log(stage)) : NULL;
-	if (log && (tail = sq_detail_tail(log, d->log_lines))) {
+	if (log && (tail = log_tail(d->store, log, d->log_lines))) {
 		cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(d->obj, "logs"), name,
 					tail);
 		free(tail);
@@ -165,7 +189,7 @@ static void add_file(struct disk *d, const char *key, const char *name)
 {
 	char *p = sq_path_join(d->outdir, name);
 
-	if (sq_path_exists(p))
+	if (sq_store_exists(d->store, p, NULL) == 1)
 		cJSON_AddStringToObject(d->obj, key, name);
 	else
 		cJSON_AddNullToObject(d->obj, key);
@@ -194,6 +218,7 @@ char *sq_detail_job(const char *show_json, const struct sq_detail_opts *o, struc
 	struct disk d = {.max_thumbs = o && o->max_thumbs ? o->max_thumbs : SQ_DETAIL_THUMBS,
 			 .log_lines = o && o->log_lines > 0 ? o->log_lines : SQ_DETAIL_LOG_LINES};
 	char *text;
+	int readable;
 
 	if (!cJSON_IsObject(job)) {
 		cJSON_Delete(doc);
@@ -201,11 +226,13 @@ char *sq_detail_job(const char *show_json, const struct sq_detail_opts *o, struc
 		return NULL;
 	}
 	d.outdir = sget(job, "outdir");
+	d.store = o ? o->store : NULL;
+	readable = *d.outdir == '/' || (d.store && sq_store_path_is_remote(d.outdir));
 	d.obj = cJSON_AddObjectToObject(doc, "disk");
 	cJSON_AddStringToObject(d.obj, "outdir", d.outdir);
-	cJSON_AddBoolToObject(d.obj, "local", *d.outdir == '/');
+	cJSON_AddBoolToObject(d.obj, "local", readable);
 	d.nwarnings = stored_warnings(job, &d.warnings, 0);
-	if (*d.outdir == '/')
+	if (readable)
 		read_disk(&d, strcmp(sget(job, "kind"), "task") == 0);
 	w = cJSON_AddArrayToObject(d.obj, "warnings");
 	for (size_t i = 0; i < d.nwarnings; i++)

@@ -1,8 +1,9 @@
 /* detail.h - what the disk says about one job, joined to what Redis says: the
  * page behind `scanq-ctl show ACQ/TASK` and the web console's job page.
  *
- * From the job's output directory (local paths only; an sftp:// output root is
- * named, not read): its stage records (provenance and quality figures, big
+ * From the job's output directory (a local path, or an sftp:// one through the
+ * store the options give; without one it is named, not read): its stage
+ * records (provenance and quality figures, big
  * per-frame lists left out), the warnings in them (stage/quality.h), the tails
  * of its stage logs, frame thumbnails (a sample of frames.json's files), the
  * camera path (stage/preview.h) and which previews exist. */
@@ -16,15 +17,20 @@
 #define SQ_DETAIL_LOG_LINES 40 /* default log tail */
 #define SQ_DETAIL_THUMBS 24    /* default frame thumbnails */
 
+struct sq_store; /* stage/store.h */
+
 struct sq_detail_opts {
 	int log_lines;	   /* 0: SQ_DETAIL_LOG_LINES */
 	size_t max_thumbs; /* 0: SQ_DETAIL_THUMBS */
+	/* reads outdirs on a storage host (stage/store_sftp.h; borrowed); NULL:
+	 * only local ones are read */
+	struct sq_store *store;
 };
 
 /* Returns new JSON text: show_json (sq_queue_show's document for one job, with
  * "job") with "disk" added:
- *   {"outdir","local":bool,"records":{"<stage>":{record fields}|null},
- *    "warnings":[stored results' and records' warnings, once each],
+ *   {"outdir","local":bool (its files can be read from here),"records":{"<stage>":{record
+ * fields}|null}, "warnings":[stored results' and records' warnings, once each],
  *    "logs":{"<stage>":"last lines"},"thumbnails":["frames/frame_000001.jpg",...],
  *    "cameras":[[x,y,z],...],"ply":"reconstruction.ply"|null,
  *    "preview_png":"preview.png"|null,"preview_ply":"preview.ply"|null}
