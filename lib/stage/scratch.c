@@ -99,8 +99,6 @@ static long long entry_size(const char *entry)
 	return n;
 }
 
-static char *work_max_path(const struct sq_scratch *s);
-
 /* ---- names of this host's processes ---- */
 
 /* For "<anything>.<host>-<pid>-<n>": 1 if host is this host and pid is gone. */
@@ -287,15 +285,25 @@ static void evict(struct sq_scratch *s, const char *entry)
 }
 
 /* Bytes outside the cache's entries: work folders, temporaries, the folders
- * themselves and work.max. */
+ * themselves and the work.*.max files. */
 static long long uncached(struct sq_scratch *s)
 {
-	DIR *d = opendir(s->cache);
+	DIR *d = opendir(s->dir);
 	struct dirent *e;
-	char *wm = work_max_path(s);
-	long long total = du(s->work) + blocks(s->dir) + blocks(s->cache) + blocks(wm);
+	long long total = du(s->work) + blocks(s->dir) + blocks(s->cache);
 
-	free(wm);
+	while (d && (e = readdir(d))) {
+		char *p;
+
+		if (strncmp(e->d_name, "work.", 5) != 0)
+			continue;
+		p = sq_path_join(s->dir, e->d_name);
+		total += blocks(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	d = opendir(s->cache);
 	while (d && (e = readdir(d))) {
 		char *p;
 
@@ -492,34 +500,67 @@ out:
 	return rc;
 }
 
-/* The largest output kept so far, shared by the processes of this host:
- * "<dir>/work.max", rewritten (by rename) when a larger one comes. */
-static char *work_max_path(const struct sq_scratch *s)
+/* The largest work folder a stage filled so far, shared by the processes of
+ * this host: "<dir>/work.<stage>.max", rewritten (by rename) when a larger
+ * one comes. */
+static char *work_max_path(const struct sq_scratch *s, const char *stage)
 {
-	return sq_path_join(s->dir, "work.max");
+	return xasprintf("%s/work.%s.max", s->dir, stage);
 }
 
-long long sq_scratch_work_estimate(struct sq_scratch *s)
+static long long read_number(const char *path)
 {
-	char *p = work_max_path(s), *text = sq_read_file(p, NULL, NULL);
+	char *text = sq_read_file(path, NULL, NULL);
 	long long n = text ? strtoll(text, NULL, 10) : 0;
 
 	free(text);
-	free(p);
 	return n > 0 ? n : 0;
 }
 
-void sq_scratch_note_output(struct sq_scratch *s, const char *path)
+/* The largest of every stage's, or 0. */
+static long long any_work_max(const struct sq_scratch *s)
+{
+	DIR *d = opendir(s->dir);
+	struct dirent *e;
+	long long most = 0;
+
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char *p;
+
+		if (strncmp(e->d_name, "work.", 5) != 0 || n < 9 ||
+		    strcmp(e->d_name + n - 4, ".max"))
+			continue;
+		p = sq_path_join(s->dir, e->d_name);
+		if (read_number(p) > most)
+			most = read_number(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	return most;
+}
+
+long long sq_scratch_work_estimate(struct sq_scratch *s, const char *stage)
+{
+	char *p = work_max_path(s, stage);
+	long long n = read_number(p);
+
+	free(p);
+	/* a stage not run here yet may hold its inputs and its outputs at once */
+	return n > 0 ? n : 2 * any_work_max(s);
+}
+
+void sq_scratch_note_output(struct sq_scratch *s, const char *stage, const char *path)
 {
 	long long size = du(path);
-	char *p, *text;
+	char *p = work_max_path(s, stage), *text;
 
-	if (size <= sq_scratch_work_estimate(s))
-		return;
-	p = work_max_path(s);
-	text = xasprintf("%lld\n", size);
-	sq_write_file_atomic(p, text, strlen(text), NULL);
-	free(text);
+	if (size > read_number(p)) {
+		text = xasprintf("%lld\n", size);
+		sq_write_file_atomic(p, text, strlen(text), NULL);
+		free(text);
+	}
 	free(p);
 }
 

@@ -3,6 +3,7 @@
  * cached, under a size cap.
  *
  *   <dir>/work/<stage>.<host>-<pid>-<n>/   a stage transaction's work folder
+ *   <dir>/work.<stage>.max                 the largest of those so far (bytes)
  *   <dir>/cache/<key>.<stamp>/data         a cached copy of one store output
  *   <dir>/cache/<key>.<stamp>/size         its size: disk blocks and file bytes
  *   <dir>/cache/.tmp.<host>-<pid>-<n>      a download or a copy on its way in
@@ -13,8 +14,9 @@
  * redone on another host is fetched anew, never taken stale from here.
  *
  * The cap counts everything under dir. Before a stage starts, room is made
- * for the largest work folder any stage filled here so far (what it is about
- * to write, a size only known afterwards); before it fetches an input,
+ * for the largest work folder that stage filled here so far (what it is about
+ * to write, a size only known afterwards; twice the largest of any stage for
+ * one not run here yet); before it fetches an input,
  * for that input; before it keeps its outputs, for nothing more. Making room
  * evicts the least recently used copies; an input that cannot fit fails the
  * attempt (SQ_ERR_NOSPC), outputs that cannot are not kept. A stage that
@@ -87,12 +89,13 @@ int sq_scratch_put(struct sq_scratch *s, const char *key, const char *stamp, con
 		   struct sq_err *err);
 
 /* Room a stage about to start should have: the disk size of the largest work
- * folder a stage filled here so far (0 at first). */
-long long sq_scratch_work_estimate(struct sq_scratch *s);
+ * folder that stage filled here so far; for a stage not run here yet, twice
+ * the largest of any stage (0 on a new scratch folder). */
+long long sq_scratch_work_estimate(struct sq_scratch *s, const char *stage);
 
-/* Notes the size of a stage's work folder (path), full with its outputs, for
+/* Notes the size of stage's work folder (path), full with its outputs, for
  * sq_scratch_work_estimate. */
-void sq_scratch_note_output(struct sq_scratch *s, const char *path);
+void sq_scratch_note_output(struct sq_scratch *s, const char *stage, const char *path);
 
 /* Disk bytes of copies this handle evicted so far. */
 long long sq_scratch_evicted(const struct sq_scratch *s);

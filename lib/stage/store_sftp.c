@@ -18,6 +18,9 @@ struct sftp_store {
 	struct sq_store base; /* first: the store's pointer is this one's */
 	struct sq_sftp_opts sftp;
 	struct sq_scratch *scratch;
+	/* room the running stage's own outputs will take (its estimate): kept
+	 * free by every fetch until the stage publishes */
+	long long reserve;
 	struct sq_store_counters c;
 };
 
@@ -178,6 +181,19 @@ static void keep(struct sftp_store *s, const char *src, const char *dst, const c
 	sq_rm_rf(src, NULL); /* gone already if kept */
 }
 
+/* Notes the size of the work folder src lies in ("<stage>.<id>", see
+ * scratch.h), for the next stage of its kind. */
+static void note_work(struct sq_scratch *sc, const char *src)
+{
+	char *work = sq_path_dirname(src), *stage;
+	const char *base = strrchr(work, '/') ? strrchr(work, '/') + 1 : work;
+
+	stage = xstrndup(base, strcspn(base, "."));
+	sq_scratch_note_output(sc, stage, work);
+	free(stage);
+	free(work);
+}
+
 static int s_publish(struct sq_store *st, const char *src, const char *dst, const char *stamp,
 		     struct sq_err *err)
 {
@@ -188,12 +204,9 @@ static int s_publish(struct sq_store *st, const char *src, const char *dst, cons
 
 	if (!remote(dst))
 		return sq_store_publish(sq_store_local(), src, dst, stamp, err);
-	if (s->scratch) { /* the whole work folder: inputs, backend files, outputs */
-		char *work = sq_path_dirname(src);
-
-		sq_scratch_note_output(s->scratch, work);
-		free(work);
-	}
+	if (s->scratch) /* the whole work folder: inputs, backend files, outputs */
+		note_work(s->scratch, src);
+	s->reserve = 0; /* the outputs are made */
 	tmp = temp_name(dst, "tmp");
 	rc = sq_sftp_upload(src, tmp, &s->sftp, &m, err);
 	if (rc == 0)
@@ -255,8 +268,10 @@ static int fetch(struct sftp_store *s, const char *src, const char *key, const c
 	char *tmp;
 	int rc;
 
-	if (s->scratch &&
-	    (remote_size(s, src, &size, err) < 0 || sq_scratch_room(s->scratch, size, err) < 0))
+	/* the reserve is a guess: an input that fits without it is fetched */
+	if (s->scratch && (remote_size(s, src, &size, err) < 0 ||
+			   (sq_scratch_room(s->scratch, s->reserve + size, NULL) < 0 &&
+			    sq_scratch_room(s->scratch, size, err) < 0)))
 		return -1;
 	tmp = s->scratch ? sq_scratch_tmp(s->scratch) : xstrdup(dst);
 	rc = sq_sftp_download(src, tmp, &s->sftp, &m, err);
@@ -318,9 +333,11 @@ static char *s_workdir(struct sq_store *st, const char *outdir, const char *stag
 	if (!s->scratch) /* a store made for reading: nothing should stage through it */
 		return xasprintf("/var/tmp/scanq/work/%s.%s-%ld", stage, sq_hostname(),
 				 (long)getpid());
-	/* room for what the stage is about to make (scratch.h); too little
-	 * shows when an input is fetched, or as a full disk */
-	sq_scratch_room(s->scratch, sq_scratch_work_estimate(s->scratch), NULL);
+	/* room for what the stage is about to make (scratch.h), kept until it
+	 * publishes; too little shows when an input is fetched, or as a full
+	 * disk */
+	s->reserve = sq_scratch_work_estimate(s->scratch, stage);
+	sq_scratch_room(s->scratch, s->reserve, NULL);
 	return sq_scratch_workdir(s->scratch, stage);
 }
 
@@ -359,6 +376,11 @@ static const struct sq_store_ops sftp_ops = {
     .counters = s_counters,
     .free = s_free,
 };
+
+const struct sq_sftp_opts *sq_store_sftp_opts(const struct sq_store *st)
+{
+	return &((const struct sftp_store *)st)->sftp;
+}
 
 struct sq_store *sq_store_sftp_new(const struct sq_store_sftp_opts *o)
 {

@@ -33,4 +33,17 @@ struct sq_store_sftp_opts {
 /* A new SFTP store (free with sq_store_free). */
 struct sq_store *sq_store_sftp_new(const struct sq_store_sftp_opts *o);
 
+/* The SFTP options of st, an SFTP store (borrowed). */
+const struct sq_sftp_opts *sq_store_sftp_opts(const struct sq_store *st);
+
+/* task/owner.h's rules for an output root on a storage host (an sftp:// URL):
+ * sq_owner_check's and sq_owner_claim's, with the same marker, read and
+ * written over SFTP through st (an SFTP store). A marker is created under a
+ * name of its own and renamed into place, which SFTP refuses when the name
+ * exists, so that two enqueues claiming one root at once cannot both win. */
+int sq_store_sftp_owner_check(struct sq_store *st, const char *root, const char *acquisition,
+			      struct sq_err *err);
+int sq_store_sftp_owner_claim(struct sq_store *st, const char *root, const char *acquisition,
+			      const char *task_dir, struct sq_err *err);
+
 #endif

@@ -15,7 +15,7 @@
 #include "base/banned.h"
 
 /* a marker is a few hundred bytes; anything much larger was not written by us */
-#define MARKER_MAX_BYTES 65536
+#define MARKER_MAX_BYTES SQ_OWNER_MARKER_MAX
 
 void sq_owner_release(struct sq_owner *o)
 {
@@ -32,8 +32,7 @@ static int not_a_marker(const char *path, const char *why, struct sq_err *err)
 			path, why);
 }
 
-/* Parses the marker text into o; -1 with err if it is not one. */
-static int parse_marker(const char *path, const char *text, struct sq_owner *o, struct sq_err *err)
+int sq_owner_parse(const char *path, const char *text, struct sq_owner *o, struct sq_err *err)
 {
 	cJSON *doc = cJSON_Parse(text);
 	const cJSON *acq = cJSON_GetObjectItemCaseSensitive(doc, "acquisition");
@@ -74,7 +73,7 @@ int sq_owner_read(const char *dir, struct sq_owner *o, struct sq_err *err)
 	else if (st.st_size > MARKER_MAX_BYTES)
 		not_a_marker(path, "too large", err);
 	else if ((text = sq_read_file(path, NULL, err)))
-		rc = parse_marker(path, text, o, err) == 0 ? 1 : -1;
+		rc = sq_owner_parse(path, text, o, err) == 0 ? 1 : -1;
 out:
 	free(text);
 	free(path);
@@ -132,7 +131,7 @@ int sq_owner_check(const char *root, const char *acquisition, struct sq_err *err
 	return rc;
 }
 
-static char *marker_json(const char *acquisition, const char *task_dir)
+char *sq_owner_json(const char *acquisition, const char *task_dir)
 {
 	cJSON *doc = cJSON_CreateObject();
 	char *text, *out;
@@ -168,7 +167,7 @@ int sq_owner_claim(const char *root, const char *acquisition, const char *task_d
 {
 	struct sq_owner o = {NULL, NULL};
 	char *marker = sq_path_join(root, SQ_LAYOUT_OWNER_MARKER);
-	char *json = marker_json(acquisition, task_dir);
+	char *json = sq_owner_json(acquisition, task_dir);
 	int found = sq_owner_read(root, &o, err), rc = -1;
 
 	if (found == 0) {

@@ -37,4 +37,14 @@ int sq_owner_check(const char *root, const char *acquisition, struct sq_err *err
 int sq_owner_claim(const char *root, const char *acquisition, const char *task_dir,
 		   struct sq_err *err);
 
+/* The marker's format, for roots reached otherwise than through this host's
+ * filesystem (stage/store_sftp.h): parses text (the marker at path, for
+ * messages) into o, or -1 with err if it is not a marker scanq wrote; and
+ * returns the new text of acquisition's marker. */
+int sq_owner_parse(const char *path, const char *text, struct sq_owner *o, struct sq_err *err);
+char *sq_owner_json(const char *acquisition, const char *task_dir);
+
+/* Markers larger than this are not scanq's. */
+#define SQ_OWNER_MARKER_MAX 65536
+
 #endif
