@@ -7,7 +7,7 @@
 #                             [--synth DIR] [--keep]
 #
 # A synthetic survey (scanq-synth, 960x540 30 fps) goes through extract (real,
-# 3 fps at 518x294), reconstruct (tests/bench/bin/bench-reconstruct: reads
+# 3 fps at 518x294), reconstruct (tests/cli/bin/dense-reconstruct: reads
 # every frame, writes a dense-sized ASCII PLY) and both stitches
 # (tests/cli/bin/mini-stitch: concatenates them), with H worker "hosts" (a
 # scanq-worker of P processes each, with a scratch folder of its own, so that
@@ -77,7 +77,7 @@ output_root: $2
 extract: { fps: 3, width: 518, height: 294, quality: 4 }
 reconstruct:
   backend: command
-  command: [$here/bench/bin/bench-reconstruct, "{frames}", "{output}"]
+  command: [$here/cli/bin/dense-reconstruct, "{frames}", "{output}"]
 stitch:
   backend: command
   command: [$here/cli/bin/mini-stitch, "{output}", "{inputs}"]

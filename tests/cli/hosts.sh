@@ -33,7 +33,9 @@ STORE="$T/store" SCRATCH="$T/scratch"
 mkdir -p "$STORE/videos" "$T/home/.ssh" "$T/tasks" "$SCRATCH"
 export HOME="$T/home"
 unset SSH_AUTH_SOCK
-sshd_init "$T/sshd" || fail "cannot set up sshd"
+# uploads reach the storage host at 8 MB/s (tests/cli/bin/slow-sftp-server), so
+# that the large one of the sshd restart below can be caught under way
+SSHD_SFTP_SERVER="$BIN/slow-sftp-server" sshd_init "$T/sshd" || fail "cannot set up sshd"
 export SCANQ_SSH_KEY="$SSHD_KEY" SCANQ_SSH_KNOWN_HOSTS="$SSHD_KNOWN_HOSTS"
 URL="sftp://127.0.0.1:$SSHD_PORT"
 start_sshd() {
@@ -99,7 +101,7 @@ cleanup() {
 	done
 	stop_sshd
 	if [ -n "${SCANQ_TEST_KEEP:-}" ]; then # a folder to keep the logs in, for debugging
-		mkdir -p "$SCANQ_TEST_KEEP" && cp "$T"/*.log "$T"/*.du "$SCANQ_TEST_KEEP/" 2>/dev/null
+		mkdir -p "$SCANQ_TEST_KEEP" && cp "$T"/*.log "$T"/*.du "$T"/*.json "$T"/*.jpg "$T"/http.* "$SCANQ_TEST_KEEP/" 2>/dev/null; cp -r "$STORE/out" "$SCANQ_TEST_KEEP/out" 2>/dev/null
 	fi
 }
 trap cleanup EXIT
@@ -178,6 +180,16 @@ for h in a b; do
 done
 grep -q "evicted [0-9]* bytes of older copies" "$T/a.log" "$T/b.log" ||
 	fail "nothing was ever evicted: the cap was not tested"
+# the root on the storage host is the acquisition's: another cannot take it, nor a folder in it
+[ "$(jq -r .acquisition "$STORE/out/two/.scanq-acquisition")" = two ] || fail "no ownership marker on the store"
+for r in two two/auv1; do
+	write_acq "$T/tasks/steal" steal "$URL$STORE/out/$r"
+	write_task "$T/tasks/steal" g s1 "$URL$STORE/videos/auv1-ch01.mp4"
+	scanq-enqueue "$T/tasks/steal" >"$T/steal.out" 2>&1 && fail "acquisition steal took $r's output root"
+	grep -q "output root '$URL$STORE/out/$r' \(belongs to\|is inside '$URL$STORE/out/two', the output root of\) acquisition 'two'" "$T/steal.out" ||
+		fail "no ownership message for $r: $(cat "$T/steal.out")"
+done
+echo "an output root on the storage host belongs to one acquisition"
 echo "scratch stayed under its cap of $CAP bytes (at most $(cat "$T"/a.du "$T"/b.du | sort -n | tail -1)), evicting older copies"
 
 # --- a worker host killed whole mid-run ---------------------------------------
@@ -197,22 +209,57 @@ unset SCANQ_RUNLOG SCANQ_MINI_SLEEP
 echo "host killed whole mid-reconstruct: the other host took its job over, nothing ran twice at once, no temporaries left"
 
 # --- the storage sshd killed mid-upload, started again ----------------------------
-SCANQ_TEST_ATTEMPTS=10 acq restart
-# many frames per task (the video four times over, 10 per second): uploads last
-sed -i "s|^extract:.*|extract: { fps: 10, width: 160, height: -1, quality: 5 }|" "$T/tasks/restart/acquisition.yaml"
-for f in "$T/tasks/restart"/auv*.yaml; do
-	v=$(sed -n 's/^  - //p' "$f")
-	write_task "$T/tasks/restart" "$(sed -n 's/^group: //p' "$f")" "$(basename "$f" .yaml)" "$v" "$v" "$v" "$v"
+# one task whose cloud is large (tests/cli/bin/dense-reconstruct, 8 MB): its
+# upload lasts about a second
+SCANQ_TEST_ATTEMPTS=10 write_acq "$T/tasks/restart" restart "$URL$STORE/out/restart"
+sed -i "s|mini-reconstruct|dense-reconstruct|" "$T/tasks/restart/acquisition.yaml"
+write_task "$T/tasks/restart" auv1 r1 "$URL$STORE/videos/auv1-ch01.mp4"
+scanq-enqueue "$T/tasks/restart" >"$T/restart.enqueue" 2>&1 || fail "enqueue restart: $(cat "$T/restart.enqueue")"
+export SCANQ_BENCH_POINTS=100000
+host e 64m --drain --lease 3s
+unset SCANQ_BENCH_POINTS
+# host_pids NAME COMM: the processes called COMM in host NAME
+host_pids() {
+	eval "_pid=\$HOST_$1"
+	_ns=$(readlink "/proc/$_pid/ns/mnt")
+	for _p in /proc/[0-9]*; do
+		if [ "$(readlink "$_p/ns/mnt" 2>/dev/null)" = "$_ns" ] &&
+			[ "$(cat "$_p/comm" 2>/dev/null)" = "$2" ]; then
+			echo "${_p#/proc/}"
+		fi
+	done
+}
+uploading() { # the cloud on its way
+	find "$STORE/out/restart" -name 'reconstruction.ply.tmp.*' 2>/dev/null | grep -q .
+}
+# freeze e's workers while the upload is under way, then take sshd away
+# before they go on: the upload fails midway, and the attempt with it
+end=$(($(date +%s) + 60))
+while :; do
+	[ "$(date +%s)" -lt "$end" ] || fail "no upload seen: $(tail -3 "$T/e.log")"
+	uploading || { sleep 0.01; continue; }
+	pids=$(host_pids e scanq-worker)
+	# shellcheck disable=SC2086 # one pid per word
+	kill -STOP $pids
+	uploading && break
+	# shellcheck disable=SC2086
+	kill -CONT $pids
 done
-scanq-enqueue "$T/tasks/restart" >/dev/null 2>&1 || fail "enqueue restart"
-host e 8m --drain --lease 3s
-wait_for 60 sh -c "find '$STORE/out/restart' -name 'frames.tmp.*' | grep -q ." || fail "no upload seen"
 stop_sshd
-sleep 1
+# shellcheck disable=SC2086
+kill -CONT $pids
+wait_for 30 grep -q "restart/.* failed, will retry" "$T/e.log" || fail "no attempt failed without sshd"
 start_sshd
 wait_hosts 90 e
-complete restart
-grep -q "restart/.* failed, will retry: cannot write 'sftp://[^']*\.tmp\.[^']*': connection lost" "$T/e.log" ||
+d="$STORE/out/restart/auv1/r1"
+[ "$(stage_count restart reconstruct done)" = 1 ] && [ "$(stage_count restart stitch done)" = 1 ] ||
+	fail "restart: not done: $(tail -3 "$T/e.log")"
+n=$(sed -n 's/^element vertex //p' "$d/reconstruction.ply")
+[ "$(sed '1,/^end_header$/d' "$d/reconstruction.ply" | wc -l)" = "$n" ] || fail "restart: the cloud is not whole"
+cmp -s "$d/reconstruction.ply" "$STORE/out/restart/auv1/stitch.ply" || fail "restart: the stitch is not the cloud"
+left=$(find "$STORE/out/restart" -name '*.tmp.*' -o -name '*.old.*')
+[ -z "$left" ] || fail "restart: temporaries left on the store: $left"
+grep -q "restart/r1 reconstruct failed, will retry: cannot write 'sftp://[^']*/reconstruction\.ply\.tmp\.[^']*': connection lost" "$T/e.log" ||
 	fail "no upload failed when sshd went: $(grep -i fail "$T/e.log" | head -3)"
 echo "sshd killed mid-upload: the attempt failed and was retried; no partial output"
 
@@ -240,3 +287,32 @@ repair_two >"$T/repair2.out" 2>&1 || fail "scanq-repair: $(cat "$T/repair2.out")
 grep -q "reinject *two/auv1-1 *at reconstruct *(reconstruct.json missing)" "$T/repair2.out" ||
 	fail "scanq-repair missed a record removed on the store: $(cat "$T/repair2.out")"
 echo "scanq-repair reads records over SFTP: complete, then a removed record found"
+
+# --- scanq-ctl show and the web console read the outputs over SFTP ------------------
+# (from a host of its own again)
+$NS sh -c 'mount -t tmpfs -o size=1m none "$1" && scanq-ctl --json show two/auv1-2' sh "$STORE" \
+	>"$T/show.json" 2>&1 || fail "scanq-ctl show: $(cat "$T/show.json")"
+jq -e '.disk.local and .disk.records.reconstruct != null and .disk.records.extract != null and
+	(.disk.logs.reconstruct | length) > 0 and .disk.ply == "reconstruction.ply" and
+	(.disk.thumbnails | length) > 0' "$T/show.json" >/dev/null ||
+	fail "scanq-ctl show did not read the outputs over SFTP: $(jq -c .disk "$T/show.json")"
+$NS sh -c '
+	mount -t tmpfs -o size=1m none "$1" || exit 1
+	scanq-status --http 127.0.0.1:0 >"$2/http.out" 2>"$2/http.err" &
+	pid=$!
+	i=0
+	until grep -q "console on" "$2/http.out"; do
+		i=$((i + 1)); [ $i -lt 100 ] || exit 2; sleep 0.1
+	done
+	url=$(sed -n "s/.*console on \(http[^ ]*\) .*/\1/p" "$2/http.out")
+	curl -sS --fail "${url}api/file?acq=two&jid=auv1-2&path=frames/frame_000001.jpg" >"$2/frame.jpg" &&
+	curl -sS --fail "${url}api/file?acq=two&jid=%40group%3Aauv1&path=stitch.json" >"$2/stitch.json" &&
+	curl -sS --fail "${url}api/show?acq=two&target=auv2-1" >"$2/show2.json"
+	rc=$?
+	kill $pid
+	exit $rc
+' sh "$STORE" "$T" || fail "the web console did not serve the outputs over SFTP: $(cat "$T/http.err")"
+cmp -s "$T/frame.jpg" "$STORE/out/two/auv1/auv1-2/frames/frame_000001.jpg" || fail "the console served another frame"
+cmp -s "$T/stitch.json" "$STORE/out/two/auv1/stitch.json" || fail "the console served another stitch.json"
+jq -e '.disk.records.reconstruct != null' "$T/show2.json" >/dev/null || fail "the console's job page read no record"
+echo "scanq-ctl show and the web console read records, logs and files over SFTP"

@@ -14,7 +14,7 @@ case $bindir in /*) ;; *) bindir="$prefix/$bindir" ;; esac
 case $mandir in /*) ;; *) mandir="$prefix/$mandir" ;; esac
 [ -n "$unitdir" ] || unitdir="$prefix/lib/systemd/system"
 
-for p in scanq-enqueue scanq-worker scanq-status scanq-repair; do
+for p in scanq-enqueue scanq-worker scanq-status scanq-repair scanq-ctl; do
 	[ -x "$D$bindir/$p" ] || fail "$p not installed in $bindir"
 	"$D$bindir/$p" --help >"$T/help" 2>&1 || fail "installed $p --help: $(cat "$T/help")"
 	m="$D$mandir/man1/$p.1"

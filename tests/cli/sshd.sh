@@ -3,7 +3,8 @@
 #
 # sshd_init DIR: a host key, a client key DIR/id (authorized), a config on a
 #   free port and DIR/known_hosts holding the host key; sets SSHD_DIR,
-#   SSHD_PORT, SSHD_KEY, SSHD_KNOWN_HOSTS.
+#   SSHD_PORT, SSHD_KEY, SSHD_KNOWN_HOSTS. SSHD_SFTP_SERVER, when set, is the
+#   sftp subsystem's command (default internal-sftp).
 # sshd_start: starts it in a session of its own (log in DIR/log), waits until
 #   it listens; sets SSHD_PID.
 # sshd_stop: kills it and every per-connection process under it, at once.
@@ -29,7 +30,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 MaxStartups 100
-Subsystem sftp internal-sftp
+Subsystem sftp ${SSHD_SFTP_SERVER:-internal-sftp}
 LogLevel VERBOSE
 EOF
 	[ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd # privilege separation
