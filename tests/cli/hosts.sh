@@ -49,26 +49,29 @@ stop_sshd() {
 HOSTS=""
 # host NAME CAP_TMPFS WORKER-ARGS...: starts worker host NAME in its own
 # namespaces; its scratch is a tmpfs of CAP_TMPFS at $SCRATCH, sampled (du)
-# into $T/NAME.du every 50 ms; its log is $T/NAME.log.
+# into $T/NAME.du every 50 ms; its log is $T/NAME.log. With HIDE=DIR, DIR is
+# hidden there too (an empty tmpfs: a filesystem not mounted on that host).
 host() {
 	_name=$1 _disk=$2
 	shift 2
 	: >"$T/$_name.du"
 	setsid $NS sh -c '
-		name=$1 disk=$2 store=$3 scratch=$4 du=$5
-		shift 5
+		name=$1 disk=$2 store=$3 scratch=$4 du=$5 hide=$6
+		shift 6
 		hostname "$name" || exit 90
 		mount -t tmpfs -o size=1m none "$store" || exit 91
 		mount -t tmpfs -o "size=$disk" none "$scratch" || exit 92
 		[ -z "$(ls -A "$store")" ] || exit 93
+		[ -z "$hide" ] || mount -t tmpfs -o size=1m none "$hide" || exit 94
 		(while :; do du -s -B1 "$scratch" | cut -f1 >>"$du"; sleep 0.05; done) &
 		sampler=$!
 		scanq-worker --scratch "$scratch" "$@"
 		rc=$?
 		kill $sampler
 		find "$scratch" -type f >"$du.left" # what the host kept
+		[ -z "$hide" ] || find "$hide" -mindepth 1 >"$du.hidden" # what it wrote there
 		exit $rc
-	' sh "$_name" "$_disk" "$STORE" "$SCRATCH" "$T/$_name.du" "$@" >"$T/$_name.log" 2>&1 &
+	' sh "$_name" "$_disk" "$STORE" "$SCRATCH" "$T/$_name.du" "${HIDE:-}" "$@" >"$T/$_name.log" 2>&1 &
 	eval "HOST_$_name=$!"
 	HOSTS="$HOSTS $!"
 }
@@ -273,6 +276,22 @@ grep -q "full/auv1-1 extract failed for good, dead-lettered: cannot write .*: no
 left=$(find "$STORE/out/full" -name 'frame*' -o -name '*.tmp.*' -o -name '*.old.*')
 [ -z "$left" ] || fail "a failed attempt left output on the store: $left"
 echo "a full scratch disk fails the attempt cleanly: its work folder removed, nothing on the store"
+
+# --- a local output root on a host that does not mount it -----------------------------
+# A local output_root must be a shared filesystem mounted at the same path on
+# every host. On a host where it is not mounted the worker fails the job, saying
+# so, and writes nothing under the bare mount point.
+mkdir -p "$T/shared"
+SCANQ_TEST_ATTEMPTS=1 write_acq "$T/tasks/nfs" nfs "$T/shared/nfs"
+write_task "$T/tasks/nfs" g n1 "$URL$STORE/videos/auv1-ch01.mp4"
+scanq-enqueue "$T/tasks/nfs" >"$T/nfs.enqueue" 2>&1 || fail "enqueue nfs: $(cat "$T/nfs.enqueue")"
+HIDE="$T/shared" host g 4m --drain --stage extract
+wait_hosts 60 g
+grep -q "nfs/n1 extract failed for good, dead-lettered: cannot use the output root on this host (a local output_root must be a shared filesystem mounted at the same path on every host): output root '$T/shared/nfs' is not there" "$T/g.log" ||
+	fail "a host without the shared filesystem did not say so: $(grep -i fail "$T/g.log" | head -2)"
+[ ! -s "$T/g.du.hidden" ] || fail "the host wrote under the bare mount point: $(cat "$T/g.du.hidden")"
+[ ! -e "$T/shared/nfs/g" ] || fail "outputs appeared in the shared root: $(ls -A "$T/shared/nfs")"
+echo "a local output root not mounted on a host: the job fails saying so, nothing written under the mount point"
 
 # --- scanq-repair reads the outputs over SFTP ----------------------------------------
 # (from a host of its own, where the storage folder is not visible)
