@@ -90,7 +90,9 @@ static int parse_options(int argc, char **argv, struct sq_args *args)
  * host over SFTP (the SFTP store hands plain paths to the local one). */
 static int load_all(const struct options *o, struct sq_repair_acq *acqs)
 {
-	struct sq_store *store = sq_store_sftp_new(NULL);
+	/* the videos' SSH options reach the storage host of sftp:// roots too */
+	struct sq_sftp_opts so = {.ssh = &o->media.ssh, .stall_ms = o->media.stall_ms};
+	struct sq_store *store = sq_store_sftp_new(&(struct sq_store_sftp_opts){.sftp = &so});
 	int rc = 0;
 
 	for (size_t i = 0; i < o->ndirs; i++) {

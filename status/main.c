@@ -44,6 +44,7 @@ struct opts {
 	int once, json;
 	const char *http;	/* --http ADDR */
 	const char *token_file; /* --operator-token-file */
+	char *ssh_key, *ssh_known_hosts; /* --http: outputs on a storage host */
 };
 
 /* What the command line and the environment say (program state: the option
@@ -95,6 +96,8 @@ static const struct sq_option options[] = {
 	     "header; without it the console only shows"},
     SQ_OPTION_REDIS(&cli.url, SQ_QUEUE_DEFAULT_URL),
     SQ_OPTION_PREFIX(&cli.prefix),
+    SQ_OPTION_SSH_KEY(&cli.ssh_key),
+    SQ_OPTION_SSH_KNOWN_HOSTS(&cli.ssh_known_hosts),
     SQ_OPTION_HELP_ENTRY,
     {.type = SQ_OPTION_END},
 };
@@ -589,6 +592,9 @@ static int run_http(const struct opts *o)
 				     .acq = o->acq,
 				     .refresh_ms = o->interval_ms};
 	struct sq_http_opts ho = {.addr = o->http, .handler = sq_console_handle};
+	struct sq_ssh_opts ssh = {
+	    .key_file = o->ssh_key, .known_hosts = o->ssh_known_hosts, .home = getenv("HOME")};
+	struct sq_sftp_opts so = {.ssh = &ssh};
 	struct sq_console *c;
 	struct sq_store *store;
 	struct sq_http *h;
@@ -602,7 +608,8 @@ static int run_http(const struct opts *o)
 		return 2;
 	}
 	co.token = token;
-	co.store = store = sq_store_sftp_new(NULL); /* job pages of sftp:// roots */
+	/* job pages of sftp:// roots */
+	co.store = store = sq_store_sftp_new(&(struct sq_store_sftp_opts){.sftp = &so});
 	ho.ctx = c = sq_console_new(&co);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

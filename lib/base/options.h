@@ -117,12 +117,12 @@ void sq_options_release(const struct sq_program *prog, struct sq_args *args);
 		.arg = "P", .help = "key prefix shared by one deployment (default none)"           \
 	}
 
-/* char *: the private key for sftp:// videos */
+/* char *: the private key for sftp:// hosts (videos, output roots) */
 #define SQ_OPTION_SSH_KEY(ptr)                                                                     \
 	{                                                                                          \
 		.type = SQ_OPTION_PATH, .name = "ssh-key", .env = "SCANQ_SSH_KEY", .value = (ptr), \
 		.arg = "FILE",                                                                     \
-		.help = "private key for sftp:// videos (only this one); default:\n"               \
+		.help = "private key for sftp:// hosts (only this one); default:\n"                \
 			"ssh-agent and the keys in ~/.ssh"                                         \
 	}
 

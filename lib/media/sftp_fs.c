@@ -17,6 +17,7 @@
  * host's mutex itself. Uploads write 64 KiB per request, one at a time:
  * libssh 0.10 has no asynchronous write. */
 #include "media/sftp_fs.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
@@ -199,7 +200,7 @@ static int run(const char *url, const char *verb, const struct sq_sftp_opts *o, 
 	op.base = xstrndup(url, u.path_at);
 	op.path = url + u.path_at;
 	op.stall_ms = o && o->stall_ms > 0 ? o->stall_ms : STALL_DEFAULT_MS;
-	op.h = sq_sftp_host_get(&u);
+	op.h = sq_sftp_host_get(&u, o ? o->ssh : NULL);
 	sq_sftp_url_release(&u);
 	pthread_mutex_lock(&op.h->mu);
 	rc = op_link(&op, 0, err);
@@ -802,7 +803,8 @@ static int download_file(const char *url, long long size, const char *local,
 	if (size > 0) { /* the reader refuses empty files: nothing to read anyway */
 		struct sq_sftp_opts ro = {.stall_ms = o ? o->stall_ms : 0};
 
-		if (o) {
+		if (o) { /* the same options: the same host entry, the same session */
+			ro.ssh = o->ssh;
 			ro.cancelled = o->cancelled;
 			ro.ctx = o->ctx;
 		}

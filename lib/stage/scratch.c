@@ -1,6 +1,7 @@
 /* scratch.c - a worker host's scratch folder: work folders and the cache of
  * remote outputs under a cap (see scratch.h). */
 #include "stage/scratch.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "base/xalloc.h"

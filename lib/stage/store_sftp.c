@@ -1,6 +1,7 @@
 /* store_sftp.c - the SFTP store (see store_sftp.h): store.h's operations over
  * media/sftp_fs.h, with this host's scratch for work folders and copies. */
 #include "stage/store_sftp.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "media/sftp_fs.h"

@@ -1,6 +1,7 @@
 /* store_sftp_owner.c - which acquisition an output root on a storage host
  * belongs to: task/owner.h's rules and marker, read and written over SFTP. */
 #include "stage/store_sftp.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "media/sftp_fs.h"

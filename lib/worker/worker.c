@@ -49,6 +49,7 @@ struct worker {
 	/* where outputs go: sftp:// roots through the store, staged in scratch */
 	struct sq_scratch *scratch;
 	struct sq_store *store;
+	struct sq_sftp_opts sftp; /* the store's: the videos' SSH options */
 	char **roots_ok; /* output roots checked writable by this process */
 	size_t nroots_ok;
 };
@@ -200,15 +201,21 @@ static void on_stage_log(void *ctx, const char *line)
  * never makes a scratch folder). */
 static int open_store(struct worker *w, struct sq_err *err)
 {
-	if (w->store)
-		return 0;
+	const struct sq_media_read_opts *media = w->opts->media;
 	struct sq_scratch_opts so = {.dir = w->opts->scratch_dir ? w->opts->scratch_dir
 								 : SQ_WORKER_SCRATCH_DEFAULT,
 				     .max_bytes = w->opts->scratch_max_bytes};
-	struct sq_store_sftp_opts to = {0};
+	struct sq_store_sftp_opts to = {.sftp = &w->sftp};
 
+	if (w->store)
+		return 0;
 	if (!(w->scratch = sq_scratch_open(&so, err)))
 		return -1;
+	/* the videos' SSH options: one session per storage host for both */
+	w->sftp = (struct sq_sftp_opts){.ssh = media ? &media->ssh : NULL,
+					.stall_ms = media ? media->stall_ms : 0,
+					.cancelled = on_cancelled,
+					.ctx = w};
 	to.scratch = w->scratch;
 	w->store = sq_store_sftp_new(&to);
 	wlog(w, NULL, "scratch folder '%s', cap %lld bytes", sq_scratch_dir(w->scratch),

@@ -84,7 +84,8 @@ kill_host() {
 	done
 	wait "$_pid" 2>/dev/null || true
 }
-# wait_hosts SECONDS NAME...: the hosts' workers drained and exited 0
+# wait_hosts SECONDS NAME...: the hosts' workers drained and exited 0 (with
+# WANT_RC=1: exited 1, as --drain does when a job it ran was dead-lettered)
 wait_hosts() {
 	_limit=$1
 	shift
@@ -92,7 +93,9 @@ wait_hosts() {
 		eval "_pid=\$HOST_$_h"
 		timeout "$_limit" sh -c "while kill -0 $_pid 2>/dev/null; do sleep 0.2; done" ||
 			fail "host $_h did not finish: $(tail -5 "$T/$_h.log")"
-		wait "$_pid" || fail "host $_h failed ($?): $(tail -20 "$T/$_h.log")"
+		_rc=0
+		wait "$_pid" || _rc=$?
+		[ "$_rc" = "${WANT_RC:-0}" ] || fail "host $_h exited $_rc: $(tail -20 "$T/$_h.log")"
 	done
 }
 cleanup() {
@@ -269,7 +272,7 @@ echo "sshd killed mid-upload: the attempt failed and was retried; no partial out
 # --- a scratch disk too small for one stage -----------------------------------------
 SCANQ_TEST_ATTEMPTS=1 acq full
 host f 8k --drain --lease 3s
-wait_hosts 60 f
+WANT_RC=1 wait_hosts 60 f
 grep -q "full/auv1-1 extract failed for good, dead-lettered: cannot write .*: no space left on device" "$T/f.log" ||
 	fail "a full scratch disk did not fail the extract cleanly: $(grep -i fail "$T/f.log" | head -3)"
 ! grep -v "/work.max$" "$T/f.du.left" | grep -q . || fail "the failed attempt left files in scratch: $(cat "$T/f.du.left")"
@@ -286,7 +289,7 @@ SCANQ_TEST_ATTEMPTS=1 write_acq "$T/tasks/nfs" nfs "$T/shared/nfs"
 write_task "$T/tasks/nfs" g n1 "$URL$STORE/videos/auv1-ch01.mp4"
 scanq-enqueue "$T/tasks/nfs" >"$T/nfs.enqueue" 2>&1 || fail "enqueue nfs: $(cat "$T/nfs.enqueue")"
 HIDE="$T/shared" host g 4m --drain --stage extract
-wait_hosts 60 g
+WANT_RC=1 wait_hosts 60 g
 grep -q "nfs/n1 extract failed for good, dead-lettered: cannot use the output root on this host (a local output_root must be a shared filesystem mounted at the same path on every host): output root '$T/shared/nfs' is not there" "$T/g.log" ||
 	fail "a host without the shared filesystem did not say so: $(grep -i fail "$T/g.log" | head -2)"
 [ ! -s "$T/g.du.hidden" ] || fail "the host wrote under the bare mount point: $(cat "$T/g.du.hidden")"
