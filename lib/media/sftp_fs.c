@@ -12,10 +12,9 @@
  * a new link. Every op is written so that doing it twice is harmless (an
  * upload truncates what a first try left; mkdir -p and rm -rf are idempotent).
  *
- * Downloads read files through the reader (sq_sftp_open: its read-ahead
- * keeps 16 requests in flight), outside the op, since the reader takes the
- * host's mutex itself. Uploads write 64 KiB per request, one at a time:
- * libssh 0.10 has no asynchronous write. */
+ * Uploads write 64 KiB per request, one at a time: libssh 0.10 has no
+ * asynchronous write. Downloads are sftp_download.c's: they read through the
+ * reader, which takes the host's mutex itself, so outside any op. */
 #include "media/sftp_fs.h"
 #include "base/clock.h"
 #include "base/fsutil.h"
@@ -767,104 +766,4 @@ int sq_sftp_upload(const char *local, const char *url, const struct sq_sftp_opts
 		moved->files += ua.moved.files;
 	}
 	return rc;
-}
-
-/* ---- download ---- */
-
-static int write_fd(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* One file of size bytes, through the reader's read-ahead. */
-static int download_file(const char *url, long long size, const char *local,
-			 const struct sq_sftp_opts *o, struct sq_sftp_moved *moved,
-			 struct sq_err *err)
-{
-	int fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), rc = 0;
-	struct sq_sftp_file *f = NULL;
-	char *buf = NULL;
-	long n;
-
-	if (fd < 0)
-		return sq_error_errno(err, errno, "cannot create '%s'", local);
-	if (size > 0) { /* the reader refuses empty files: nothing to read anyway */
-		struct sq_sftp_opts ro = {.stall_ms = o ? o->stall_ms : 0};
-
-		if (o) { /* the same options: the same host entry, the same session */
-			ro.ssh = o->ssh;
-			ro.cancelled = o->cancelled;
-			ro.ctx = o->ctx;
-		}
-		if (!(f = sq_sftp_open(url, &ro, err)))
-			rc = -1;
-		buf = xmalloc(CHUNK);
-		while (rc == 0 && (n = sq_sftp_read(f, buf, CHUNK, err)) != 0) {
-			if (n < 0)
-				rc = -1;
-			else if (write_fd(fd, buf, (size_t)n) < 0)
-				rc = sq_error_errno(err, errno, "cannot write '%s'", local);
-			else
-				moved->bytes += n;
-		}
-	}
-	sq_sftp_close(f);
-	free(buf);
-	if (close(fd) < 0 && rc == 0)
-		rc = sq_error_errno(err, errno, "cannot write '%s'", local);
-	if (rc == 0)
-		moved->files++;
-	return rc;
-}
-
-static int download_dir(const char *url, const char *local, const struct sq_sftp_opts *o,
-			struct sq_sftp_moved *moved, struct sq_err *err)
-{
-	struct listing ls = {0};
-	int rc;
-
-	if (mkdir(local, 0777) < 0)
-		return sq_error_errno(err, errno, "cannot create directory '%s'", local);
-	if (run(url, "read", o, do_list, &ls, err) < 0)
-		return -1;
-	rc = 0;
-	for (size_t i = 0; rc == 0 && i < ls.n; i++) {
-		char *from = sq_path_join(url, ls.names[i]), *to = sq_path_join(local, ls.names[i]);
-
-		rc = ls.dirs[i] ? download_dir(from, to, o, moved, err)
-				: download_file(from, ls.sizes[i], to, o, moved, err);
-		free(to);
-		free(from);
-	}
-	listing_release(&ls);
-	return rc;
-}
-
-int sq_sftp_download(const char *url, const char *local, const struct sq_sftp_opts *o,
-		     struct sq_sftp_moved *moved, struct sq_err *err)
-{
-	struct sq_sftp_moved spare = {0, 0};
-	struct sq_sftp_stat st;
-	int rc = run(url, "read", o, do_stat, &st, err);
-
-	if (!moved)
-		moved = &spare;
-	if (rc == 0)
-		return sq_error(err, SQ_ERR_IO, "cannot read '%s': no such file", url);
-	if (rc < 0)
-		return -1;
-	return st.is_dir ? download_dir(url, local, o, moved, err)
-			 : download_file(url, st.size_bytes, local, o, moved, err);
 }
