@@ -32,8 +32,8 @@ struct stitch_run {
 	size_t n;
 	struct sq_stage_ctx *ctx;
 	struct sq_txn *x;
-	char **plys;  /* local paths of the inputs' clouds */
-	char **local; /* the inputs' own folders under the work folder */
+	char **plys;			    /* local paths of the inputs' clouds */
+	char **local;			    /* the inputs' own folders under the work folder */
 	char (*stamps)[SQ_STORE_STAMP_MAX]; /* of each input's record */
 	char *out, *sift;
 	struct sq_stitch_record rec; /* what the backend did; warnings its own */
@@ -171,7 +171,8 @@ static int builtin_inputs(struct stitch_run *r, struct sq_stitch_input *in,
 {
 	for (size_t i = 0; i < r->n; i++) {
 		if (sq_stage_stitch_evidence(r->ctx->store, r->dirs[i], r->s->group != NULL,
-					     r->local[i], r->stamps[i], &cams[i], &sifts[i], err) < 0)
+					     r->local[i], r->stamps[i], &cams[i], &sifts[i],
+					     err) < 0)
 			return -1;
 		in[i] = (struct sq_stitch_input){.name = base_name(r->dirs[i]),
 						 .ply = r->plys[i],
@@ -280,7 +281,7 @@ static int produce(struct stitch_run *r, struct sq_err *err)
 
 /* A stitch's outdir is the acquisition's output root or a group folder in
  * it: its root is what it must stay under. */
-static char *stitch_root(const struct sq_stitch_spec *s)
+char *sq_stage_stitch_root(const struct sq_stitch_spec *s)
 {
 	return s->group ? sq_path_dirname(s->outdir) : xstrdup(s->outdir);
 }
@@ -288,7 +289,7 @@ static char *stitch_root(const struct sq_stitch_spec *s)
 int sq_stage_run_stitch(const struct sq_stitch_spec *s, const char *const *inputs, size_t ninputs,
 			struct sq_stage_ctx *ctx, struct sq_err *err)
 {
-	char *root = stitch_root(s);
+	char *root = sq_stage_stitch_root(s);
 	struct sq_txn_opts to = {
 	    .store = ctx->store, .root = root, .outdir = s->outdir, .stage = SQ_STAGE_STITCH};
 	struct stitch_run r = {.s = s, .dirs = inputs, .n = ninputs, .ctx = ctx};

@@ -112,8 +112,9 @@ static int group_evidence(struct sq_store *st, const char *dir, struct sq_stitch
 	return rc;
 }
 
-int sq_stage_stitch_evidence(struct sq_store *st, const char *dir, int is_task, const char *scratch,
-			     struct sq_stitch_cams *cams, char **sift, struct sq_err *err)
+int sq_stage_stitch_evidence(struct sq_store *st, const char *dir, int is_task,
+			     const char *local_dir, const char *stamp, struct sq_stitch_cams *cams,
+			     char **sift, struct sq_err *err)
 {
 	char *sift_path =
 	    sq_layout_path(dir, is_task ? SQ_LAYOUT_RECON_SIFT : SQ_LAYOUT_STITCH_SIFT);
