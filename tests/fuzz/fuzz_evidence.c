@@ -1,0 +1,113 @@
+/* fuzz_evidence.c - what reads reconstruct.json and stitch.json: the builtin
+ * stitch's camera evidence (lib/stitch/stitch_evidence.c, which joins a task's
+ * reconstruct.json with its frames.json, or reads a group's stitch.json) and the
+ * trajectory check (lib/cloud/ate.c: sq_ate_check).
+ *
+ * Input: an input folder's records in one file. "#--- stitch.json" as the
+ * first line: the rest is a group's stitch.json. Otherwise the text up to a line
+ * "#--- frames.json" is reconstruct.json and the rest frames.json (none without
+ * that line). The cameras read are then paired with themselves and fitted, as
+ * the stitch does with two inputs that share frames, and the reconstruct record
+ * is checked against a made-up true path.
+ *
+ * Besides memory errors, hangs and undefined behaviour (numbers from a file
+ * are the file's word), checks that the cameras read are consistent: sources
+ * indices in range, and a fit that succeeds gives finite numbers. */
+#include "fuzz.h"
+
+#include "base/fsutil.h"
+#include "cloud/ate.h"
+#include "stitch/stitch_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STITCH_HEAD "#--- stitch.json\n"
+#define FRAMES_SEP "#--- frames.json\n"
+
+/* The records of one input folder, as the input says. */
+static char *write_records(const uint8_t *data, size_t size, const uint8_t **rec, size_t *rec_len)
+{
+	char *dir = sq_path_join(fz_dir(), "input");
+	const uint8_t *frames;
+	size_t frames_len;
+	size_t hl = strlen(STITCH_HEAD);
+
+	mkdir(dir, 0755);
+	fz_remove("input/reconstruct.json");
+	fz_remove("input/frames.json");
+	fz_remove("input/stitch.json");
+	*rec = NULL;
+	*rec_len = 0;
+	if (size >= hl && memcmp(data, STITCH_HEAD, hl) == 0) {
+		free(fz_write("input/stitch.json", data + hl, size - hl));
+		return dir;
+	}
+	fz_split(data, size, FRAMES_SEP, rec, rec_len, &frames, &frames_len);
+	free(fz_write("input/reconstruct.json", *rec, *rec_len));
+	if (frames)
+		free(fz_write("input/frames.json", frames, frames_len));
+	return dir;
+}
+
+static void check_cams(const struct stitch_cams *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->src[i] < -1 || c->src[i] >= (int)c->nsources)
+			fz_fail("camera %zu has source %d of %zu", i, c->src[i], c->nsources);
+}
+
+static void fit_with_itself(const struct stitch_cams *c)
+{
+	struct stitch_pairs p;
+	struct sq_sim T;
+	double rel = 0;
+
+	stitch_cams_shared(c, c, &p);
+	if (stitch_cams_fit(&p, &T, &rel) == 0) {
+		if (!isfinite(T.s) || !isfinite(rel))
+			fz_fail("a fit of %zu pairs gives scale %g, rms %g", p.n, T.s, rel);
+	}
+	stitch_pairs_release(&p);
+}
+
+/* A straight true path: one camera a second along x. */
+static void ate_check(const uint8_t *rec, size_t len)
+{
+	double t_s[10], c[30];
+	struct sq_ate_truth truth = {t_s, c, 10};
+	struct sq_ate_report rep;
+	struct sq_err err = {SQ_OK, ""};
+	char *text = fz_strndup(rec, len);
+
+	for (int i = 0; i < 10; i++) {
+		t_s[i] = i;
+		c[3 * i] = i, c[3 * i + 1] = 0, c[3 * i + 2] = 0;
+	}
+	if (sq_ate_check(text, &truth, &rep, &err) < 0 && err.code == SQ_OK)
+		fz_fail("a failed trajectory check without a message");
+	free(text);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *rec;
+	size_t rec_len;
+	char *dir = write_records(data, size, &rec, &rec_len);
+	struct stitch_cams cams;
+	struct sq_err err = {SQ_OK, ""};
+
+	if (stitch_cams_load(&cams, dir, &err) == 0) {
+		check_cams(&cams);
+		fit_with_itself(&cams);
+		stitch_cams_release(&cams);
+	} else if (err.code == SQ_OK) {
+		fz_fail("records refused without a message");
+	}
+	if (rec)
+		ate_check(rec, rec_len);
+	free(dir);
+	return 0;
+}
