@@ -79,10 +79,10 @@ static inline double get_num(const unsigned char *p, enum ptype t, int swap)
 	}
 }
 
+/* Clamps whatever the file holds: an ASCII file's "uchar" is any number
+ * ("307", "-1", "nan"), and converting one out of range is undefined. */
 static inline unsigned char to_u8(double v, enum ptype t)
 {
-	if (t == T_U8)
-		return (unsigned char)v;
 	if (t == T_F32 || t == T_F64)
 		v = v * 255.0 + 0.5;
 	else if (t == T_U16)

@@ -263,6 +263,30 @@ static void test_ascii(void)
 	free(path);
 }
 
+/* An ASCII "uchar" is whatever number the file holds: clamped to 0..255, as
+ * the other integer types are (found by tests/fuzz/fuzz_ply: converting 307 to
+ * unsigned char is undefined, and gave 51 here). */
+static void test_ascii_uchar_range(void)
+{
+	static const char text[] = "ply\nformat ascii 1.0\nelement vertex 2\n"
+				   "property float x\nproperty float y\nproperty float z\n"
+				   "property uchar red\nproperty uchar green\nproperty uchar blue\n"
+				   "end_header\n"
+				   "0 0 0 307 -1 nan\n"
+				   "0 0 0 1e300 254.9 -1e300\n";
+	char *path = tmp_path("uchar.ply");
+	struct sq_err err;
+	struct got g = {0};
+
+	write_bytes(path, text, strlen(text));
+	T_EQ_INT(read_ply(path, NULL, &g, &err), 0);
+	T_EQ_INT(g.n, 2);
+	T_CHECK(g.rgb[0] == 255 && g.rgb[1] == 0 && g.rgb[2] == 0);
+	T_CHECK(g.rgb[3] == 255 && g.rgb[4] == 254 && g.rgb[5] == 0);
+	got_free(&g);
+	free(path);
+}
+
 /* A byte buffer for building binary files by hand. */
 struct bytes {
 	unsigned char b[4096];
@@ -757,6 +781,7 @@ int main(void)
 	test_writer_header();
 	test_writer_failure();
 	test_ascii();
+	test_ascii_uchar_range();
 	test_big_endian();
 	test_face_first();
 	test_vertex_list();
