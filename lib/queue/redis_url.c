@@ -4,6 +4,7 @@
 
 #include "base/xalloc.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/banned.h"
@@ -69,6 +70,25 @@ static int parse_userinfo(const char *s, size_t len, struct sq_redis_url *u)
 	return u->pass ? 0 : -1;
 }
 
+/* 1 if s[0..len) is a host name or IPv4 address, or with v6 an IPv6 address
+ * (hex, ':' and '.', a %zone): nothing that resolves to a surprise, and nothing
+ * that would make sq_redis_url_show() print another URL. */
+static int host_valid(const char *s, size_t len, int v6)
+{
+	static const char name_chars[] = "abcdefghijklmnopqrstuvwxyz"
+					 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_";
+	const char *ok = v6 ? "0123456789abcdefABCDEF:.%" : name_chars;
+	const char *zone = v6 ? memchr(s, '%', len) : NULL;
+	size_t head = zone ? (size_t)(zone - s) : len;
+
+	if (len == 0 || strspn(s, ok) < head || (v6 && !memchr(s, ':', head)))
+		return 0;
+	for (size_t i = head + 1; zone && i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-._", s[i]))
+			return 0;
+	return !zone || head + 1 < len;
+}
+
 /* host[:port] or [v6]:port in s[0..len). */
 static int parse_hostport(const char *s, size_t len, struct sq_redis_url *u)
 {
@@ -76,7 +96,7 @@ static int parse_hostport(const char *s, size_t len, struct sq_redis_url *u)
 
 	if (len > 0 && s[0] == '[') {
 		hend = memchr(s, ']', len);
-		if (!hend || hend == s + 1)
+		if (!hend || !host_valid(s + 1, (size_t)(hend - s - 1), 1))
 			return -1;
 		u->host = xstrndup(s + 1, (size_t)(hend - s - 1));
 		colon = hend + 1 < end ? hend + 1 : NULL;
@@ -85,7 +105,7 @@ static int parse_hostport(const char *s, size_t len, struct sq_redis_url *u)
 	} else {
 		colon = memchr(s, ':', len);
 		hend = colon ? colon : end;
-		if (hend == s)
+		if (!host_valid(s, (size_t)(hend - s), 0))
 			return -1;
 		u->host = xstrndup(s, (size_t)(hend - s));
 	}

@@ -55,6 +55,14 @@ static void test_url_good(void)
 	T_EQ_INT(u.port, 6380);
 	sq_redis_url_release(&u);
 
+	T_EQ_INT(sq_redis_url_parse("redis://[fe80::1%eth0]:6379/2", &u, &err), 0);
+	T_EQ_STR(u.host, "fe80::1%eth0");
+	sq_redis_url_release(&u);
+
+	T_EQ_INT(sq_redis_url_parse("redis://redis_1.svc-a.lan", &u, &err), 0);
+	T_EQ_STR(u.host, "redis_1.svc-a.lan");
+	sq_redis_url_release(&u);
+
 	T_EQ_INT(sq_redis_url_parse("unix:///run/redis/r.sock?db=2", &u, &err), 0);
 	T_EQ_STR(u.path, "/run/redis/r.sock");
 	T_CHECK(u.host == NULL);
@@ -64,10 +72,13 @@ static void test_url_good(void)
 
 static void test_url_bad(void)
 {
+	/* the last six: hosts no resolver means (found by tests/fuzz/fuzz_redis_url) */
 	static const char *const bad[] = {
-	    "http://h",	     "redis://",      "redis://h:0",	"redis://h:99999",
-	    "redis://h:abc", "redis://h/x",   "redis://user@h", "unix://relative.sock",
-	    "unix://",	     "unix:///s?x=1", "redis://h?db=1", "redis://[::1",
+	    "http://h",	     "redis://",       "redis://h:0",	 "redis://h:99999",
+	    "redis://h:abc", "redis://h/x",    "redis://user@h", "unix://relative.sock",
+	    "unix://",	     "unix:///s?x=1",  "redis://h?db=1", "redis://[::1",
+	    "redis://[[]",   "redis://[]:1",   "redis://a b",	 "redis://h%41",
+	    "redis://[x]:1", "redis://[::1%]",
 	};
 	struct sq_queue_opts o = {"redis//nope", NULL, 0, 0, 0};
 	struct sq_redis_url u;
