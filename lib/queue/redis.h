@@ -39,8 +39,8 @@ struct sq_redis_url {
 };
 
 /* Parses redis://[user:pass@]host[:port][/db] (port 6379, db 0 by default; user
- * and pass may be %-encoded; host is a name or IPv4 address of [A-Za-z0-9._-],
- * or [v6addr] with an optional %zone) or unix:///path[?db=N].
+ * and pass may be %-encoded, but not %00; host is a name or IPv4 address of
+ * [A-Za-z0-9._-], or [v6addr] with an optional %zone) or unix:///path[?db=N].
  * Fills *out (release with sq_redis_url_release); -1 with SQ_ERR_INVALID naming
  * the URL otherwise. */
 int sq_redis_url_parse(const char *url, struct sq_redis_url *out, struct sq_err *err);

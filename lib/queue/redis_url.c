@@ -31,7 +31,9 @@ static char *pct_decode(const char *s, size_t len)
 			out[o++] = s[i];
 			continue;
 		}
-		if (i + 2 >= len || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+		/* %00 would cut the C string AUTH is sent from: silently another password */
+		if (i + 2 >= len || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0 ||
+		    (s[i + 1] == '0' && s[i + 2] == '0')) {
 			free(out);
 			return NULL;
 		}
