@@ -5,6 +5,7 @@
 #include "base/xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/banned.h"
@@ -195,12 +196,33 @@ void sq_redis_url_release(struct sq_redis_url *u)
 	u->host = u->path = u->user = u->pass = NULL;
 }
 
+/* New %-encoded copy of s: a user named "a/b" or "a@b" shown raw would read as
+ * another URL. */
+static char *pct_encode(const char *s)
+{
+	char *out = xmalloc(3 * strlen(s) + 1), *o = out;
+
+	for (; *s; s++) {
+		if (isalnum((unsigned char)*s) || strchr("-._~", *s))
+			*o++ = *s;
+		else
+			o += snprintf(o, 4, "%%%02X", (unsigned char)*s);
+	}
+	*o = '\0';
+	return out;
+}
+
 char *sq_redis_url_show(const struct sq_redis_url *u)
 {
+	char *user, *shown;
+
 	if (u->path)
 		return u->db ? xasprintf("unix://%s?db=%d", u->path, u->db)
 			     : xasprintf("unix://%s", u->path);
-	return xasprintf("redis://%s%s%s%s%s:%d/%d", u->user ? u->user : "",
-			 u->pass ? ":***@" : (u->user ? "@" : ""), strchr(u->host, ':') ? "[" : "",
-			 u->host, strchr(u->host, ':') ? "]" : "", u->port, u->db);
+	user = pct_encode(u->user ? u->user : "");
+	shown = xasprintf("redis://%s%s%s%s%s:%d/%d", user,
+			  u->pass ? ":***@" : (u->user ? "@" : ""), strchr(u->host, ':') ? "[" : "",
+			  u->host, strchr(u->host, ':') ? "]" : "", u->port, u->db);
+	free(user);
+	return shown;
 }

@@ -28,6 +28,7 @@ static void test_url_good(void)
 {
 	struct sq_redis_url u;
 	struct sq_err err = {0};
+	char *shown;
 
 	T_EQ_INT(sq_redis_url_parse("redis://cache.lan", &u, &err), 0);
 	T_EQ_STR(u.host, "cache.lan");
@@ -42,6 +43,15 @@ static void test_url_good(void)
 	T_EQ_STR(u.host, "10.0.0.5");
 	T_EQ_INT(u.port, 7000);
 	T_EQ_INT(u.db, 3);
+	sq_redis_url_release(&u);
+
+	/* the URL in messages: password masked, user encoded so that it reads as
+	 * the same server (found by tests/fuzz/fuzz_redis_url) */
+	T_EQ_INT(sq_redis_url_parse("redis://a%2Fb%40c:p@h:1/2", &u, &err), 0);
+	T_EQ_STR(u.user, "a/b@c");
+	shown = sq_redis_url_show(&u);
+	T_EQ_STR(shown, "redis://a%2Fb%40c:***@h:1/2");
+	free(shown);
 	sq_redis_url_release(&u);
 
 	T_EQ_INT(sq_redis_url_parse("redis://:secret@h/", &u, &err), 0);
