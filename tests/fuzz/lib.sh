@@ -33,17 +33,20 @@ fuzz_max_len() {
 	esac
 }
 
-# fuzz_run NAME WORKDIR SECONDS: fuzzes NAME for SECONDS from its committed
-# corpus (read only) into WORKDIR/corpus, crash inputs into WORKDIR/artifacts/.
-# libFuzzer's output goes to stdout/stderr; returns its exit status (0: no
-# finding).
+# fuzz_run NAME WORKDIR SECONDS [FLAG...]: fuzzes NAME for SECONDS from its
+# committed corpus (read only) into WORKDIR/corpus, crash inputs into
+# WORKDIR/artifacts/, with any further libFuzzer flags. libFuzzer's output goes
+# to stdout/stderr; returns its exit status (0: no finding).
 fuzz_run() {
-	seeds="$FUZZ_SRC/tests/fuzz/corpus/$1"
-	mkdir -p "$2/corpus" "$2/artifacts"
+	name=$1 work=$2 secs=$3
+	shift 3
+	seeds="$FUZZ_SRC/tests/fuzz/corpus/$name"
+	mkdir -p "$work/corpus" "$work/artifacts"
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0" \
 		UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_stacktrace=1" \
-		"$FUZZ_BUILD/tests/fuzz/fuzz_$1" -max_total_time="$3" -timeout=10 \
-		-rss_limit_mb=2048 -max_len="$(fuzz_max_len "$1")" \
-		-dict="$FUZZ_SRC/tests/fuzz/dict/$1.dict" -artifact_prefix="$2/artifacts/" \
-		-print_final_stats=1 -error_exitcode=1 -timeout_exitcode=1 "$2/corpus" "$seeds"
+		"$FUZZ_BUILD/tests/fuzz/fuzz_$name" -max_total_time="$secs" -timeout=10 \
+		-rss_limit_mb=2048 -max_len="$(fuzz_max_len "$name")" \
+		-dict="$FUZZ_SRC/tests/fuzz/dict/$name.dict" -artifact_prefix="$work/artifacts/" \
+		-print_final_stats=1 -error_exitcode=1 -timeout_exitcode=1 "$@" \
+		"$work/corpus" "$seeds"
 }
