@@ -41,12 +41,16 @@ fuzz_run() {
 	name=$1 work=$2 secs=$3
 	shift 3
 	seeds="$FUZZ_SRC/tests/fuzz/corpus/$name"
-	mkdir -p "$work/corpus" "$work/artifacts"
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0" \
+	mkdir -p "$work/corpus" "$work/artifacts" "$work/tmp"
+	# the harnesses' scratch folders (one a process, left behind by a crash)
+	fuzz_rc=0
+	TMPDIR="$work/tmp" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0" \
 		UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_stacktrace=1" \
 		"$FUZZ_BUILD/tests/fuzz/fuzz_$name" -max_total_time="$secs" -timeout=10 \
 		-rss_limit_mb=2048 -max_len="$(fuzz_max_len "$name")" \
 		-dict="$FUZZ_SRC/tests/fuzz/dict/$name.dict" -artifact_prefix="$work/artifacts/" \
 		-print_final_stats=1 -error_exitcode=1 -timeout_exitcode=1 "$@" \
-		"$work/corpus" "$seeds"
+		"$work/corpus" "$seeds" || fuzz_rc=$?
+	rm -rf "$work/tmp"
+	return "$fuzz_rc"
 }
