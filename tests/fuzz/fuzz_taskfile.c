@@ -69,17 +69,26 @@ static void check_stitch_json(const struct sq_stitch_spec *s)
 	sq_stitch_spec_release(&back);
 }
 
-/* outdir is output_root/<group>/<name>, and stays there. */
+/* A name that is one folder below its parent (not ".", "..", nor a path). */
+static int one_folder(const char *name)
+{
+	return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+	       strcmp(name, "..") != 0;
+}
+
+/* outdir is output_root/<group>/<name>, two folders below the root (local or
+ * sftp://, so compared as text, not resolved). */
 static void check_confined(const struct sq_task *t)
 {
-	size_t n = strlen(t->output_root);
-	char *norm = sq_path_resolve("/", t->outdir);
+	char *g = sq_path_join(t->output_root, t->group ? t->group : "");
+	char *want = sq_path_join(g, t->name ? t->name : "");
 
-	if (strncmp(norm, t->output_root, n) != 0 || (n > 1 && norm[n] != '/') ||
-	    strcmp(norm + n + (n > 1), "") == 0)
-		fz_fail("task '%s': output folder '%s' is not below the output root '%s'", t->name,
-			t->outdir, t->output_root);
-	free(norm);
+	if (!one_folder(t->group) || !one_folder(t->name) || strcmp(t->outdir, want) != 0)
+		fz_fail("task '%s': output folder '%s' is not two folders below the output "
+			"root '%s'",
+			t->name, t->outdir, t->output_root);
+	free(want);
+	free(g);
 }
 
 static void check_acq(const struct sq_acq *a)
