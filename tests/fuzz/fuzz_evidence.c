@@ -1,7 +1,8 @@
 /* fuzz_evidence.c - what reads reconstruct.json and stitch.json: the builtin
  * stitch's camera evidence (lib/stitch/stitch_evidence.c, which joins a task's
  * reconstruct.json with its frames.json, or reads a group's stitch.json) and the
- * trajectory check (lib/cloud/ate.c: sq_ate_check).
+ * trajectory check (lib/cloud/ate.c: sq_ate_check, given the cameras the
+ * record reader read).
  *
  * Input: an input folder's records in one file. "#--- stitch.json" as the
  * first line: the rest is a group's stitch.json. Otherwise the text up to a line
@@ -16,7 +17,9 @@
 #include "fuzz.h"
 
 #include "base/fsutil.h"
+#include "base/xalloc.h"
 #include "cloud/ate.h"
+#include "stage/record.h"
 #include "stitch/stitch_internal.h"
 
 #include <math.h>
@@ -73,21 +76,36 @@ static void fit_with_itself(const struct stitch_cams *c)
 	stitch_pairs_release(&p);
 }
 
-/* A straight true path: one camera a second along x. */
+/* The trajectory check as ate-check runs it (tests/bench/ate_check.c): the
+ * record's cameras through the record reader, against a straight true path,
+ * one camera a second along x. */
 static void ate_check(const uint8_t *rec, size_t len)
 {
 	double t_s[10], c[30];
 	struct sq_ate_truth truth = {t_s, c, 10};
+	struct sq_reconstruct_record r;
 	struct sq_ate_report rep;
 	struct sq_err err = {SQ_OK, ""};
+	struct sq_ate_cam *cams;
 	char *text = fz_strndup(rec, len);
 
 	for (int i = 0; i < 10; i++) {
 		t_s[i] = i;
 		c[3 * i] = i, c[3 * i + 1] = 0, c[3 * i + 2] = 0;
 	}
-	if (sq_ate_check(text, &truth, &rep, &err) < 0 && err.code == SQ_OK)
-		fz_fail("a failed trajectory check without a message");
+	if (sq_reconstruct_record_parse(&r, text, NULL) == 0) {
+		cams = xcalloc(r.nframes + 1, sizeof(*cams));
+		for (size_t i = 0; i < r.nframes; i++) {
+			cams[i].pts_s = r.frames[i].pts_s;
+			cams[i].registered = r.frames[i].registered;
+			memcpy(cams[i].centre, r.frames[i].centre, sizeof(cams[i].centre));
+		}
+		if (sq_ate_check(cams, r.nframes, r.stride.k, &truth, &rep, &err) < 0 &&
+		    err.code == SQ_OK)
+			fz_fail("a failed trajectory check without a message");
+		free(cams);
+		sq_reconstruct_record_release(&r);
+	}
 	free(text);
 }
 

@@ -1,36 +1,38 @@
-/* fuzz_frames.c - the frames.json reader that hands frames to a reconstruct
- * backend (lib/stage/stride.c: sq_frame_list_parse).
+/* fuzz_frames.c - the frames.json reader, which says what extract made and
+ * what a reconstruct backend is given (lib/stage/record_frames.c:
+ * sq_frames_record_parse).
  *
  * Input: one frames.json text. Besides memory errors and hangs, checks what
- * stride.h relies on: every frame read is a plain file name in the frames
- * folder (it is joined to that folder and linked into a backend's), never a
- * path that leaves it, and a failure leaves nothing allocated. */
+ * its users rely on: every frame's source indexes the record's sources (when
+ * it has any), until_s has one entry per source, and a failure leaves nothing
+ * allocated. (fuzz_record checks the round trip through the writer.) */
 #include "fuzz.h"
 
-#include "stage/stride.h"
+#include "stage/record.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *json = fz_strndup(data, size);
-	struct sq_frame_list fl;
+	char *text = fz_strndup(data, size);
+	struct sq_frames_record r;
 	struct sq_err err = {SQ_OK, ""};
 
-	if (sq_frame_list_parse(&fl, json, &err) == 0) {
-		for (size_t i = 0; i < fl.n; i++) {
-			const char *f = fl.files[i];
+	if (sq_frames_record_parse(&r, text, &err) == 0) {
+		for (size_t i = 0; i < r.nframes; i++) {
+			const struct sq_frame_entry *f = &r.frames[i];
 
-			if (!*f || strchr(f, '/') || strcmp(f, ".") == 0 || strcmp(f, "..") == 0)
-				fz_fail("frame %zu is '%s', not a file name in the frames folder",
-					i, f);
-			fz_sink += fl.pts_s[i];
+			if (r.nsources && (f->source < 0 || (size_t)f->source >= r.nsources))
+				fz_fail("frame %zu has source %d of %zu", i, f->source, r.nsources);
+			fz_sink += f->pts_s + f->source_pts_s;
 		}
-		sq_frame_list_release(&fl);
-	} else if (err.code == SQ_OK || fl.n || fl.files || fl.pts_s) {
+		for (size_t i = 0; i < r.nsources; i++)
+			fz_sink += r.until_s[i] + (double)strlen(r.sources[i]);
+		sq_frames_record_release(&r);
+	} else if (err.code == SQ_OK || r.nframes || r.frames || r.sources || r.nsources) {
 		fz_fail("a failed parse without a message, or with frames left");
 	}
-	free(json);
+	free(text);
 	return 0;
 }
