@@ -150,6 +150,10 @@ int sq_record_get_head(const cJSON *doc, enum sq_stage stage, char version[SQ_VE
 	if (strcmp(st, sq_stage_name(stage)) != 0)
 		return sq_error(err, SQ_ERR_INVALID, "record of stage '%s' where '%s' was expected",
 				st, sq_stage_name(stage));
+	/* as sq_record_head_parse: cut short, it would read as another version */
+	if (strlen(ver) > SQ_VERSION_LEN)
+		return sq_error(err, SQ_ERR_INVALID, "%s record: version '%.20s' is too long", what,
+				ver);
 	snprintf(version, SQ_VERSION_LEN + 1, "%s", ver);
 	provenance_from(cJSON_GetObjectItemCaseSensitive(doc, "provenance"), p);
 	if (!*p->host) {

@@ -243,6 +243,18 @@ static void test_records_typed(void)
 	T_EQ_INT(rr.has_colmap, 0);
 	T_EQ_INT(rr.stride.k, 1);
 	sq_reconstruct_record_release(&rr);
+	/* a version too long is no version, for the typed readers as for the
+	 * header's (found by tests/fuzz/fuzz_record: it was cut to 16 chars) */
+	T_EQ_INT(sq_reconstruct_record_parse(&rr,
+					     "{\"stage\":\"reconstruct\",\"version\":"
+					     "\"0123456789abcdef0\",\"backend\":\"colmap\"}",
+					     &err),
+		 -1);
+	T_CONTAINS(err.msg, "too long");
+	T_EQ_INT(sq_record_text_is_current("{\"stage\":\"reconstruct\",\"version\":"
+					   "\"0123456789abcdef0\"}",
+					   SQ_STAGE_RECONSTRUCT, NULL),
+		 0);
 	/* a record of format 1 (before provenance) still reads */
 	T_EQ_INT(sq_reconstruct_record_parse(&rr,
 					     "{\"stage\":\"reconstruct\",\"version\":\"v\","
