@@ -1,6 +1,8 @@
 /* fuzz_evidence.c - what reads reconstruct.json and stitch.json: the builtin
- * stitch's camera evidence (lib/stitch/stitch_evidence.c, which joins a task's
- * reconstruct.json with its frames.json, or reads a group's stitch.json) and the
+ * stitch's camera evidence (lib/stage/stitch_inputs.c, which joins a task's
+ * reconstruct.json with its frames.json, or reads a group's stitch.json, through
+ * the typed record readers; lib/stitch/stitch_evidence.c, which takes the
+ * cameras and pairs them) and the
  * trajectory check (lib/cloud/ate.c: sq_ate_check, given the cameras the
  * record reader read).
  *
@@ -20,6 +22,8 @@
 #include "base/xalloc.h"
 #include "cloud/ate.h"
 #include "stage/record.h"
+#include "stage/stage_int.h"
+#include "stage/store.h"
 #include "stitch/stitch_internal.h"
 
 #include <math.h>
@@ -31,7 +35,8 @@
 #define FRAMES_SEP "#--- frames.json\n"
 
 /* The records of one input folder, as the input says. */
-static char *write_records(const uint8_t *data, size_t size, const uint8_t **rec, size_t *rec_len)
+static char *write_records(const uint8_t *data, size_t size, const uint8_t **rec, size_t *rec_len,
+			   int *is_task)
 {
 	char *dir = sq_path_join(fz_dir(), "input");
 	const uint8_t *frames;
@@ -44,7 +49,9 @@ static char *write_records(const uint8_t *data, size_t size, const uint8_t **rec
 	fz_remove("input/stitch.json");
 	*rec = NULL;
 	*rec_len = 0;
+	*is_task = 1;
 	if (size >= hl && memcmp(data, STITCH_HEAD, hl) == 0) {
+		*is_task = 0;
 		free(fz_write("input/stitch.json", data + hl, size - hl));
 		return dir;
 	}
@@ -113,14 +120,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *rec;
 	size_t rec_len;
-	char *dir = write_records(data, size, &rec, &rec_len);
+	int is_task;
+	char *dir = write_records(data, size, &rec, &rec_len, &is_task), *sift = NULL;
+	struct sq_stitch_cams given;
 	struct stitch_cams cams;
 	struct sq_err err = {SQ_OK, ""};
 
-	if (stitch_cams_load(&cams, dir, &err) == 0) {
+	if (sq_stage_stitch_evidence(sq_store_local(), dir, is_task, fz_dir(), NULL, &given, &sift,
+				     &err) == 0) {
+		stitch_cams_copy(&cams, &given);
 		check_cams(&cams);
 		fit_with_itself(&cams);
 		stitch_cams_release(&cams);
+		sq_stitch_cams_release(&given);
+		free(sift);
 	} else if (err.code == SQ_OK) {
 		fz_fail("records refused without a message");
 	}
