@@ -22,7 +22,8 @@ void sq_hooks_log(const struct sq_hooks *h, const char *fmt, ...)
 
 /* sq_hooks_log with a va_list, for callers with their own printf-style
  * wrapper. */
-void sq_hooks_vlog(const struct sq_hooks *h, const char *fmt, va_list ap);
+void sq_hooks_vlog(const struct sq_hooks *h, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* Reports progress; nothing when h or h->progress is NULL. */
 void sq_hooks_progress(const struct sq_hooks *h, long long done, long long total);
