@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/banned.h"
@@ -141,7 +142,7 @@ static int until_from(const cJSON *doc, struct sq_frames_record *r, struct sq_er
 static int frame_from(const cJSON *f, size_t i, struct sq_frames_record *r, struct sq_err *err)
 {
 	struct sq_frame_entry *e = &r->frames[i];
-	char want[SQ_LAYOUT_FRAME_NAME_MAX];
+	char want[SQ_LAYOUT_FRAME_NAME_MAX], what[48];
 	const char *file;
 	long long src = 0;
 	double t = 0;
@@ -151,16 +152,21 @@ static int frame_from(const cJSON *f, size_t i, struct sq_frames_record *r, stru
 	    sq_json_get_num(f, "pts_s", -1e9, 1e9, &e->pts_s, "frames record frame", err) < 0)
 		return -1;
 	if (strcmp(file, want) != 0)
-		return sq_error(err, SQ_ERR_INVALID, "frames record: frame %zu is '%.64s', not '%s'",
-				i + 1, file, want);
-	/* source and source_pts_s came later: absent, the frame is of source 0 */
+		return sq_error(err, SQ_ERR_INVALID,
+				"frames record: frame %zu is '%.64s', not '%s'", i + 1, file, want);
+	/* source and source_pts_s came later: absent, the frame is of source 0;
+	 * present, an index into sources and a time, or the record is refused (a
+	 * stitch pairs cameras by them) */
 	e->source = 0;
 	e->source_pts_s = e->pts_s;
-	if (sq_json_get_ll(f, "source", 0, (long long)r->nsources - 1, &src, "", NULL) == 0 &&
-	    sq_json_get_num(f, "source_pts_s", -1e9, 1e9, &t, "", NULL) == 0) {
-		e->source = (int)src;
-		e->source_pts_s = t;
-	}
+	if (!cJSON_GetObjectItemCaseSensitive(f, "source"))
+		return 0;
+	snprintf(what, sizeof(what), "frames record: frame %zu", i + 1);
+	if (sq_json_get_ll(f, "source", 0, (long long)r->nsources - 1, &src, what, err) < 0 ||
+	    sq_json_get_num(f, "source_pts_s", -1e9, 1e9, &t, what, err) < 0)
+		return -1;
+	e->source = (int)src;
+	e->source_pts_s = t;
 	return 0;
 }
 

@@ -236,6 +236,25 @@ static void test_records_typed(void)
 					&err),
 		 -1);
 	T_CONTAINS(err.msg, "frame 1");
+	/* a frame's source is an index into sources: not negative, fractional or
+	 * past the end (found by tests/fuzz/fuzz_evidence: -21474836491 was read
+	 * as source -2147483648, 0.5 as source 0) */
+	{
+		static const char *const bad[] = {"-21474836491", "0.5", "1", "\"0\"", "null"};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char *rec = xasprintf(
+			    "{\"stage\":\"extract\",\"version\":\"x\",\"duration_s\":1,"
+			    "\"params\":{\"fps_num\":1,\"fps_den\":1,\"width\":1,\"height\":1,"
+			    "\"quality\":2},\"sources\":[\"v\"],\"frames\":[{\"file\":"
+			    "\"frame_000001.jpg\",\"pts_s\":0,\"source\":%s,\"source_pts_s\":0}]}",
+			    bad[i]);
+
+			T_EQ_INT(sq_frames_record_parse(&fr, rec, &err), -1);
+			T_CONTAINS(err.msg, "frame 1: 'source'");
+			free(rec);
+		}
+	}
 	path = xasprintf("%s/g1/a/%s", root, SQ_LAYOUT_RECON_RECORD);
 	text = sq_read_file(path, NULL, NULL);
 	T_EQ_INT(sq_reconstruct_record_parse(&rr, text, &err), 0);
