@@ -144,9 +144,9 @@ static void report_progress(struct extract *x, int force)
 		return;
 	x->progress_ms = now;
 	x->o->hooks.progress(x->o->hooks.ctx,
-		       force ? (long long)x->res->nframes
-			     : (long long)sq_media_writer_done(&x->writer),
-		       x->expected);
+			     force ? (long long)x->res->nframes
+				   : (long long)sq_media_writer_done(&x->writer),
+			     x->expected);
 }
 
 /* The chapter the selection's picture seq was decoded from: chapters are read
@@ -214,8 +214,8 @@ static int pick_video(const AVFormatContext *fmt)
 
 static int open_chapter(struct extract *x, struct chapter *c, struct sq_err *err)
 {
-	c->io.cancelled = interrupt_cb;
-	c->io.ctx = x;
+	c->io.hooks.cancelled = interrupt_cb;
+	c->io.hooks.ctx = x;
 	c->io.stall_ms = x->o->read ? x->o->read->stall_ms : 0;
 	c->io.ssh = x->o->read ? &x->o->read->ssh : NULL;
 	if (sq_media_io_open(&c->io, c->url, &c->fmt, err) < 0)

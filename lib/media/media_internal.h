@@ -11,6 +11,7 @@
 #define SQ_MEDIA_INTERNAL_H
 
 #include "base/err.h"
+#include "base/hooks.h"
 #include "task/task.h"
 
 #include <libavcodec/avcodec.h>
@@ -32,16 +33,15 @@ struct sq_ssh_opts;
 struct sq_media_io {
 	long long stall_ms;	       /* give up after this long without a byte; 0: 30 s */
 	const struct sq_ssh_opts *ssh; /* sftp:// inputs (borrowed); NULL: the defaults */
-	int (*cancelled)(void *ctx); /* polled while waiting; may be NULL */
-	void *ctx;
-	int fd;			   /* local files: ours, read non-blocking; else -1 */
-	struct sq_sftp_file *sftp; /* sftp:// inputs: ours; else NULL */
-	AVIOContext *pb;	   /* ours for local files and sftp:// inputs */
-	int stalled;		   /* a read gave up for lack of data */
+	struct sq_hooks hooks;	       /* cancelled polled while waiting */
+	int fd;			       /* local files: ours, read non-blocking; else -1 */
+	struct sq_sftp_file *sftp;     /* sftp:// inputs: ours; else NULL */
+	AVIOContext *pb;	       /* ours for local files and sftp:// inputs */
+	int stalled;		       /* a read gave up for lack of data */
 };
 
 /* Opens url and reads its stream info into *fmt (close with sq_media_io_close).
- * io's stall_ms, ssh, cancelled and ctx are set by the caller; io must stay put while
+ * io's stall_ms, ssh and hooks are set by the caller; io must stay put while
  * the input is open. */
 int sq_media_io_open(struct sq_media_io *io, const char *url, AVFormatContext **fmt,
 		     struct sq_err *err);

@@ -67,7 +67,7 @@ static int io_read(void *opaque, uint8_t *buf, int size)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return AVERROR(errno);
-		if (io->cancelled && io->cancelled(io->ctx))
+		if (sq_hooks_cancelled(&io->hooks))
 			return AVERROR_EXIT;
 		left = deadline - sq_mono_ms();
 		if (left <= 0) {
@@ -97,7 +97,7 @@ static int interrupt_cb(void *opaque)
 {
 	const struct sq_media_io *io = opaque;
 
-	return io->cancelled ? io->cancelled(io->ctx) : 0;
+	return sq_hooks_cancelled(&io->hooks);
 }
 
 static int open_local(struct sq_media_io *io, const char *path, AVFormatContext *fmt,
@@ -176,8 +176,7 @@ static int64_t remote_seek(void *opaque, int64_t offset, int whence)
 static int open_remote(struct sq_media_io *io, const char *url, AVFormatContext *fmt,
 		       struct sq_err *err)
 {
-	struct sq_sftp_opts so = {
-	    .ssh = io->ssh, .stall_ms = io->stall_ms, .cancelled = io->cancelled, .ctx = io->ctx};
+	struct sq_sftp_opts so = {.ssh = io->ssh, .stall_ms = io->stall_ms, .hooks = io->hooks};
 	uint8_t *buf;
 
 	io->sftp = sq_sftp_open(url, &so, err);
@@ -209,7 +208,7 @@ static int io_error(struct sq_media_io *io, const char *url, const char *what, i
 		return sq_error(err, SQ_ERR_TIMEOUT,
 				"cannot read '%s': no data for %lld ms (stalled)", url,
 				io->stall_ms);
-	if (ret == AVERROR_EXIT && io->cancelled && io->cancelled(io->ctx))
+	if (ret == AVERROR_EXIT && sq_hooks_cancelled(&io->hooks))
 		return sq_error(err, SQ_ERR_CANCEL, "extraction cancelled");
 	if (ret == AVERROR_INVALIDDATA && strcmp(what, "open") == 0)
 		return sq_error(err, SQ_ERR_MEDIA,
@@ -269,7 +268,7 @@ int sq_media_io_failed(struct sq_media_io *io, const char *url, int ret, struct 
 	/* a remote file cut short by a lost connection must fail, not end early */
 	if (io->sftp && sq_sftp_failed(io->sftp, NULL) < 0)
 		return io_error(io, url, "read", ret, err);
-	if (!io->stalled && !(ret == AVERROR_EXIT && io->cancelled && io->cancelled(io->ctx)))
+	if (!io->stalled && !(ret == AVERROR_EXIT && sq_hooks_cancelled(&io->hooks)))
 		return 0;
 	return io_error(io, url, "read", ret, err);
 }

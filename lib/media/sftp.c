@@ -285,7 +285,7 @@ static int receive(const struct sq_sftp_file *f, struct sq_sftp_file *owner, str
 			deadline = sq_mono_ms() + f->o.stall_ms;
 			continue;
 		}
-		if (f->o.cancelled && f->o.cancelled(f->o.ctx))
+		if (sq_hooks_cancelled(&f->o.hooks))
 			return sq_error(err, SQ_ERR_CANCEL, "cannot read '%s': cancelled", f->url);
 		if (sq_mono_ms() >= deadline) {
 			sq_sftp_mark_dead(l);
@@ -685,7 +685,7 @@ void sq_sftp_close(struct sq_sftp_file *f)
 	 * or when that fails, the link is given up instead: it is not worth a
 	 * wait, and replies left on the channel would confuse libssh. */
 	if (l && !l->dead &&
-	    ((f->o.cancelled && f->o.cancelled(f->o.ctx)) || drain(f, 0, &spare) < 0 ||
+	    ((sq_hooks_cancelled(&f->o.hooks)) || drain(f, 0, &spare) < 0 ||
 	     claim(f, l, NULL, &spare) < 0))
 		sq_sftp_mark_dead(l);
 	if (l) {

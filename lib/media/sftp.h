@@ -18,6 +18,7 @@
 #define SQ_SFTP_H
 
 #include "base/err.h"
+#include "base/hooks.h"
 
 #include <stddef.h>
 
@@ -34,9 +35,8 @@ struct sq_ssh_opts {
 
 struct sq_sftp_opts {
 	const struct sq_ssh_opts *ssh; /* NULL: all defaults; read only by sq_sftp_open */
-	long long stall_ms;	     /* a wait longer than this without data fails; > 0 */
-	int (*cancelled)(void *ctx); /* polled while waiting; may be NULL */
-	void *ctx;
+	long long stall_ms;	       /* a wait longer than this without data fails; > 0 */
+	struct sq_hooks hooks;	       /* cancelled polled while waiting */
 };
 
 /* 1 if url names an SFTP file (starts with "sftp://"), else 0. */

@@ -50,8 +50,7 @@ static int download_file(const char *url, long long size, const char *local,
 
 		if (o) { /* the same options: the same host entry, the same session */
 			ro.ssh = o->ssh;
-			ro.cancelled = o->cancelled;
-			ro.ctx = o->ctx;
+			ro.hooks = o->hooks;
 		}
 		if (!(f = sq_sftp_open(url, &ro, err)))
 			rc = -1;

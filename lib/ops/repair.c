@@ -222,7 +222,7 @@ enum outlook {
 	OUTLOOK_CANCELLED, /* cancelled by an operator: the stitch goes on without it */
 };
 
-struct input {
+struct repair_input {
 	enum outlook outlook;
 	long long record_ms; /* the input's record mtime, -1 if absent */
 	size_t index;	     /* task index (group stitch) or group index (acq stitch) */
@@ -374,7 +374,7 @@ static enum outlook plan_task(struct sq_repair_plan *p, const struct sq_repair_a
 }
 
 /* Index in in[] of the first input with the given outlook, or n. */
-static size_t find_outlook(const struct input *in, size_t n, enum outlook o)
+static size_t find_outlook(const struct repair_input *in, size_t n, enum outlook o)
 {
 	size_t k = 0;
 
@@ -384,7 +384,7 @@ static size_t find_outlook(const struct input *in, size_t n, enum outlook o)
 }
 
 /* Removes the cancelled inputs from in[0..n); returns how many are left. */
-static size_t drop_cancelled(struct input *in, size_t n)
+static size_t drop_cancelled(struct repair_input *in, size_t n)
 {
 	size_t k = 0;
 
@@ -398,8 +398,8 @@ static size_t drop_cancelled(struct input *in, size_t n)
  * re-runs it by fan-in when it completes (queueing it now would run it
  * twice). Returns 1 with *o set when the inputs decide. */
 static int inputs_decide(struct sq_repair_plan *p, const struct sq_repair_acq *a,
-			 enum sq_job_kind kind, size_t index, const struct input *in, size_t n,
-			 enum outlook *o)
+			 enum sq_job_kind kind, size_t index, const struct repair_input *in,
+			 size_t n, enum outlook *o)
 {
 	size_t blocked = find_outlook(in, n, OUTLOOK_BLOCKED);
 
@@ -419,8 +419,8 @@ static int inputs_decide(struct sq_repair_plan *p, const struct sq_repair_acq *a
 
 static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair_acq *a,
 				enum sq_job_kind kind, size_t index,
-				const struct sq_repair_stitch *rs, struct input *in, size_t n,
-				int retry_failed)
+				const struct sq_repair_stitch *rs, struct repair_input *in,
+				size_t n, int retry_failed)
 {
 	size_t newer = 0;
 	struct sq_repair_action *act;
@@ -452,7 +452,7 @@ static enum outlook plan_stitch(struct sq_repair_plan *p, const struct sq_repair
 }
 
 static enum outlook plan_group(struct sq_repair_plan *p, const struct sq_repair_acq *a, size_t g,
-			       const enum outlook *task_outlook, struct input *scratch,
+			       const enum outlook *task_outlook, struct repair_input *scratch,
 			       int retry_failed)
 {
 	size_t n = 0;
@@ -472,8 +472,8 @@ void sq_repair_plan(const struct sq_repair_acq *a, int retry_failed, struct sq_r
 {
 	size_t nt = a->acq.ntasks, ng = a->acq.ngroups;
 	enum outlook *task_outlook = xcalloc(nt, sizeof(*task_outlook));
-	struct input *scratch = xcalloc(nt, sizeof(*scratch));
-	struct input *groups = xcalloc(ng, sizeof(*groups));
+	struct repair_input *scratch = xcalloc(nt, sizeof(*scratch));
+	struct repair_input *groups = xcalloc(ng, sizeof(*groups));
 
 	/* first: every job written after it may need what it registers */
 	if (a->unregistered)

@@ -322,7 +322,7 @@ fail:
 
 /* ---- the parent ---- */
 
-struct run {
+struct proc_run {
 	const struct sq_proc_opts *opts;
 	pid_t pid;
 	off_t log_start; /* log size before the run: older attempts' lines are not ours */
@@ -369,7 +369,7 @@ static int above_stdio(int fd)
 }
 
 /* Opens the log for the child (append) and for the marker scan (read). */
-static int open_log(struct run *r, int *logfd, struct sq_err *err)
+static int open_log(struct proc_run *r, int *logfd, struct sq_err *err)
 {
 	const struct sq_proc_opts *o = r->opts;
 	struct stat st;
@@ -395,7 +395,7 @@ static int open_log(struct run *r, int *logfd, struct sq_err *err)
 }
 
 /* Reads the exec-failure pipe: EOF means exec succeeded. */
-static int check_exec(struct run *r, int errfd, struct sq_err *err)
+static int check_exec(struct proc_run *r, int errfd, struct sq_err *err)
 {
 	static const char *const what[] = {"cannot change to directory", "cannot run",
 					   "cannot redirect output of"};
@@ -422,7 +422,7 @@ static int check_exec(struct run *r, int errfd, struct sq_err *err)
 }
 
 /* Starts the child. Returns 0, or -1 with err set and nothing left running. */
-static int start(struct run *r, int logfd, struct sq_err *err)
+static int start(struct proc_run *r, int logfd, struct sq_err *err)
 {
 	int pipefd[2] = {-1, -1}, nullfd, rc = -1;
 	char **env = build_env(r->opts->env_extra);
@@ -465,7 +465,7 @@ out:
 
 /* 1 once the leader has exited. It is left a zombie (WNOWAIT) so that its pid,
  * which is the group id, cannot be reused before the group is killed. */
-static int leader_exited(struct run *r)
+static int leader_exited(struct proc_run *r)
 {
 	siginfo_t si;
 
@@ -480,7 +480,7 @@ static int leader_exited(struct run *r)
 /* Kills whatever is left of the group and of the tree, then reaps the leader
  * (last: its start time anchors the tree, and its pid, the group's id, must
  * not be reused before). */
-static void finish_group(struct run *r)
+static void finish_group(struct proc_run *r)
 {
 	if (r->reaped)
 		return;
@@ -497,7 +497,7 @@ static void finish_group(struct run *r)
 
 /* SIGTERM to the group and the rest of the tree, up to grace_ms for the leader
  * to go, then SIGKILL to all. */
-static void terminate_group(struct run *r)
+static void terminate_group(struct proc_run *r)
 {
 	long long until = mono_ms() + r->grace_ms;
 
@@ -509,7 +509,7 @@ static void terminate_group(struct run *r)
 }
 
 /* 1 when the done_when condition (log marker or file) is met. */
-static int done_met(struct run *r)
+static int done_met(struct proc_run *r)
 {
 	struct stat st;
 
@@ -529,7 +529,7 @@ enum end { END_EXIT, END_DONE, END_TIMEOUT, END_CANCEL };
 
 /* Polls until the leader exits, the done condition holds, time runs out or the
  * caller cancels. The group is gone when this returns. */
-static enum end supervise(struct run *r)
+static enum end supervise(struct proc_run *r)
 {
 	const struct sq_proc_opts *o = r->opts;
 
@@ -554,7 +554,7 @@ static enum end supervise(struct run *r)
 	}
 }
 
-static void fill_result(const struct run *r, enum end how, struct sq_proc_result *res)
+static void fill_result(const struct proc_run *r, enum end how, struct sq_proc_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	if (r->status != -1 && WIFEXITED(r->status)) {
@@ -578,7 +578,7 @@ static void add_duration(struct sq_strbuf *sb, long long ms)
 }
 
 /* Sets err for a run that did not succeed: the command, how it ended, its log. */
-static int report(const struct run *r, enum end how, const struct sq_proc_result *res,
+static int report(const struct proc_run *r, enum end how, const struct sq_proc_result *res,
 		  struct sq_err *err)
 {
 	struct sq_strbuf sb = SQ_STRBUF_INIT;
@@ -611,7 +611,7 @@ static int report(const struct run *r, enum end how, const struct sq_proc_result
 
 int sq_proc_run(const struct sq_proc_opts *opts, struct sq_proc_result *res, struct sq_err *err)
 {
-	struct run r = {.opts = opts, .scan = {.fd = -1, .carry = SQ_STRBUF_INIT}};
+	struct proc_run r = {.opts = opts, .scan = {.fd = -1, .carry = SQ_STRBUF_INIT}};
 	struct sq_proc_result local;
 	int logfd = -1, rc = -1, entered = 0;
 	enum end how;

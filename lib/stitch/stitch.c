@@ -59,7 +59,7 @@
  * in the sample, whatever the file's size or order. */
 static int sample_chunk(void *ctx, const struct sq_ply_chunk *c, struct sq_err *err)
 {
-	struct input *v = ctx;
+	struct stitch_part *v = ctx;
 
 	(void)err;
 	for (size_t i = 0; i < c->n; i++, v->points++) {
@@ -87,7 +87,7 @@ static int sample_chunk(void *ctx, const struct sq_ply_chunk *c, struct sq_err *
 
 /* Median nearest-neighbour distance of the sample, scaled to the full cloud
  * (a surface: spacing goes with the square root of the density). */
-static double sample_spacing(const struct input *v, const struct sq_kdtree *t)
+static double sample_spacing(const struct stitch_part *v, const struct sq_kdtree *t)
 {
 	size_t m = v->sample.n < SPACING_PROBES ? v->sample.n : SPACING_PROBES, k = 0;
 	double *d = xcalloc(m + 1, sizeof(*d)), s;
@@ -130,7 +130,7 @@ static void surface_up(const struct sq_cloud *c, const double dir[3], double up[
 
 /* Median camera-to-surface distance (the altitude) and the side the surface
  * was seen from (surface_up). */
-static void camera_unit(struct input *v, const struct sq_kdtree *t)
+static void camera_unit(struct stitch_part *v, const struct sq_kdtree *t)
 {
 	double *d = xcalloc(v->cams.n + 1, sizeof(*d)), up[3] = {0}, len;
 	size_t k = 0;
@@ -156,7 +156,7 @@ static void camera_unit(struct input *v, const struct sq_kdtree *t)
 	free(d);
 }
 
-static int read_input(struct input *v, size_t i, struct sq_err *err)
+static int read_input(struct stitch_part *v, size_t i, struct sq_err *err)
 {
 	struct sq_kdtree *t;
 
@@ -183,7 +183,7 @@ static int read_input(struct input *v, size_t i, struct sq_err *err)
 /* Inputs are read, and later prepared, side by side (parallel.h): each is
  * independent of the others until units are chosen. */
 struct input_job {
-	struct run *r;
+	struct stitch_state *r;
 	struct sq_err *errs; /* per input */
 	int *rc;
 };
@@ -197,7 +197,7 @@ static void read_block(void *ctx, size_t begin, size_t end, void *scratch)
 		J->rc[i] = read_input(&J->r->v[i], i, &J->errs[i]);
 }
 
-static int read_inputs(struct run *r, struct sq_err *err)
+static int read_inputs(struct stitch_state *r, struct sq_err *err)
 {
 	struct input_job J = {
 	    .r = r, .errs = xcalloc(r->n, sizeof(*J.errs)), .rc = xcalloc(r->n, sizeof(*J.rc))};
@@ -205,7 +205,7 @@ static int read_inputs(struct run *r, struct sq_err *err)
 
 	sq_par_for(r->n, 1, 2, 0, read_block, &J);
 	for (size_t i = 0; i < r->n && rc == 0; i++) {
-		struct input *v = &r->v[i];
+		struct stitch_part *v = &r->v[i];
 
 		if ((rc = J.rc[i]) < 0) {
 			if (err) /* the first failure in input order, whatever ran first */
@@ -228,7 +228,7 @@ static int read_inputs(struct run *r, struct sq_err *err)
 /* --- 2. units and downsampling ----------------------------------------------------- */
 
 /* Cells of the given size the sample occupies. */
-static size_t occupied_cells(const struct input *v, double cell)
+static size_t occupied_cells(const struct stitch_part *v, double cell)
 {
 	struct sq_voxel_grid *g = sq_voxel_new(cell, 0, 0);
 	size_t n;
@@ -246,14 +246,14 @@ static size_t occupied_cells(const struct input *v, double cell)
 
 /* Area of the sample's surface in its own units: occupied cells of a grid twice
  * as coarse as the sample's spacing, times the cell's area. */
-static double sample_area(const struct input *v)
+static double sample_area(const struct stitch_part *v)
 {
 	double cell = 2 * v->spacing * sqrt((double)v->points / (double)v->sample.n);
 
 	return (double)occupied_cells(v, cell) * cell * cell;
 }
 
-static void choose_units(struct run *r)
+static void choose_units(struct stitch_state *r)
 {
 	double area_max = 0, spacing_phys = 0, vox_area;
 	size_t largest = 0, cells;
@@ -262,7 +262,7 @@ static void choose_units(struct run *r)
 	for (size_t i = 0; i < r->n; i++)
 		r->by_cameras &= r->v[i].unit > 0 || r->v[i].unusable;
 	for (size_t i = 0; i < r->n; i++) {
-		struct input *v = &r->v[i];
+		struct stitch_part *v = &r->v[i];
 		double a;
 
 		if (v->unusable)
@@ -302,7 +302,7 @@ static void choose_units(struct run *r)
 }
 
 /* The sample on a voxel grid of the given size. */
-static void downsample(const struct input *v, double voxel, struct sq_cloud *c)
+static void downsample(const struct stitch_part *v, double voxel, struct sq_cloud *c)
 {
 	int rgb = v->sample.rgb != NULL;
 	struct sq_voxel_grid *g = sq_voxel_new(voxel, rgb, 0);
@@ -322,7 +322,7 @@ static void downsample(const struct input *v, double voxel, struct sq_cloud *c)
  * (at least a few point spacings, so that its cells average the noise) that
  * ICP ends on both ways and placements are judged against, and what the
  * judging needs of the raw points: their noise and which lie in relief. */
-static void prepare_input(struct run *r, struct input *v)
+static void prepare_input(struct stitch_state *r, struct stitch_part *v)
 {
 	double voxel = r->vox_phys * v->unit,
 	       fine = fmax(voxel / FINE_DIVISOR, FINE_MIN_SPACINGS * v->spacing);
@@ -342,7 +342,7 @@ static void prepare_input(struct run *r, struct input *v)
 
 static void prepare_block(void *ctx, size_t begin, size_t end, void *scratch)
 {
-	struct run *r = ctx;
+	struct stitch_state *r = ctx;
 
 	(void)scratch;
 	for (size_t i = begin; i < end; i++)
@@ -360,7 +360,7 @@ static int find(int *up, int i)
 }
 
 /* The reference: the first input of the largest set of inputs joined by edges. */
-static int pick_reference(const struct run *r)
+static int pick_reference(const struct stitch_state *r)
 {
 	int *up = xcalloc(r->n, sizeof(*up)), *size = xcalloc(r->n, sizeof(*size)), ref = 0;
 
@@ -380,7 +380,7 @@ static int pick_reference(const struct run *r)
 
 /* Prim's algorithm on the edge weights: each step adds the strongest edge from
  * a placed input to an unplaced one. */
-static void chain(struct run *r, struct sq_stitch_result *res, int ref)
+static void chain(struct stitch_state *r, struct sq_stitch_result *res, int ref)
 {
 	struct sq_stitch_placement *p = res->p;
 
@@ -390,11 +390,11 @@ static void chain(struct run *r, struct sq_stitch_result *res, int ref)
 	sq_sim_identity(&p[ref].T);
 	snprintf(p[ref].method, sizeof(p[ref].method), "reference");
 	for (;;) {
-		const struct edge *best = NULL;
+		const struct stitch_edge *best = NULL;
 		int child = -1, parent = -1;
 
 		for (size_t k = 0; k < r->ne; k++) {
-			const struct edge *e = &r->e[k];
+			const struct stitch_edge *e = &r->e[k];
 
 			if (p[e->a].placed == p[e->b].placed || (best && e->weight <= best->weight))
 				continue;
@@ -425,7 +425,7 @@ static void chain(struct run *r, struct sq_stitch_result *res, int ref)
 
 /* --- 5. the merge (stitch_merge.c) ---------------------------------------------- */
 
-static int merge(struct run *r, struct sq_stitch_result *res, int ref, const char *out_ply,
+static int merge(struct stitch_state *r, struct sq_stitch_result *res, int ref, const char *out_ply,
 		 struct sq_err *err)
 {
 	double rel = r->o->out_voxel_rel > 0 ? r->o->out_voxel_rel : 1.0;
@@ -455,7 +455,7 @@ static int merge(struct run *r, struct sq_stitch_result *res, int ref, const cha
 
 /* Camera centres of the placed inputs in the common frame, at most about 2000,
  * for the stitch that takes this one as input. */
-static void placed_cameras(const struct run *r, struct sq_stitch_result *res)
+static void placed_cameras(const struct stitch_state *r, struct sq_stitch_result *res)
 {
 	size_t total = 0, step;
 
@@ -470,7 +470,7 @@ static void placed_cameras(const struct run *r, struct sq_stitch_result *res)
 }
 
 /* The placed inputs' descriptor points, moved, for the stitch after this one. */
-static int placed_features(const struct run *r, const struct sq_stitch_result *res,
+static int placed_features(const struct stitch_state *r, const struct sq_stitch_result *res,
 			   struct sq_err *err)
 {
 	struct sq_siftpts out = {0};
@@ -503,7 +503,7 @@ void sq_stitch_result_release(struct sq_stitch_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void release_run(struct run *r)
+static void release_run(struct stitch_state *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		sq_cloud_release(&r->v[i].sample);
@@ -520,7 +520,7 @@ static void release_run(struct run *r)
 	free(r->e);
 }
 
-static void report_unplaced(const struct run *r, struct sq_stitch_result *res)
+static void report_unplaced(const struct stitch_state *r, struct sq_stitch_result *res)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct sq_stitch_placement *p = &res->p[i];
@@ -547,7 +547,7 @@ static void report_unplaced(const struct run *r, struct sq_stitch_result *res)
 
 /* The error of a stitch that placed fewer than two inputs, with the first
  * reason it has. */
-static int none_placed(const struct run *r, struct sq_err *err)
+static int none_placed(const struct stitch_state *r, struct sq_err *err)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (r->v[i].why_rank)
@@ -559,7 +559,7 @@ static int none_placed(const struct run *r, struct sq_err *err)
 			"cannot stitch: none of the %zu inputs overlaps another", r->n);
 }
 
-static size_t usable_inputs(const struct run *r)
+static size_t usable_inputs(const struct stitch_state *r)
 {
 	size_t k = 0;
 
@@ -568,7 +568,8 @@ static size_t usable_inputs(const struct run *r)
 	return k;
 }
 
-static int place_all(struct run *r, struct sq_stitch_result *res, int *ref, struct sq_err *err)
+static int place_all(struct stitch_state *r, struct sq_stitch_result *res, int *ref,
+		     struct sq_err *err)
 {
 	long long t0 = sq_now_ms(), t1, t2;
 
@@ -599,7 +600,7 @@ int sq_stitch_run(const struct sq_stitch_input *in, size_t n, const char *out_pl
 		  const struct sq_stitch_opts *o, struct sq_stitch_result *res, struct sq_err *err)
 {
 	static const struct sq_stitch_opts defaults;
-	struct run r = {.o = o ? o : &defaults, .n = n};
+	struct stitch_state r = {.o = o ? o : &defaults, .n = n};
 	long long t0 = sq_now_ms();
 	int ref = 0, rc = -1;
 

@@ -53,8 +53,8 @@
 
 /* ICP of a onto b at the coarse voxel, moving up to max_points of a's (0:
  * all). */
-static void refine_coarse(const struct input *va, const struct input *vb, size_t max_points,
-			  struct sq_sim *T, struct sq_reg_fit *fit)
+static void refine_coarse(const struct stitch_part *va, const struct stitch_part *vb,
+			  size_t max_points, struct sq_sim *T, struct sq_reg_fit *fit)
 {
 	sq_reg_icp(&va->reg, &vb->reg, max_points, T, fit);
 }
@@ -64,8 +64,8 @@ static void refine_coarse(const struct input *va, const struct input *vb, size_t
  * from their midpoint when the two ways end apart: a slow convergence along
  * a weakly constrained direction, not a loose overlap (of 15 pairs left out
  * as too loose, 3 right placements came within bounds; no wrong one did). */
-static void refine_fine(const struct input *va, const struct input *vb, struct sq_sim *T,
-			struct sq_reg_fit *fit)
+static void refine_fine(const struct stitch_part *va, const struct stitch_part *vb,
+			struct sq_sim *T, struct sq_reg_fit *fit)
 {
 	struct sq_reg_fit f;
 
@@ -79,16 +79,16 @@ static void refine_fine(const struct input *va, const struct input *vb, struct s
 /* --- 3. pairs ----------------------------------------------------------------------- */
 
 /* Enough overlap, a tight fit, and where both are coloured, colours that agree. */
-static int good_fit(const struct sq_reg_fit *f, const struct input *dst)
+static int good_fit(const struct sq_reg_fit *f, const struct stitch_part *dst)
 {
 	return f->fitness >= MIN_FITNESS && f->rms <= MAX_RMS_VOX * dst->reg.voxel &&
 	       (isnan(f->colour) || f->colour >= MIN_COLOUR_CORR);
 }
 
-static void add_edge(struct run *r, int a, int b, const struct sq_sim *T,
+static void add_edge(struct stitch_state *r, int a, int b, const struct sq_sim *T,
 		     const struct sq_reg_fit *fit, double weight, const char *method)
 {
-	struct edge *e;
+	struct stitch_edge *e;
 
 	if (r->ne == r->ecap) {
 		r->ecap = r->ecap ? 2 * r->ecap : 16;
@@ -105,9 +105,9 @@ static void add_edge(struct run *r, int a, int b, const struct sq_sim *T,
  * trusted: on the synthetic surveys they fix a neighbour to 0.05 % in scale,
  * where ICP on two sparse clouds overlapping by a few seconds of track wanders
  * by 1 %. The clouds only confirm the placement (fit and colour). */
-static int pair_by_cameras(struct run *r, int a, int b)
+static int pair_by_cameras(struct stitch_state *r, int a, int b)
 {
-	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct stitch_part *va = &r->v[a], *vb = &r->v[b];
 	struct stitch_pairs sp;
 	double rel = 1;
 	struct sq_sim T;
@@ -151,7 +151,8 @@ static double chance_bound(size_t corr, size_t target_points)
 
 /* With cameras on both sides, a placement must keep a's cameras on the side b
  * was seen from (a flat seabed matched upside down fits its planes well). */
-static int same_side(const struct input *va, const struct input *vb, const struct sq_sim *T)
+static int same_side(const struct stitch_part *va, const struct stitch_part *vb,
+		     const struct sq_sim *T)
 {
 	double u[3], dot = 0;
 
@@ -170,7 +171,7 @@ static int same_side(const struct input *va, const struct input *vb, const struc
  * bounds, cameras on the side they were, and some fit. ICP may shrink a
  * source that fits nowhere onto one spot of the target: hence the scale
  * bounds; coloured clouds must have colours to compare. */
-static int plausible(const struct input *va, const struct input *vb,
+static int plausible(const struct stitch_part *va, const struct stitch_part *vb,
 		     const struct sq_reg_global_opts *go, const struct sq_sim *T,
 		     const struct sq_reg_fit *fit, size_t target)
 {
@@ -188,7 +189,7 @@ struct pool {
 	size_t n;
 };
 
-static void pool_add(struct pool *p, const struct input *va, const struct input *vb,
+static void pool_add(struct pool *p, const struct stitch_part *va, const struct stitch_part *vb,
 		     const struct judged *j)
 {
 	for (size_t k = 0; k < p->n; k++)
@@ -202,7 +203,7 @@ static void pool_add(struct pool *p, const struct input *va, const struct input 
 }
 
 /* 1 when T places a as one of the pool's placements does. */
-static int in_pool(const struct pool *p, const struct input *va, const struct input *vb,
+static int in_pool(const struct pool *p, const struct stitch_part *va, const struct stitch_part *vb,
 		   const struct sq_sim *T)
 {
 	for (size_t k = 0; k < p->n; k++)
@@ -220,10 +221,10 @@ struct origin {
 
 /* Refines one candidate placement of a onto b and judges it; one the clouds
  * agree with joins the pool. */
-static void consider(struct run *r, int a, int b, const struct sq_reg_global_opts *go,
+static void consider(struct stitch_state *r, int a, int b, const struct sq_reg_global_opts *go,
 		     const struct origin *from, struct sq_sim T, struct pool *pool)
 {
-	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct stitch_part *va = &r->v[a], *vb = &r->v[b];
 	size_t corr = from->corr, agree = from->agree;
 	struct sq_reg_fit fit;
 	struct judged j;
@@ -273,10 +274,10 @@ static void consider(struct run *r, int a, int b, const struct sq_reg_global_opt
 /* Global registration of a onto b, matching the points of ra onto rb (their
  * prepared clouds, or subsets of them): its best few placements in each
  * round (other seeds, then one-way matches) until the clouds agree with one. */
-static void try_global(struct run *r, int a, int b, const struct sq_reg_cloud *ra,
+static void try_global(struct stitch_state *r, int a, int b, const struct sq_reg_cloud *ra,
 		       const struct sq_reg_cloud *rb, struct pool *pool)
 {
-	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct stitch_part *va = &r->v[a], *vb = &r->v[b];
 	double s0 = vb->unit / va->unit;
 	struct sq_reg_global_opts go = {
 	    .scale_lo = s0 / SCALE_SLACK, .scale_hi = s0 * SCALE_SLACK, .seed = r->o->seed};
@@ -315,9 +316,9 @@ static size_t count_set(const unsigned char *f, size_t n)
 /* Where the surface is mostly flat, the features of its few boulders or
  * mounds drown among the flat stretch's alike ones: matching only the points
  * in relief finds the placement the whole clouds hide. */
-static void try_relief(struct run *r, int a, int b, struct pool *pool)
+static void try_relief(struct stitch_state *r, int a, int b, struct pool *pool)
 {
-	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct stitch_part *va = &r->v[a], *vb = &r->v[b];
 	size_t na = count_set(va->relief, va->reg.c.n), nb = count_set(vb->relief, vb->reg.c.n);
 	struct sq_reg_cloud sa, sb;
 
@@ -335,9 +336,9 @@ static void try_relief(struct run *r, int a, int b, struct pool *pool)
 
 /* The other ways the pool's best could be explained: itself turned over
  * about the overlap's axes, refined and judged like any candidate. */
-static void try_twins(struct run *r, int a, int b, struct pool *pool)
+static void try_twins(struct stitch_state *r, int a, int b, struct pool *pool)
 {
-	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct stitch_part *va = &r->v[a], *vb = &r->v[b];
 	double s0 = vb->unit / va->unit;
 	struct sq_reg_global_opts go = {.scale_lo = s0 / SCALE_SLACK, .scale_hi = s0 * SCALE_SLACK};
 	struct sq_sim tw[3];
@@ -363,9 +364,9 @@ static void describe(const struct sq_sim *T, char *buf, size_t len)
 
 /* The pool's verdict: the best placement, unless a distinct one comes close
  * (ambiguous: both are named) or it is too loose. */
-static void decide(struct run *r, int a, int b, struct pool *pool)
+static void decide(struct stitch_state *r, int a, int b, struct pool *pool)
 {
-	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct stitch_part *va = &r->v[a], *vb = &r->v[b];
 	struct judged *best = NULL, *other = NULL;
 	char d1[120], d2[120];
 	int ambiguous;
@@ -404,9 +405,9 @@ static void decide(struct run *r, int a, int b, struct pool *pool)
  * than chance allows. Like shared cameras, the matches are trusted over ICP on
  * the sparse clouds; the clouds only report their fit. 1 when an edge was
  * added. */
-static int pair_by_features(struct run *r, int a, int b)
+static int pair_by_features(struct stitch_state *r, int a, int b)
 {
-	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct stitch_part *va = &r->v[a], *vb = &r->v[b];
 	double s0 = vb->unit / va->unit;
 	struct sq_reg_global_opts go = {
 	    .scale_lo = s0 / SCALE_SLACK, .scale_hi = s0 * SCALE_SLACK, .seed = r->o->seed};
@@ -464,9 +465,9 @@ out:
 /* a onto b by features, then ICP, judged by the clouds. When a's up side is
  * unknown (no cameras) its normals are a guess: if no placement holds, a is
  * turned over and tried again (and stays turned, for its other pairs). */
-static void pair_global(struct run *r, int a, int b)
+static void pair_global(struct stitch_state *r, int a, int b)
 {
-	struct input *va = &r->v[a], *vb = &r->v[b];
+	struct stitch_part *va = &r->v[a], *vb = &r->v[b];
 	struct pool *pool = xcalloc(1, sizeof(*pool));
 
 	try_global(r, a, b, &va->reg, &vb->reg, pool);
@@ -491,12 +492,12 @@ static void pair_global(struct run *r, int a, int b)
 	free(pool);
 }
 
-static int candidate(const struct run *r, size_t a, size_t b)
+static int candidate(const struct stitch_state *r, size_t a, size_t b)
 {
 	return r->n <= ALL_PAIRS_MAX || b - a <= NEIGHBOUR_SPAN;
 }
 
-int stitch_register_pairs(struct run *r, struct sq_err *err)
+int stitch_register_pairs(struct stitch_state *r, struct sq_err *err)
 {
 	for (size_t b = 1; b < r->n; b++)
 		for (size_t a = 0; a < b; a++) {

@@ -6,7 +6,7 @@
 
 #include "base/banned.h"
 
-void stitch_say(const struct run *r, const char *fmt, ...)
+void stitch_say(const struct stitch_state *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -15,7 +15,7 @@ void stitch_say(const struct run *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-int stitch_cancelled(const struct run *r, struct sq_err *err)
+int stitch_cancelled(const struct stitch_state *r, struct sq_err *err)
 {
 	if (sq_hooks_cancelled(&r->o->hooks))
 		return sq_error(err, SQ_ERR_CANCEL, "stitch cancelled");

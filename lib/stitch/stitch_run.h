@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-struct input {
+struct stitch_part {
 	const struct sq_stitch_input *in;
 	struct sq_ply_info info; /* its PLY's header: count and attributes */
 	struct sq_cloud sample;
@@ -38,7 +38,7 @@ struct input {
 	int reg_ready, comp;
 };
 
-struct edge {
+struct stitch_edge {
 	int a, b; /* T takes a into b */
 	struct sq_sim T;
 	double weight;
@@ -48,11 +48,11 @@ struct edge {
 	struct sq_stitch_evidence ev;
 };
 
-struct run {
+struct stitch_state {
 	const struct sq_stitch_opts *o;
-	struct input *v;
+	struct stitch_part *v;
 	size_t n;
-	struct edge *e;
+	struct stitch_edge *e;
 	size_t ne, ecap;
 	int by_cameras;	  /* units are altitudes (every input has cameras) */
 	int colour_desc;  /* sparse coloured inputs: colour in the descriptors */
@@ -61,22 +61,23 @@ struct run {
 };
 
 /* A line for the stitch's log (the caller's log callback), printf-style. */
-void stitch_say(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void stitch_say(const struct stitch_state *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* -1 with SQ_ERR_CANCEL when the caller asked to stop, else 0. */
-int stitch_cancelled(const struct run *r, struct sq_err *err);
+int stitch_cancelled(const struct stitch_state *r, struct sq_err *err);
 
 /* stitch_sanity.c: whether an input is a surface the stitch can measure. On
  * the sample just read (before any distance is taken): too few finite points,
  * coordinates beyond +-1e15, all at one place or a span lost to rounding
  * mark v unusable with the reason (-1). After its spacing: points that mostly
  * coincide, or lie on a line. */
-int stitch_check_sample(struct input *v);
-void stitch_check_spread(struct input *v);
+int stitch_check_sample(struct stitch_part *v);
+void stitch_check_spread(struct stitch_part *v);
 
 /* Tries every candidate pair of prepared inputs, later onto earlier: shared
  * cameras, then descriptor matches, then global registration; each accepted
  * pair becomes an edge of r. -1 only when cancelled. */
-int stitch_register_pairs(struct run *r, struct sq_err *err);
+int stitch_register_pairs(struct stitch_state *r, struct sq_err *err);
 
 /* --- stitch_verify.c ------------------------------------------------------------ */
 
@@ -96,22 +97,23 @@ struct judged {
 
 /* What the clouds say of T (a -> b): fills ev and, when chk is not NULL, the
  * check it came from. */
-void stitch_evidence(const struct input *va, const struct input *vb, const struct sq_sim *T,
-		     const struct sq_reg_fit *fit, struct sq_stitch_evidence *ev,
-		     struct sq_reg_check *chk);
+void stitch_evidence(const struct stitch_part *va, const struct stitch_part *vb,
+		     const struct sq_sim *T, const struct sq_reg_fit *fit,
+		     struct sq_stitch_evidence *ev, struct sq_reg_check *chk);
 /* A quick look at a placement ICP has only roughly refined: the coherence of
  * a's points over b (relative to what a right placement reaches). */
-double stitch_glance(const struct input *va, const struct input *vb, const struct sq_sim *T);
+double stitch_glance(const struct stitch_part *va, const struct stitch_part *vb,
+		     const struct sq_sim *T);
 /* Judges T: evidence, confidence and, below STITCH_PLACE, why. fit may be NULL. */
-void stitch_judge(const struct input *va, const struct input *vb, const struct sq_sim *T,
-		  const struct sq_reg_fit *fit, struct judged *j);
+void stitch_judge(const struct stitch_part *va, const struct stitch_part *vb,
+		  const struct sq_sim *T, const struct sq_reg_fit *fit, struct judged *j);
 /* j's placement turned over about its overlap's axes (the other way a smooth
  * or ribbed surface fits): writes up to 3, returns how many. */
 int stitch_twins(const struct judged *j, struct sq_sim twins[3]);
 /* 1 when A and B (a -> b) place a differently (beyond a couple of b's voxels
  * somewhere over a's extent). */
-int stitch_distinct(const struct input *va, const struct input *vb, const struct sq_sim *A,
-		    const struct sq_sim *B);
+int stitch_distinct(const struct stitch_part *va, const struct stitch_part *vb,
+		    const struct sq_sim *A, const struct sq_sim *B);
 /* Lowers best's confidence by how close the best distinct other placement
  * (NULL: none) came; 1 when that makes it ambiguous. */
 int stitch_weigh_ambiguity(struct judged *best, const struct judged *other);
@@ -127,10 +129,10 @@ void stitch_matches_weigh(struct judged *j, size_t agree, double chance);
 void stitch_describe(const struct judged *j, char *buf, size_t len);
 /* Keeps the most telling reason input v could not be placed (higher rank
  * wins: 1 nothing found, 2 the clouds disagree, 3 too loose, 4 ambiguous). */
-void stitch_note(struct input *v, int rank, const char *fmt, ...)
+void stitch_note(struct stitch_part *v, int rank, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Hands a judged candidate to the caller's hook, if any. */
-void stitch_report_candidate(const struct run *r, int a, int b, const char *method,
+void stitch_report_candidate(const struct stitch_state *r, int a, int b, const char *method,
 			     const struct judged *j);
 
 #endif

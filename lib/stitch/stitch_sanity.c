@@ -22,9 +22,10 @@
 #define LINE_SPREAD 1e-6  /* second spread under this share of the first: a line */
 #define UNUSABLE_RANK 5	  /* stitch_note's ranks: an unusable input says so first */
 
-static void unusable(struct input *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void unusable(struct stitch_part *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-static void unusable(struct input *v, const char *fmt, ...)
+static void unusable(struct stitch_part *v, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,7 +36,7 @@ static void unusable(struct input *v, const char *fmt, ...)
 	v->unusable = 1;
 }
 
-int stitch_check_sample(struct input *v)
+int stitch_check_sample(struct stitch_part *v)
 {
 	double lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
 	double reach = 0, span = 0;
@@ -70,7 +71,7 @@ int stitch_check_sample(struct input *v)
 	return v->unusable ? -1 : 0;
 }
 
-void stitch_check_spread(struct input *v)
+void stitch_check_spread(struct stitch_part *v)
 {
 	double m[3], ev[3], V[9];
 

@@ -73,7 +73,7 @@
 #define CONTRADICT_COH 0.5
 #define CONTRADICTED 0.25
 
-static void side_of(const struct input *v, struct sq_reg_side *s)
+static void side_of(const struct stitch_part *v, struct sq_reg_side *s)
 {
 	s->surf = &v->fine;
 	s->raw = v->reg.raw;
@@ -95,7 +95,8 @@ static double min_share(double a, double a_max, double b, double b_max)
 	return isnan(b) ? a : fmin(a, b);
 }
 
-double stitch_glance(const struct input *va, const struct input *vb, const struct sq_sim *T)
+double stitch_glance(const struct stitch_part *va, const struct stitch_part *vb,
+		     const struct sq_sim *T)
 {
 	struct sq_reg_side a, b;
 	double c;
@@ -106,9 +107,9 @@ double stitch_glance(const struct input *va, const struct input *vb, const struc
 	return isnan(c) ? 0 : fmin(1, c / fmax(va->self_share, 0.5));
 }
 
-void stitch_evidence(const struct input *va, const struct input *vb, const struct sq_sim *T,
-		     const struct sq_reg_fit *fit, struct sq_stitch_evidence *ev,
-		     struct sq_reg_check *chk)
+void stitch_evidence(const struct stitch_part *va, const struct stitch_part *vb,
+		     const struct sq_sim *T, const struct sq_reg_fit *fit,
+		     struct sq_stitch_evidence *ev, struct sq_reg_check *chk)
 {
 	struct sq_reg_side a, b;
 	struct sq_reg_check c;
@@ -209,8 +210,8 @@ static void weigh(struct judged *j)
 			100 * ev->two_way_scale);
 }
 
-void stitch_judge(const struct input *va, const struct input *vb, const struct sq_sim *T,
-		  const struct sq_reg_fit *fit, struct judged *j)
+void stitch_judge(const struct stitch_part *va, const struct stitch_part *vb,
+		  const struct sq_sim *T, const struct sq_reg_fit *fit, struct judged *j)
 {
 	memset(j, 0, sizeof(*j));
 	j->T = *T;
@@ -245,8 +246,8 @@ int stitch_twins(const struct judged *j, struct sq_sim twins[3])
 	return 3;
 }
 
-int stitch_distinct(const struct input *va, const struct input *vb, const struct sq_sim *A,
-		    const struct sq_sim *B)
+int stitch_distinct(const struct stitch_part *va, const struct stitch_part *vb,
+		    const struct sq_sim *A, const struct sq_sim *B)
 {
 	const struct sq_cloud *c = &va->fine.c;
 	double lim2 = DISTINCT_VOX * vb->reg.voxel * DISTINCT_VOX * vb->reg.voxel;
@@ -341,7 +342,7 @@ void stitch_describe(const struct judged *j, char *buf, size_t len)
 		 j->confidence, j->why[0] ? ": " : "", j->why);
 }
 
-void stitch_note(struct input *v, int rank, const char *fmt, ...)
+void stitch_note(struct stitch_part *v, int rank, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -353,7 +354,7 @@ void stitch_note(struct input *v, int rank, const char *fmt, ...)
 	va_end(ap);
 }
 
-void stitch_report_candidate(const struct run *r, int a, int b, const char *method,
+void stitch_report_candidate(const struct stitch_state *r, int a, int b, const char *method,
 			     const struct judged *j)
 {
 	struct sq_stitch_candidate c = {.src = a,

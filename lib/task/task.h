@@ -25,6 +25,8 @@ enum sq_stage {
 	SQ_STAGE_COUNT,
 };
 
+/* The names of stages, backends and COLMAP camera models below are names.c's. */
+
 /* "extract", "reconstruct", "stitch"; NULL for out-of-range. */
 const char *sq_stage_name(enum sq_stage stage);
 /* Returns the stage for name, or -1. */

@@ -1,7 +1,7 @@
 /* taskfile_schema.c - the task file schema and the YAML reader behind it.
  *
- * libyaml is seen only by the taskfile_schema.c, taskfile_check.c and
- * taskfile_yaml.c of this folder (taskfile_yaml.h is their seam). A file is
+ * libyaml is seen only by the taskfile_*.c files of this folder
+ * (taskfile_yaml.h is their seam). A file is
  * loaded with libyaml's document API (which keeps every node's position), then
  * walked against one declarative table of keys; each key's type has one
  * checker (taskfile_check.c) that turns the node into a struct sq_tf_value or

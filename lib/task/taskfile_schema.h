@@ -1,8 +1,9 @@
 /* taskfile_schema.h - internal to the taskfile module (taskfile*.c).
  *
  * taskfile_schema.c turns one YAML file into a "layer": for every key of the task
- * file schema, whether the file set it, its checked value and where it was (with
- * taskfile_check.c and taskfile_yaml.c, the only code that sees libyaml).
+ * file schema, whether the file set it, its checked value and where it was
+ * (libyaml's nodes are read through taskfile_yaml.h, by the taskfile_*.c files
+ * of this folder only).
  * taskfile.c merges the acquisition.yaml layer
  * with each task file's layer and does the checks that span files. */
 #ifndef SQ_TASKFILE_SCHEMA_H

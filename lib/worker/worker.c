@@ -33,7 +33,7 @@ struct worker {
 	const char *id;
 	const char *gpu;
 	atomic_llong *dead_lettered; /* the caller's count, or NULL */
-	struct sq_queue *q; /* main thread's connection */
+	struct sq_queue *q;	     /* main thread's connection */
 	/* heartbeat thread */
 	pthread_t hb_thread;
 	int hb_started;
@@ -50,7 +50,7 @@ struct worker {
 	struct sq_scratch *scratch;
 	struct sq_store *store;
 	struct sq_sftp_opts sftp; /* the store's: the videos' SSH options */
-	char **roots_ok; /* output roots checked writable by this process */
+	char **roots_ok;	  /* output roots checked writable by this process */
 	size_t nroots_ok;
 };
 
@@ -63,7 +63,7 @@ static void sleep_ms(long long ms)
 }
 
 static void wlog(const struct worker *w, const struct sq_job *job, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* One line: time, host:pid, acq/job, stage, event. */
 static void wlog(const struct worker *w, const struct sq_job *job, const char *fmt, ...)
@@ -77,8 +77,8 @@ static void wlog(const struct worker *w, const struct sq_job *job, const char *f
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof(line), "%s %s%s%s %s %s", stamp, job ? job->acq : "-",
-		 job ? "/" : "", job ? job->jid : "", job ? sq_stage_name(job->stage) : "-", msg);
+	snprintf(line, sizeof(line), "%s %s%s%s %s %s", stamp, job ? job->acq : "-", job ? "/" : "",
+		 job ? job->jid : "", job ? sq_stage_name(job->stage) : "-", msg);
 	w->opts->hooks.log(w->opts->hooks.ctx, line);
 }
 
@@ -108,8 +108,10 @@ static void outage_heartbeat(void *ctx, int down, const char *why, long long dow
 static struct sq_queue *open_queue(struct worker *w, long long retry_for_ms,
 				   sq_redis_outage_fn *on_outage, struct sq_err *err)
 {
-	struct sq_queue_opts qo = {.url = w->opts->redis_url, .prefix = w->opts->prefix,
-				   .lease_ms = w->opts->lease_ms, .retry_for_ms = retry_for_ms};
+	struct sq_queue_opts qo = {.url = w->opts->redis_url,
+				   .prefix = w->opts->prefix,
+				   .lease_ms = w->opts->lease_ms,
+				   .retry_for_ms = retry_for_ms};
 	struct sq_queue *q = sq_queue_open(&qo, err);
 
 	if (q)
@@ -120,8 +122,10 @@ static struct sq_queue *open_queue(struct worker *w, long long retry_for_ms,
 static void beat_registry(struct worker *w, struct sq_queue *q, const struct sq_job *job)
 {
 	char label[256];
-	struct sq_worker_info info = {.worker_id = w->id, .host = sq_hostname(),
-				      .pid = (long)getpid(), .stages = w->stages_str,
+	struct sq_worker_info info = {.worker_id = w->id,
+				      .host = sq_hostname(),
+				      .pid = (long)getpid(),
+				      .stages = w->stages_str,
 				      .gpu = w->gpu};
 
 	if (job) {
@@ -214,8 +218,7 @@ static int open_store(struct worker *w, struct sq_err *err)
 	/* the videos' SSH options: one session per storage host for both */
 	w->sftp = (struct sq_sftp_opts){.ssh = media ? &media->ssh : NULL,
 					.stall_ms = media ? media->stall_ms : 0,
-					.cancelled = on_cancelled,
-					.ctx = w};
+					.hooks = {.cancelled = on_cancelled, .ctx = w}};
 	to.scratch = w->scratch;
 	w->store = sq_store_sftp_new(&to);
 	wlog(w, NULL, "scratch folder '%s', cap %lld bytes", sq_scratch_dir(w->scratch),
@@ -411,8 +414,8 @@ static void settle_failure(struct worker *w, const struct sq_job *job, const str
 	if (sq_queue_fail(w->q, job, w->id, serr->msg, 0, &dead, &err) < 0)
 		wlog(w, job, "failure not recorded: %s (error was: %s)", err.msg, serr->msg);
 	else
-		wlog(w, job, "%s: %s", dead ? "failed for good, dead-lettered" : "failed, will retry",
-		     serr->msg);
+		wlog(w, job, "%s: %s",
+		     dead ? "failed for good, dead-lettered" : "failed, will retry", serr->msg);
 	if (dead && w->dead_lettered)
 		atomic_fetch_add(w->dead_lettered, 1);
 }
@@ -420,12 +423,14 @@ static void settle_failure(struct worker *w, const struct sq_job *job, const str
 /* Runs the job and settles it. Returns 1 if job was refilled with the next lease. */
 static int run_job(struct worker *w, struct sq_job *job)
 {
-	struct sq_stage_ctx sc = {
-	    .hooks = {.progress = on_progress, .cancelled = on_cancelled, .log = on_stage_log, .ctx = w},
-	    .gpu = w->gpu,
-	    .hwaccel = w->opts->hwaccel,
-	    .media = w->opts->media,
-	    .worker_id = w->id};
+	struct sq_stage_ctx sc = {.hooks = {.progress = on_progress,
+					    .cancelled = on_cancelled,
+					    .log = on_stage_log,
+					    .ctx = w},
+				  .gpu = w->gpu,
+				  .hwaccel = w->opts->hwaccel,
+				  .media = w->opts->media,
+				  .worker_id = w->id};
 	struct sq_err err = {0};
 	struct sq_store_counters moved;
 	long long t0 = sq_mono_ms();
@@ -572,10 +577,12 @@ int sq_worker_run_local(const char *task_file, int stage, const struct sq_worker
 	    .probe = probe_adapter, .probe_ctx = (void *)opts->media, .identify = identify_adapter};
 	struct sq_diags diags = SQ_DIAGS_INIT;
 	struct worker w = {.opts = opts, .id = "local"};
-	struct sq_stage_ctx sc = {
-	    .hooks = {.progress = on_progress, .cancelled = on_cancelled, .log = on_stage_log, .ctx = &w},
-	    .hwaccel = opts->hwaccel,
-	    .media = opts->media};
+	struct sq_stage_ctx sc = {.hooks = {.progress = on_progress,
+					    .cancelled = on_cancelled,
+					    .log = on_stage_log,
+					    .ctx = &w},
+				  .hwaccel = opts->hwaccel,
+				  .media = opts->media};
 	struct sq_task t;
 	int rc = -1;
 
