@@ -88,15 +88,16 @@ static int owned_by_other(const char *root, const struct sq_owner *o, struct sq_
 			root, o->acquisition, o->task_dir);
 }
 
-/* -1 with err if a folder above root holds a marker. */
-static int check_above(const char *root, struct sq_err *err)
+/* -1 with err if a folder above root, down to the top of its namespace,
+ * holds a marker. */
+static int check_above(const struct sq_owner_io *io, const char *root, struct sq_err *err)
 {
 	struct sq_owner o = {NULL, NULL};
 	char *dir = sq_path_dirname(root), *up;
 	int rc = 0;
 
-	while (rc == 0 && strcmp(dir, root) && dir[0] == '/') {
-		int found = sq_owner_read(dir, &o, err);
+	while (rc == 0 && strcmp(dir, root) && strlen(dir) >= io->top) {
+		int found = io->read(io->ctx, dir, &o, err);
 
 		if (found > 0)
 			rc = sq_error(err, SQ_ERR_INVALID,
@@ -105,7 +106,7 @@ static int check_above(const char *root, struct sq_err *err)
 				      root, dir, o.acquisition, o.task_dir);
 		else if (found < 0)
 			rc = -1;
-		if (!strcmp(dir, "/"))
+		if (strlen(dir) == io->top)
 			break;
 		up = sq_path_dirname(dir);
 		free(dir);
@@ -116,18 +117,50 @@ static int check_above(const char *root, struct sq_err *err)
 	return rc;
 }
 
-int sq_owner_check(const char *root, const char *acquisition, struct sq_err *err)
+int sq_owner_check_io(const struct sq_owner_io *io, const char *root, const char *acquisition,
+		      struct sq_err *err)
 {
 	struct sq_owner o = {NULL, NULL};
-	int found = sq_owner_read(root, &o, err), rc = 0;
+	int found = io->read(io->ctx, root, &o, err), rc = 0;
 
 	if (found < 0)
 		rc = -1;
 	else if (found > 0 && strcmp(o.acquisition, acquisition))
 		rc = owned_by_other(root, &o, err);
 	else
-		rc = check_above(root, err);
+		rc = check_above(io, root, err);
 	sq_owner_release(&o);
+	return rc;
+}
+
+int sq_owner_claim_io(const struct sq_owner_io *io, const char *root, const char *acquisition,
+		      const char *task_dir, struct sq_err *err)
+{
+	struct sq_owner o = {NULL, NULL};
+	char *marker = sq_path_join(root, SQ_LAYOUT_OWNER_MARKER);
+	char *json = sq_owner_json(acquisition, task_dir);
+	int found = io->read(io->ctx, root, &o, err), rc = -1;
+
+	if (found == 0) {
+		rc = io->create(io->ctx, marker, json, err);
+		if (rc <= 0)
+			goto out;
+		/* lost a race: the marker that won decides */
+		if ((found = io->read(io->ctx, root, &o, err)) == 0)
+			sq_error(err, SQ_ERR_IO, "'%s' appeared and vanished", marker);
+	}
+	if (found <= 0)
+		rc = -1;
+	else if (strcmp(o.acquisition, acquisition))
+		rc = owned_by_other(root, &o, err);
+	else if (strcmp(o.task_dir, task_dir))
+		rc = io->replace(io->ctx, marker, json, err);
+	else
+		rc = 0;
+out:
+	sq_owner_release(&o);
+	free(json);
+	free(marker);
 	return rc;
 }
 
@@ -145,14 +178,23 @@ char *sq_owner_json(const char *acquisition, const char *task_dir)
 	return out;
 }
 
+/* --- this host's filesystem ------------------------------------------------ */
+
+static int local_read(void *ctx, const char *dir, struct sq_owner *o, struct sq_err *err)
+{
+	(void)ctx;
+	return sq_owner_read(dir, o, err);
+}
+
 /* Writes the marker where there is none: the whole file appears at once
  * (written aside, then linked), and link() fails if another enqueue got there
  * first, which is then read back and judged like any marker. */
-static int create_marker(const char *marker, const char *json, struct sq_err *err)
+static int local_create(void *ctx, const char *marker, const char *json, struct sq_err *err)
 {
 	char *aside = xasprintf("%s.new.%ld", marker, (long)getpid());
 	int rc = sq_write_file_atomic(aside, json, strlen(json), err);
 
+	(void)ctx;
 	if (rc == 0 && link(aside, marker) < 0)
 		rc = errno == EEXIST ? 1 : sq_error_errno(err, errno, "cannot create '%s'", marker);
 	unlink(aside);
@@ -162,33 +204,22 @@ static int create_marker(const char *marker, const char *json, struct sq_err *er
 	return rc;
 }
 
+static int local_replace(void *ctx, const char *marker, const char *json, struct sq_err *err)
+{
+	(void)ctx;
+	return sq_write_file_atomic(marker, json, strlen(json), err);
+}
+
+static const struct sq_owner_io local_io = {
+    .read = local_read, .create = local_create, .replace = local_replace, .top = 1};
+
+int sq_owner_check(const char *root, const char *acquisition, struct sq_err *err)
+{
+	return sq_owner_check_io(&local_io, root, acquisition, err);
+}
+
 int sq_owner_claim(const char *root, const char *acquisition, const char *task_dir,
 		   struct sq_err *err)
 {
-	struct sq_owner o = {NULL, NULL};
-	char *marker = sq_path_join(root, SQ_LAYOUT_OWNER_MARKER);
-	char *json = sq_owner_json(acquisition, task_dir);
-	int found = sq_owner_read(root, &o, err), rc = -1;
-
-	if (found == 0) {
-		rc = create_marker(marker, json, err);
-		if (rc <= 0)
-			goto out;
-		/* lost a race: the marker that won decides */
-		if ((found = sq_owner_read(root, &o, err)) == 0)
-			sq_error(err, SQ_ERR_IO, "'%s' appeared and vanished", marker);
-	}
-	if (found <= 0)
-		rc = -1;
-	else if (strcmp(o.acquisition, acquisition))
-		rc = owned_by_other(root, &o, err);
-	else if (strcmp(o.task_dir, task_dir))
-		rc = sq_write_file_atomic(marker, json, strlen(json), err);
-	else
-		rc = 0;
-out:
-	sq_owner_release(&o);
-	free(json);
-	free(marker);
-	return rc;
+	return sq_owner_claim_io(&local_io, root, acquisition, task_dir, err);
 }

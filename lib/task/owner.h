@@ -12,6 +12,8 @@
 
 #include "base/err.h"
 
+#include <stddef.h>
+
 struct sq_owner {
 	char *acquisition; /* the acquisition the root belongs to */
 	char *task_dir;	   /* the task directory it was enqueued from (absolute) */
@@ -43,6 +45,27 @@ int sq_owner_claim(const char *root, const char *acquisition, const char *task_d
  * returns the new text of acquisition's marker. */
 int sq_owner_parse(const char *path, const char *text, struct sq_owner *o, struct sq_err *err);
 char *sq_owner_json(const char *acquisition, const char *task_dir);
+
+/* Where the markers are, for the same rules on another filesystem
+ * (stage/store_sftp.h): */
+struct sq_owner_io {
+	/* dir's marker into o (released first): 1, 0 when it has none, -1 */
+	int (*read)(void *ctx, const char *dir, struct sq_owner *o, struct sq_err *err);
+	/* the file marker with text json, where none is: 0 made, 1 one is there
+	 * already (another claim won), -1 */
+	int (*create)(void *ctx, const char *marker, const char *json, struct sq_err *err);
+	/* marker's text replaced by json, atomically */
+	int (*replace)(void *ctx, const char *marker, const char *json, struct sq_err *err);
+	size_t top; /* the length of the namespace's "/" in a root ("/": 1): the
+		       folders above a root are looked at up to that one */
+	void *ctx;
+};
+
+/* sq_owner_check and sq_owner_claim with the markers read and written by io. */
+int sq_owner_check_io(const struct sq_owner_io *io, const char *root, const char *acquisition,
+		      struct sq_err *err);
+int sq_owner_claim_io(const struct sq_owner_io *io, const char *root, const char *acquisition,
+		      const char *task_dir, struct sq_err *err);
 
 /* Markers larger than this are not scanq's. */
 #define SQ_OWNER_MARKER_MAX 65536
