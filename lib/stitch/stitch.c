@@ -507,7 +507,7 @@ static void release_run(struct stitch_state *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		sq_cloud_release(&r->v[i].sample);
-		stitch_cams_release(&r->v[i].cams);
+		sq_stitch_cams_release(&r->v[i].cams);
 		sq_siftpts_release(&r->v[i].sift);
 		if (r->v[i].reg_ready) {
 			sq_reg_release(&r->v[i].reg);
@@ -666,7 +666,7 @@ out:
 int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
 			  const char *sift_out, struct sq_stitch_result *res, struct sq_err *err)
 {
-	struct stitch_cams cams = {0};
+	struct sq_stitch_cams cams = {0};
 	struct sq_siftpts sift = {0};
 	struct sq_ply_info info;
 	long long t0 = sq_now_ms();
@@ -692,7 +692,7 @@ int sq_stitch_passthrough(const struct sq_stitch_input *in, const char *out_ply,
 	cams.c = NULL;
 	rc = 0;
 out:
-	stitch_cams_release(&cams);
+	sq_stitch_cams_release(&cams);
 	sq_siftpts_release(&sift);
 	res->wall_ms = sq_now_ms() - t0;
 	return rc;

@@ -29,19 +29,7 @@ void sq_stitch_cams_release(struct sq_stitch_cams *c)
 	memset(c, 0, sizeof(*c));
 }
 
-void stitch_cams_release(struct stitch_cams *cams)
-{
-	free(cams->c);
-	free(cams->q);
-	free(cams->t);
-	free(cams->src);
-	for (size_t i = 0; i < cams->nsources; i++)
-		free(cams->sources[i]);
-	free(cams->sources);
-	memset(cams, 0, sizeof(*cams));
-}
-
-static void cams_push(struct stitch_cams *cams, size_t *cap, const double c[3], const double *q,
+static void cams_push(struct sq_stitch_cams *cams, size_t *cap, const double c[3], const double *q,
 		      double t, int src)
 {
 	if (cams->n == *cap) {
@@ -60,8 +48,7 @@ static void cams_push(struct stitch_cams *cams, size_t *cap, const double c[3], 
 	cams->src[cams->n++] = src;
 }
 
-/* Median time between consecutive cameras of one source (frames come in order). */
-static double median_dt(const struct stitch_cams *cams)
+double stitch_cams_dt(const struct sq_stitch_cams *cams)
 {
 	double *d = xcalloc(cams->n + 1, sizeof(*d)), med = 0;
 	size_t m = 0;
@@ -75,7 +62,7 @@ static double median_dt(const struct stitch_cams *cams)
 	return med;
 }
 
-void stitch_cams_copy(struct stitch_cams *cams, const struct sq_stitch_cams *from)
+void stitch_cams_copy(struct sq_stitch_cams *cams, const struct sq_stitch_cams *from)
 {
 	size_t cap = 0;
 
@@ -93,11 +80,10 @@ void stitch_cams_copy(struct stitch_cams *cams, const struct sq_stitch_cams *fro
 		cams_push(cams, &cap, &from->c[3 * i], from->has_q ? &from->q[4 * i] : NULL,
 			  from->t ? from->t[i] : 0, src < (int)from->nsources ? src : -1);
 	}
-	cams->dt = median_dt(cams);
 }
 
 /* The index of b's source with the same path as a's source sa, or -1. */
-static int same_source(const struct stitch_cams *a, int sa, const struct stitch_cams *b)
+static int same_source(const struct sq_stitch_cams *a, int sa, const struct sq_stitch_cams *b)
 {
 	for (size_t j = 0; sa >= 0 && j < b->nsources; j++)
 		if (strcmp(a->sources[sa], b->sources[j]) == 0)
@@ -109,9 +95,10 @@ static int same_source(const struct stitch_cams *a, int sa, const struct stitch_
  * around t when they are at most 1.5 frame intervals apart: centre linearly,
  * orientation by normalised quaternion interpolation (nlerp; neighbouring
  * frames turn little). rot may be NULL. */
-static int interpolate(const struct stitch_cams *b, int sb, double t, double c[3], double *rot)
+static int interpolate(const struct sq_stitch_cams *b, double dt, int sb, double t, double c[3],
+		       double *rot)
 {
-	double gap = b->dt > 0 ? 1.5 * b->dt : 1.0;
+	double gap = dt > 0 ? 1.5 * dt : 1.0;
 
 	for (size_t j = 0; j + 1 < b->n; j++) {
 		double t0 = b->t[j], t1 = b->t[j + 1], u, q[4], dot = 0, len = 0;
@@ -148,10 +135,11 @@ void stitch_pairs_release(struct stitch_pairs *p)
 	memset(p, 0, sizeof(*p));
 }
 
-void stitch_cams_shared(const struct stitch_cams *a, const struct stitch_cams *b,
+void stitch_cams_shared(const struct sq_stitch_cams *a, const struct sq_stitch_cams *b,
 			struct stitch_pairs *out)
 {
 	int rot = a->has_q && b->has_q;
+	double dt = stitch_cams_dt(b);
 
 	memset(out, 0, sizeof(*out));
 	out->pa = xcalloc(3 * a->n + 3, sizeof(double));
@@ -164,8 +152,8 @@ void stitch_cams_shared(const struct stitch_cams *a, const struct stitch_cams *b
 		size_t n = out->n;
 		int sb = same_source(a, a->src[i], b);
 
-		if (sb < 0 ||
-		    interpolate(b, sb, a->t[i], &out->pb[3 * n], rot ? &out->rb[9 * n] : NULL) < 0)
+		if (sb < 0 || interpolate(b, dt, sb, a->t[i], &out->pb[3 * n],
+					  rot ? &out->rb[9 * n] : NULL) < 0)
 			continue;
 		memcpy(&out->pa[3 * n], &a->c[3 * i], 3 * sizeof(double));
 		if (rot)

@@ -11,25 +11,12 @@
 
 #include <stddef.h>
 
-/* Registered cameras of one input, in the input's frame (the caller's struct
- * sq_stitch_cams, copied, with dt). Times and sources are known for a task; a
- * group stitch gives centres only (src = -1). */
-struct stitch_cams {
-	size_t n;
-	double *c; /* 3n centres */
-	double *q; /* 4n camera-to-world quaternions (w, x, y, z), valid if has_q */
-	int has_q;
-	double *t;	/* n: seconds within the source video */
-	int *src;	/* n: index into sources, -1 when unknown */
-	char **sources; /* nsources paths or URLs */
-	size_t nsources;
-	double dt; /* median time between consecutive frames of one source */
-};
-
-/* A copy of an input's cameras (NULL: none), with the median time between
- * frames worked out. */
-void stitch_cams_copy(struct stitch_cams *cams, const struct sq_stitch_cams *from);
-void stitch_cams_release(struct stitch_cams *cams);
+/* A copy of an input's cameras (NULL: none; release with
+ * sq_stitch_cams_release), a source index out of range made -1 (unknown). */
+void stitch_cams_copy(struct sq_stitch_cams *cams, const struct sq_stitch_cams *from);
+/* The median time between consecutive cameras of one source (frames come in
+ * order); 0 when no two are. */
+double stitch_cams_dt(const struct sq_stitch_cams *cams);
 
 /* Camera pairs of two inputs: a's camera and b's at the same instant. */
 struct stitch_pairs {
@@ -40,7 +27,7 @@ struct stitch_pairs {
 
 /* Pairs cameras of a with b's at the same instant of the same video (b's pose
  * interpolated between its two frames around a's time). */
-void stitch_cams_shared(const struct stitch_cams *a, const struct stitch_cams *b,
+void stitch_cams_shared(const struct sq_stitch_cams *a, const struct sq_stitch_cams *b,
 			struct stitch_pairs *out);
 void stitch_pairs_release(struct stitch_pairs *p);
 

@@ -22,7 +22,7 @@ struct stitch_part {
 	double unit;
 	int have_up;
 	double up[3];
-	struct stitch_cams cams;
+	struct sq_stitch_cams cams;
 	struct sq_siftpts sift; /* points with image descriptors, if the input has them */
 	struct sq_reg_cloud reg, fine;
 	double noise;		/* scatter of the raw points about fine (sq_reg_noise) */

@@ -62,14 +62,14 @@ static char *write_records(const uint8_t *data, size_t size, const uint8_t **rec
 	return dir;
 }
 
-static void check_cams(const struct stitch_cams *c)
+static void check_cams(const struct sq_stitch_cams *c)
 {
 	for (size_t i = 0; i < c->n; i++)
 		if (c->src[i] < -1 || c->src[i] >= (int)c->nsources)
 			fz_fail("camera %zu has source %d of %zu", i, c->src[i], c->nsources);
 }
 
-static void fit_with_itself(const struct stitch_cams *c)
+static void fit_with_itself(const struct sq_stitch_cams *c)
 {
 	struct stitch_pairs p;
 	struct sq_sim T;
@@ -123,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int is_task;
 	char *dir = write_records(data, size, &rec, &rec_len, &is_task), *sift = NULL;
 	struct sq_stitch_cams given;
-	struct stitch_cams cams;
+	struct sq_stitch_cams cams;
 	struct sq_err err = {SQ_OK, ""};
 
 	if (sq_stage_stitch_evidence(sq_store_local(), dir, is_task, fz_dir(), NULL, &given, &sift,
@@ -131,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		stitch_cams_copy(&cams, &given);
 		check_cams(&cams);
 		fit_with_itself(&cams);
-		stitch_cams_release(&cams);
+		sq_stitch_cams_release(&cams);
 		sq_stitch_cams_release(&given);
 		free(sift);
 	} else if (err.code == SQ_OK) {

@@ -178,7 +178,7 @@ static int straight_path; /* cameras on a straight line (centres leave the roll 
  * at t0 + i * dt, cameras on a curved (or straight) path with orientations,
  * seen through the similarity T (world -> this reconstruction); every 7th
  * frame from the 4th unregistered unless register_all. */
-static void task_cams(struct stitch_cams *out, const char *video, double t0, size_t n, double dt,
+static void task_cams(struct sq_stitch_cams *out, const char *video, double t0, size_t n, double dt,
 		      const struct sq_sim *T, int register_all)
 {
 	struct sq_stitch_cams c = {.has_q = 1, .nsources = 1};
@@ -227,7 +227,7 @@ static double rot_error_deg(const struct sq_sim *a, const struct sq_sim *b)
  * the cameras' orientations must. */
 static void test_straight_track(void)
 {
-	struct stitch_cams a, b;
+	struct sq_stitch_cams a, b;
 	struct sq_sim Ta, Tb, want, inv, F;
 	struct stitch_pairs sp;
 	double rel = 1;
@@ -247,13 +247,13 @@ static void test_straight_track(void)
 	T_CHECK(rot_error_deg(&F, &want) < 0.05);
 	T_CHECK(fabs(F.s / want.s - 1) < 1e-4);
 	stitch_pairs_release(&sp);
-	stitch_cams_release(&a);
-	stitch_cams_release(&b);
+	sq_stitch_cams_release(&a);
+	sq_stitch_cams_release(&b);
 }
 
 static void test_shared_cameras(void)
 {
-	struct stitch_cams a, b, c;
+	struct sq_stitch_cams a, b, c;
 	struct sq_sim Ta, Tb, want, inv, F;
 	struct stitch_pairs sp;
 	double rel = 1;
@@ -265,7 +265,7 @@ static void test_shared_cameras(void)
 	task_cams(&b, "/v/ch02.mp4", 9.1, 64, 1.0 / 3, &Tb, 1);
 	task_cams(&c, "/v/other.mp4", 9.1, 64, 1.0 / 3, &Tb, 1);
 	T_EQ_INT(a.n, 37 - 5); /* every 7th frame from the 4th is unregistered */
-	T_CHECK(fabs(b.dt - 1.0 / 3) < 1e-6);
+	T_CHECK(fabs(stitch_cams_dt(&b) - 1.0 / 3) < 1e-6);
 	stitch_cams_shared(&a, &b, &sp);
 	T_CHECK(sp.n >= 7 && sp.n <= 9); /* a's registered frames from 9.1 to 12 s */
 	T_EQ_INT(stitch_cams_fit(&sp, &F, &rel), 0);
@@ -279,13 +279,13 @@ static void test_shared_cameras(void)
 	stitch_cams_shared(&a, &c, &sp);
 	T_EQ_INT(sp.n, 0); /* another video: nothing shared */
 	stitch_pairs_release(&sp);
-	stitch_cams_release(&a);
-	stitch_cams_release(&b);
-	stitch_cams_release(&c);
+	sq_stitch_cams_release(&a);
+	sq_stitch_cams_release(&b);
+	sq_stitch_cams_release(&c);
 	/* no cameras handed in: none */
 	stitch_cams_copy(&a, NULL);
 	T_EQ_INT(a.n, 0);
-	stitch_cams_release(&a);
+	sq_stitch_cams_release(&a);
 }
 
 /* A SIFT-like byte vector: unit length scaled by 512, clipped at 255. */
