@@ -106,7 +106,8 @@ void sq_stitch_record_of_result(struct sq_stitch_record *rec, const struct sq_st
 	}
 	rec->ncams = res->ncams;
 	rec->cams = xcalloc(3 * res->ncams + 1, sizeof(*rec->cams));
-	memcpy(rec->cams, res->cams, 3 * res->ncams * sizeof(*rec->cams));
+	if (res->ncams)
+		memcpy(rec->cams, res->cams, 3 * res->ncams * sizeof(*rec->cams));
 }
 
 /* --- writing ------------------------------------------------------------------ */
