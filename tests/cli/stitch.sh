@@ -109,4 +109,16 @@ grep -q "left out 1 of 3 inputs: zz-stranger" "$T/worker2.log" || fail "no summa
 for k in $(rcli --scan --pattern '*job:st2:*'); do rcli hget "$k" result; done |
 	grep -q '"placed":2,"inputs":3,.*"unplaced":\["zz-stranger"\]' ||
 	fail "the stage's result does not name the stranger"
+# a stitch that left an input out is done with warnings in every view, never plain done
+scanq-status --json --acq st2 >"$T/st2.json"
+jq -e '[.acquisitions[] | select(.name == "st2") | .warned[] |
+	select(.jid == "@group:auv1" and .status == "done with warnings" and
+	any(.warnings[]; test("zz-stranger")))] | length == 1' "$T/st2.json" >/dev/null ||
+	fail "status --json: the group stitch is not done with warnings: $(jq -c . "$T/st2.json" | head -c 800)"
+scanq-status --once --acq st2 >"$T/st2.txt"
+grep -q "@group:auv1.*zz-stranger" "$T/st2.txt" ||
+	fail "the terminal view does not show the warning: $(cat "$T/st2.txt")"
+scanq-ctl show st2 >"$T/st2.show"
+grep -q "@group:auv1 *stitch *done with warnings" "$T/st2.show" ||
+	fail "scanq-ctl show: $(cat "$T/st2.show")"
 echo "stitch: ok"
