@@ -96,8 +96,10 @@ int sq_rename_durable(const char *from, const char *to, struct sq_err *err)
 	return sq_fsync_dir(to, err);
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int sq_write_all(int fd, const void *buf, size_t len)
 {
+	const char *data = buf;
+
 	while (len > 0) {
 		ssize_t n = write(fd, data, len);
 
@@ -121,7 +123,7 @@ int sq_write_file_atomic(const char *path, const void *data, size_t len, struct 
 		rc = sq_error_errno(err, errno, "cannot create '%s'", tmp);
 		goto out;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (sq_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		rc = sq_error_errno(err, errno, "cannot write '%s'", tmp);
 		close(fd);
 		unlink(tmp);

@@ -16,6 +16,10 @@ int sq_mkdir_p(const char *dir, struct sq_err *err);
 /* Removes path recursively; a missing path is success. */
 int sq_rm_rf(const char *path, struct sq_err *err);
 
+/* Writes all of buf to fd, going on after EINTR and short writes: 0, or -1
+ * with errno set. */
+int sq_write_all(int fd, const void *buf, size_t len);
+
 /* Writes data to path atomically: path.tmp.<pid> is written, fsynced and renamed
  * over path, then the directory is fsynced. On failure nothing is left behind. */
 int sq_write_file_atomic(const char *path, const void *data, size_t len, struct sq_err *err);

@@ -17,6 +17,7 @@
  * and makes it appear atomically. */
 #include "media/media_internal.h"
 #include "base/xalloc.h"
+#include "base/fsutil.h"
 #include "task/layout.h"
 
 #include <errno.h>
@@ -370,21 +371,6 @@ static int encode(struct sq_media_jpeg *j, const AVFrame *src, long long seq, st
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int write_file(struct sq_media_jpeg *j, struct sq_err *err)
 {
 	char path[4096], name[SQ_LAYOUT_FRAME_NAME_MAX];
@@ -396,7 +382,7 @@ static int write_file(struct sq_media_jpeg *j, struct sq_err *err)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0)
 		return sq_error_errno(err, errno, "cannot create '%s'", path);
-	if (write_all(fd, j->jpeg, j->jpeg_len) < 0) {
+	if (sq_write_all(fd, j->jpeg, j->jpeg_len) < 0) {
 		sq_error_errno(err, errno, "cannot write '%s'", path);
 		close(fd);
 		goto out;

@@ -16,23 +16,6 @@
 
 #define CHUNK 65536 /* bytes per read call: one of the reader's requests */
 
-static int write_fd(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* One file of size bytes, through the reader's read-ahead. */
 static int download_file(const char *url, long long size, const char *local,
 			 const struct sq_sftp_opts *o, struct sq_sftp_moved *moved,
@@ -58,7 +41,7 @@ static int download_file(const char *url, long long size, const char *local,
 		while (rc == 0 && (n = sq_sftp_read(f, buf, CHUNK, err)) != 0) {
 			if (n < 0)
 				rc = -1;
-			else if (write_fd(fd, buf, (size_t)n) < 0)
+			else if (sq_write_all(fd, buf, (size_t)n) < 0)
 				rc = sq_error_errno(err, errno, "cannot write '%s'", local);
 			else
 				moved->bytes += n;
