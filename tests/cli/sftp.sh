@@ -14,59 +14,28 @@
 # hanging; a worker told to stop meanwhile hands the task back at once.
 . "$SCANQ_TESTS/cli/common.sh"
 command -v ffmpeg >/dev/null || fail "the ffmpeg program is needed"
-SSHD=/usr/sbin/sshd
-[ -x "$SSHD" ] || fail "$SSHD is needed (Debian package openssh-server)"
+[ -x /usr/sbin/sshd ] || fail "/usr/sbin/sshd is needed (Debian package openssh-server)"
+. "$SCANQ_TESTS/cli/sshd.sh"
 
-S="$T/sshd" R="$T/remote" K="$T/keys"
-mkdir -p "$S" "$R" "$K" "$T/home/.ssh" "$T/tasks"
+R="$T/remote" K="$T/keys"
+mkdir -p "$R" "$K" "$T/home/.ssh" "$T/tasks"
 export HOME="$T/home" # ~/.ssh/config and ~/.ssh/known_hosts are the test's
 unset SSH_AUTH_SOCK
 ME=$(id -un)
-for k in "$S/hostkey" "$S/otherkey" "$K/id" "$K/wrong"; do
+sshd_init "$T/sshd" || fail "cannot set up sshd"
+S=$SSHD_DIR PORT=$SSHD_PORT KH=$SSHD_KNOWN_HOSTS
+cp "$SSHD_KEY" "$K/id" && cp "$SSHD_KEY.pub" "$K/id.pub"
+for k in "$S/otherkey" "$K/wrong"; do
 	ssh-keygen -q -t ed25519 -N '' -C scanq-test -f "$k" || fail "ssh-keygen"
 done
-cp "$K/id.pub" "$S/authorized_keys"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$S/config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $S/hostkey
-PidFile none
-AuthorizedKeysFile $S/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-Subsystem sftp internal-sftp
-LogLevel VERBOSE
-EOF
-[ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd # privilege separation
-KH="$T/known_hosts"
-echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$S/hostkey.pub")" >"$KH"
 echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$S/otherkey.pub")" >"$T/kh-changed"
 : >"$T/kh-empty"
 
-SSHD_PID=""
 start_sshd() {
-	_n=$(grep -c "Server listening" "$S/log" 2>/dev/null || true)
-	setsid "$SSHD" -D -e -f "$S/config" 2>>"$S/log" &
-	SSHD_PID=$!
-	wait_for 10 sh -c "[ \$(grep -c 'Server listening' '$S/log') -gt ${_n:-0} ]" ||
-		fail "sshd did not start: $(tail -5 "$S/log")"
+	sshd_start || fail "sshd did not start"
 }
-# descendants PID: every process below PID (sshd's per-connection processes)
-descendants() (
-	for c in $(pgrep -P "$1" || true); do
-		descendants "$c"
-		echo "$c"
-	done
-)
 stop_sshd() {
-	# shellcheck disable=SC2046 # one pid per word
-	kill -KILL "$SSHD_PID" $(descendants "$SSHD_PID") 2>/dev/null || true
-	wait "$SSHD_PID" 2>/dev/null || true
+	sshd_stop
 }
 accepted() {
 	grep -c "Accepted publickey" "$S/log" || true
@@ -285,7 +254,7 @@ local_extract resume &
 LOCAL=$!
 pause_at_first_frame "$T/out/resume/g/resume"
 # shellcheck disable=SC2046
-kill -KILL $(descendants "$SSHD_PID")
+kill -KILL $(sshd_tree "$SSHD_PID")
 sleep 0.5
 kill -CONT "$WPID"
 wait $LOCAL || fail "resume: extraction failed: $(cat "$T/resume.log")"
@@ -324,7 +293,7 @@ export SCANQ_STALL_TIMEOUT_MS=2000
 local_extract stall &
 LOCAL=$!
 pause_at_first_frame "$T/out/stall/g/stall"
-server=$(descendants "$SSHD_PID")
+server=$(sshd_tree "$SSHD_PID")
 # shellcheck disable=SC2086
 kill -STOP $server
 t0=$(date +%s)
@@ -352,7 +321,7 @@ setsid scanq-worker --stage extract --acq cancel -n 1 --grace 1s >"$T/cancel.log
 POOL=$!
 SESSIONS="$SESSIONS $POOL"
 pause_at_first_frame "$T/out/cancel/g/cancel"
-server=$(descendants "$SSHD_PID")
+server=$(sshd_tree "$SSHD_PID")
 # shellcheck disable=SC2086
 kill -STOP $server
 kill -CONT "$WPID"

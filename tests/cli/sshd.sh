@@ -8,6 +8,8 @@
 # sshd_start: starts it in a session of its own (log in DIR/log), waits until
 #   it listens; sets SSHD_PID.
 # sshd_stop: kills it and every per-connection process under it, at once.
+# sshd_tree PID: the processes below PID (sshd's per-connection ones), deepest
+#   first.
 SSHD_BIN=${SSHD_BIN:-/usr/sbin/sshd}
 
 sshd_init() {
@@ -54,10 +56,10 @@ sshd_start() {
 	done
 }
 
-# _sshd_tree PID: PID's descendants, deepest first
-_sshd_tree() (
+# sshd_tree PID: PID's descendants, deepest first
+sshd_tree() (
 	for _c in $(pgrep -P "$1" || true); do
-		_sshd_tree "$_c"
+		sshd_tree "$_c"
 		echo "$_c"
 	done
 )
@@ -65,7 +67,7 @@ _sshd_tree() (
 sshd_stop() {
 	[ -n "${SSHD_PID:-}" ] || return 0
 	# shellcheck disable=SC2046 # one pid per word
-	kill -KILL "$SSHD_PID" $(_sshd_tree "$SSHD_PID") 2>/dev/null || true
+	kill -KILL "$SSHD_PID" $(sshd_tree "$SSHD_PID") 2>/dev/null || true
 	wait "$SSHD_PID" 2>/dev/null || true
 	SSHD_PID=""
 }
