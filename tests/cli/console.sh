@@ -172,6 +172,13 @@ for s in extract reconstruct stitch; do
 	grep -q "data-stage=\"$s\"" "$T/overview.dump" || fail "overview: no stage $s"
 done
 grep -q ">3/3<" "$T/overview.dump" || fail "overview: stage counts"
+# paused by an operator: the page says so and offers resume (the token is configured)
+get '/api/action?verb=pause&acq=web' -X POST -H "X-Scanq-Token: $TOKEN" >/dev/null || fail "pause"
+chrome "#/" overview-paused
+grep -q '<span class="badge paused">paused</span>' "$T/overview-paused.dump" ||
+	fail "overview: no paused badge: $(grep -o '<h2[^>]*>.*</h2>' "$T/overview-paused.dump" | head -3)"
+grep -q '<button[^>]*>resume</button>' "$T/overview-paused.dump" || fail "overview: no resume button"
+get '/api/action?verb=resume&acq=web' -X POST -H "X-Scanq-Token: $TOKEN" >/dev/null || fail "resume"
 
 chrome "#/acq/web" acq-web
 grep -q 'data-state="ready"' "$T/acq-web.dump" || fail "acquisition page not ready"
@@ -191,7 +198,7 @@ chrome "#/job/web/%40acq" job-acq
 grep -q 'data-viewer="ready"' "$T/job-acq.dump" || fail "@acq: cloud not loaded"
 grep -Eq '<canvas[^>]*data-points="43200"' "$T/job-acq.dump" || fail "@acq: not the whole cloud"
 grep -q 'data-errors="0"' "$T/job-acq.dump" || fail "@acq: JavaScript errors"
-for f in overview acq-web job-t1 job-acq; do
+for f in overview overview-paused acq-web job-t1 job-acq; do
 	[ -s "$SHOTS/$f.png" ] || fail "no screenshot $f"
 done
 
