@@ -42,8 +42,8 @@ struct opts {
 	const char *prefix;
 	long long interval_ms;
 	int once, json;
-	const char *http;	/* --http ADDR */
-	const char *token_file; /* --operator-token-file */
+	const char *http;		 /* --http ADDR */
+	const char *token_file;		 /* --operator-token-file */
 	char *ssh_key, *ssh_known_hosts; /* --http: outputs on a storage host */
 };
 
@@ -51,17 +51,12 @@ struct opts {
  * table below points into it). */
 static struct opts cli = {.interval_ms = DEFAULT_INTERVAL_MS};
 
-static int name_ok(const char *s)
-{
-	return sq_name_valid(s);
-}
-
 static const struct sq_option options[] = {
     {.type = SQ_OPTION_STRING,
      .name = "acq",
      .value = &cli.acq,
      .arg = "A",
-     .check = name_ok,
+     .check = sq_name_valid,
      .expect = "an acquisition name, [A-Za-z0-9._-]{1,64}",
      .help = "only acquisition A"},
     {.type = SQ_OPTION_DURATION,

@@ -76,11 +76,6 @@ static struct cli {
 
 static const char *const stage_names[] = {"extract", "reconstruct", "stitch", NULL};
 
-static int name_ok(const char *s)
-{
-	return sq_name_valid(s);
-}
-
 static int size_ok(const char *s)
 {
 	long long bytes;
@@ -101,7 +96,7 @@ static const struct sq_option options[] = {
      .env = "SCANQ_ACQS",
      .value = &cli.acqs,
      .arg = "A",
-     .check = name_ok,
+     .check = sq_name_valid,
      .expect = "an acquisition name, [A-Za-z0-9._-]{1,64}",
      .help = "serve only these acquisitions (repeat or comma list;\ndefault all)"},
     {.type = SQ_OPTION_INT,

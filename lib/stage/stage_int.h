@@ -48,13 +48,15 @@ char *sq_stage_result(const char *figures_json, char *const *warnings, size_t nw
 char *sq_stage_result_of(const char *figures_json, const char *record);
 
 /* What the builtin stitch is told of an input (stitch_inputs.c), from its
- * records in the store: its cameras (a task's, is_task, or a group stitch's)
- * and *sift, a local path of its descriptor file (NULL: none; new string;
- * localized into local_dir at stamp, that of the input's record, from a
- * remote store). */
-int sq_stage_stitch_evidence(struct sq_store *st, const char *dir, int is_task,
-			     const char *local_dir, const char *stamp, struct sq_stitch_cams *cams,
-			     char **sift, struct sq_err *err);
+ * records: its cameras (a task's, is_task, or a group stitch's) and *sift, a
+ * local path of its descriptor file (NULL: none; new string; localized into
+ * local_dir from a remote store). record is the text of the input's own
+ * record (reconstruct.json or stitch.json) as the caller read and checked
+ * it: the cameras and the descriptors' stamp come from that one reading;
+ * only a task's frames.json is read here. */
+int sq_stage_stitch_evidence(struct sq_store *st, const char *dir, int is_task, const char *record,
+			     const char *local_dir, struct sq_stitch_cams *cams, char **sift,
+			     struct sq_err *err);
 
 /* The stages (stage_extract.c, stage_recon.c). */
 int sq_stage_extract(const struct sq_task *t, struct sq_stage_ctx *ctx, struct sq_err *err);

@@ -32,9 +32,9 @@ struct stitch_run {
 	size_t n;
 	struct sq_stage_ctx *ctx;
 	struct sq_txn *x;
-	char **plys;			    /* local paths of the inputs' clouds */
-	char **local;			    /* the inputs' own folders under the work folder */
-	char (*stamps)[SQ_STORE_STAMP_MAX]; /* of each input's record */
+	char **plys;	/* local paths of the inputs' clouds */
+	char **local;	/* the inputs' own folders under the work folder */
+	char **records; /* the text of each input's record, read once */
 	char *out, *sift;
 	struct sq_stitch_record rec; /* what the backend did; warnings its own */
 	char *result;
@@ -55,23 +55,24 @@ static int load_inputs(struct stitch_run *r, struct sq_err *err)
 
 	r->plys = xcalloc(r->n + 1, sizeof(*r->plys));
 	r->local = xcalloc(r->n + 1, sizeof(*r->local));
-	r->stamps = xcalloc(r->n + 1, sizeof(*r->stamps));
+	r->records = xcalloc(r->n + 1, sizeof(*r->records));
 	for (size_t i = 0; i < r->n; i++) {
 		char *rec = sq_layout_path(r->dirs[i], sq_layout_record(st));
 		char *ply = sq_layout_path(r->dirs[i], sq_layout_main_output(st));
 		char *text = sq_store_read(r->ctx->store, rec, NULL, NULL);
 		int ok = sq_record_text_is_current(text, st, NULL);
+		char stamp[SQ_STORE_STAMP_MAX];
 
-		sq_store_stamp(text, r->stamps[i]);
+		sq_store_stamp(text, stamp);
+		r->records[i] = text;
 		r->local[i] =
 		    xasprintf("%s/inputs/%zu-%s", sq_txn_scratch(r->x), i, base_name(r->dirs[i]));
 		if (!ok)
 			sq_error(err, SQ_ERR_INVALID,
 				 "stitch input '%s' is not done ('%s' missing)", r->dirs[i], rec);
-		else if (sq_mkdir_p(r->local[i], err) == 0)
-			r->plys[i] = sq_store_localize(r->ctx->store, ply, r->stamps[i],
-						       r->local[i], &copied, err);
-		free(text);
+		else if (!sq_store_path_is_remote(r->dirs[i]) || sq_mkdir_p(r->local[i], err) == 0)
+			r->plys[i] =
+			    sq_store_localize(r->ctx->store, ply, stamp, r->local[i], &copied, err);
 		free(ply);
 		free(rec);
 		if (!r->plys[i])
@@ -171,7 +172,7 @@ static int builtin_inputs(struct stitch_run *r, struct sq_stitch_input *in,
 {
 	for (size_t i = 0; i < r->n; i++) {
 		if (sq_stage_stitch_evidence(r->ctx->store, r->dirs[i], r->s->group != NULL,
-					     r->local[i], r->stamps[i], &cams[i], &sifts[i],
+					     r->records[i], r->local[i], &cams[i], &sifts[i],
 					     err) < 0)
 			return -1;
 		in[i] = (struct sq_stitch_input){.name = base_name(r->dirs[i]),
@@ -318,7 +319,9 @@ out:
 	for (size_t i = 0; r.local && i < ninputs; i++)
 		free(r.local[i]);
 	free(r.local);
-	free(r.stamps);
+	for (size_t i = 0; r.records && i < ninputs; i++)
+		free(r.records[i]);
+	free(r.records);
 	sq_stitch_record_release(&r.rec);
 	free(r.result);
 	free(r.sift);

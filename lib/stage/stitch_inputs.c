@@ -66,10 +66,9 @@ static void task_cams(const struct sq_reconstruct_record *rr, const struct sq_fr
 	}
 }
 
-static int task_evidence(struct sq_store *st, const char *dir, struct sq_stitch_cams *c,
-			 struct sq_err *err)
+static int task_evidence(struct sq_store *st, const char *dir, const char *rtext,
+			 struct sq_stitch_cams *c, struct sq_err *err)
 {
-	char *rtext = read_record(st, dir, SQ_LAYOUT_RECON_RECORD);
 	char *ftext = read_record(st, dir, SQ_LAYOUT_FRAMES_RECORD);
 	struct sq_reconstruct_record rr = {0};
 	struct sq_frames_record fr = {0};
@@ -86,16 +85,13 @@ out:
 	sq_frames_record_release(&fr);
 	sq_reconstruct_record_release(&rr);
 	free(ftext);
-	free(rtext);
 	return rc;
 }
 
 /* A group stitch: the camera centres it placed, without orientation, time
  * or source. */
-static int group_evidence(struct sq_store *st, const char *dir, struct sq_stitch_cams *c,
-			  struct sq_err *err)
+static int group_evidence(const char *text, struct sq_stitch_cams *c, struct sq_err *err)
 {
-	char *text = read_record(st, dir, SQ_LAYOUT_STITCH_RECORD);
 	struct sq_stitch_record sr;
 	int rc = sq_stitch_record_parse(&sr, text, err);
 
@@ -108,22 +104,23 @@ static int group_evidence(struct sq_store *st, const char *dir, struct sq_stitch
 	}
 	if (rc == 0)
 		sq_stitch_record_release(&sr);
-	free(text);
 	return rc;
 }
 
-int sq_stage_stitch_evidence(struct sq_store *st, const char *dir, int is_task,
-			     const char *local_dir, const char *stamp, struct sq_stitch_cams *cams,
-			     char **sift, struct sq_err *err)
+int sq_stage_stitch_evidence(struct sq_store *st, const char *dir, int is_task, const char *record,
+			     const char *local_dir, struct sq_stitch_cams *cams, char **sift,
+			     struct sq_err *err)
 {
+	char stamp[SQ_STORE_STAMP_MAX];
 	char *sift_path =
 	    sq_layout_path(dir, is_task ? SQ_LAYOUT_RECON_SIFT : SQ_LAYOUT_STITCH_SIFT);
 	int copied, rc = -1;
 
 	memset(cams, 0, sizeof(*cams));
 	*sift = NULL;
-	if ((is_task ? task_evidence(st, dir, cams, err) : group_evidence(st, dir, cams, err)) <
-	    0) {
+	sq_store_stamp(record, stamp);
+	if ((is_task ? task_evidence(st, dir, record, cams, err)
+		     : group_evidence(record, cams, err)) < 0) {
 		sq_err_prefix(err, "stitch input '%s'", dir);
 		goto out;
 	}

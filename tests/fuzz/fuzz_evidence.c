@@ -122,12 +122,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t rec_len;
 	int is_task;
 	char *dir = write_records(data, size, &rec, &rec_len, &is_task), *sift = NULL;
+	char *path = sq_path_join(dir, is_task ? "reconstruct.json" : "stitch.json");
+	char *record = sq_read_file(path, NULL, NULL); /* as the stage reads it */
 	struct sq_stitch_cams given;
 	struct sq_stitch_cams cams;
 	struct sq_err err = {SQ_OK, ""};
 
-	if (sq_stage_stitch_evidence(sq_store_local(), dir, is_task, fz_dir(), NULL, &given, &sift,
-				     &err) == 0) {
+	if (sq_stage_stitch_evidence(sq_store_local(), dir, is_task, record, fz_dir(), &given,
+				     &sift, &err) == 0) {
 		stitch_cams_copy(&cams, &given);
 		check_cams(&cams);
 		fit_with_itself(&cams);
@@ -139,6 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rec)
 		ate_check(rec, rec_len);
+	free(record);
+	free(path);
 	free(dir);
 	return 0;
 }

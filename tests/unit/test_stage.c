@@ -330,10 +330,10 @@ static void test_stitch_evidence(void)
 	path = sq_layout_path(dir, SQ_LAYOUT_RECON_RECORD);
 	text = sq_reconstruct_record_format(&rr);
 	T_EQ_INT(sq_write_file_atomic(path, text, strlen(text), NULL), 0);
-	free(text);
-	T_EQ_INT(sq_stage_stitch_evidence(sq_store_local(), dir, 1, t_tmpdir(), NULL, &cams, &sift,
+	T_EQ_INT(sq_stage_stitch_evidence(sq_store_local(), dir, 1, text, t_tmpdir(), &cams, &sift,
 					  &err),
 		 0);
+	free(text);
 	T_EQ_STR(err.msg, "");
 	T_EQ_INT(cams.n, 2);
 	T_EQ_INT(cams.has_q, 1);
@@ -346,9 +346,8 @@ static void test_stitch_evidence(void)
 	T_CHECK(sift == NULL);
 	sq_stitch_cams_release(&cams);
 	/* a reconstruct record cut short */
-	T_EQ_INT(sq_write_file_atomic(path, "{\"stage\":", 10, NULL), 0);
-	T_EQ_INT(sq_stage_stitch_evidence(sq_store_local(), dir, 1, t_tmpdir(), NULL, &cams, &sift,
-					  &err),
+	T_EQ_INT(sq_stage_stitch_evidence(sq_store_local(), dir, 1, "{\"stage\":", t_tmpdir(),
+					  &cams, &sift, &err),
 		 -1);
 	T_CONTAINS(err.msg, "stitch input");
 	T_CONTAINS(err.msg, "ev/t1");
